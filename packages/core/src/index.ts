@@ -1,0 +1,6 @@
+export * from "./classification.ts";
+export * from "./errors.ts";
+export * from "./fle.ts";
+export * from "./headers.ts";
+export * from "./patterns.ts";
+export * from "./validate.ts";

@@ -1,0 +1,25 @@
+/**
+ * Shapes of identifiers that are personal data wherever they appear. Used by validation (anchored)
+ * and by log redaction (unanchored, to catch values under keys the classification does not know).
+ */
+export const piiShapes = {
+  email: String.raw`[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}`,
+  phone: String.raw`\+?\d[\d ()-]{6,18}\d`,
+  insuranceNumber: String.raw`[A-Z]{1,4}[- ]?\d{4,}(?:[-. /]?[A-Z0-9]{1,8}){0,3}`,
+  date: String.raw`\d{4}-\d{2}-\d{2}`,
+} as const;
+
+/** Anchored form of a shape, for validating a whole value. */
+export function anchored(shape: string): RegExp {
+  return new RegExp(`^(?:${shape})$`);
+}
+
+/** Global, unanchored matcher of every PII shape, for scrubbing free text. */
+export function piiScrubber(): RegExp {
+  return new RegExp(
+    [piiShapes.email, piiShapes.insuranceNumber, String.raw`(?<![\w-])${piiShapes.phone}(?![\w-])`]
+      .map((s) => `(?:${s})`)
+      .join("|"),
+    "g",
+  );
+}

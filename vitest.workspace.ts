@@ -1,0 +1,23 @@
+import type { TestProjectConfiguration } from "vitest/config";
+
+/**
+ * The test projects of the workspace. Vitest >= 4 ignores this file on its own, so `vitest.config.ts`
+ * imports it; keep every project listed here.
+ */
+const unit = (name: string, root: string): TestProjectConfiguration => ({
+  test: { name, root, include: ["**/*.test.ts"], exclude: ["**/node_modules/**", "**/*.int.test.ts"] },
+});
+
+export const projects: TestProjectConfiguration[] = [
+  unit("core", "packages/core"),
+  unit("crypto", "packages/crypto"),
+  unit("log", "packages/log"),
+  unit("db", "packages/db"),
+  unit("local", "packages/local"),
+  unit("functions", "functions"),
+  unit("edge", "edge"),
+  unit("infra", "infra"),
+  unit("repo", "scripts"),
+];
+
+export default projects;
