@@ -4,3 +4,4 @@ export * from "./fle.ts";
 export * from "./headers.ts";
 export * from "./patterns.ts";
 export * from "./validate.ts";
+export * from "./security-headers.ts";
