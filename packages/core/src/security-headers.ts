@@ -7,6 +7,8 @@ export interface SecurityHeaderOptions {
   readonly connectSrc?: readonly string[];
   /** HSTS max-age in seconds; two years by default. */
   readonly hstsMaxAgeSeconds?: number;
+  /** Ask browsers to upgrade http: subresources; off only for the plain-http local edge. */
+  readonly upgradeInsecureRequests?: boolean;
 }
 
 /** Builds the Content-Security-Policy: no inline or eval'd scripts, no framing, no foreign origins. */
@@ -24,7 +26,7 @@ export function contentSecurityPolicy(options: SecurityHeaderOptions = {}): stri
     "base-uri 'none'",
     "form-action 'self'",
     "frame-ancestors 'none'",
-    "upgrade-insecure-requests",
+    ...(options.upgradeInsecureRequests === false ? [] : ["upgrade-insecure-requests"]),
   ].join("; ");
 }
 
