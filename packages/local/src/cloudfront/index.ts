@@ -1,0 +1,3 @@
+export * from "./fle-limits.ts";
+export * from "./origin-event.ts";
+export * from "./server.ts";

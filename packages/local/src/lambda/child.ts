@@ -1,0 +1,46 @@
+// The inside of a local Lambda instance: loads the handler module once (the cold start) and serves
+// invocations sent by the parent over IPC. Runs in its own process with only the function's env.
+import { pathToFileURL } from "node:url";
+
+interface Invoke {
+  readonly id: number;
+  readonly event: unknown;
+  readonly context: Record<string, unknown> & { deadlineMs: number };
+}
+
+const modulePath = process.env.VEIL_LAMBDA_MODULE;
+const exportName = process.env.VEIL_LAMBDA_EXPORT ?? "handler";
+if (!modulePath || !process.send) {
+  process.stderr.write("lambda child: missing module or IPC channel\n");
+  process.exit(1);
+}
+
+type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+const loaded: Promise<Handler> = import(pathToFileURL(modulePath).href).then((m: Record<string, unknown>) => {
+  const fn = m[exportName];
+  if (typeof fn !== "function") throw new Error(`handler export '${exportName}' not found`);
+  return fn as Handler;
+});
+
+process.on("message", async (msg: Invoke) => {
+  const { id, event, context } = msg;
+  const ctx = {
+    ...context,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, context.deadlineMs - Date.now()),
+    done() {},
+    fail() {},
+    succeed() {},
+  };
+  try {
+    const handler = await loaded;
+    const result = await handler(event, ctx);
+    process.send?.({ id, ok: true, result });
+  } catch (err) {
+    // Like the Lambda runtime: the error type travels back, its message stays in this process's log.
+    const errorType = err instanceof Error ? err.name : "Error";
+    process.stderr.write(`invocation ${String(context.awsRequestId)} failed: ${errorType}\n`);
+    process.send?.({ id, ok: false, errorType });
+  }
+});
+process.send({ ready: true });

@@ -1,0 +1,63 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { type LocalLambda, startLocalLambda } from "./runtime.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "veil-lambda-"));
+const module = join(dir, "fn.ts");
+writeFileSync(
+  module,
+  `const cold = Date.now();
+export async function handler(event: { op: string }, context: { awsRequestId: string; getRemainingTimeInMillis(): number }) {
+  if (event.op === "env") return { secret: process.env.PARENT_ONLY ?? null, mine: process.env.MINE, fn: process.env.AWS_LAMBDA_FUNCTION_NAME };
+  if (event.op === "throw") throw new TypeError("boom with secret detail");
+  if (event.op === "crash") process.exit(3);
+  if (event.op === "hang") await new Promise(() => {});
+  console.log("invoked", context.awsRequestId);
+  return { cold, remaining: context.getRemainingTimeInMillis() > 0 };
+}
+`,
+);
+
+let fn: LocalLambda | undefined;
+afterEach(async () => {
+  await fn?.stop();
+  fn = undefined;
+});
+
+describe("local Lambda runtime", () => {
+  it("runs the handler in its own process with only the function's environment", async () => {
+    process.env.PARENT_ONLY = "leak";
+    fn = startLocalLambda({ name: "t", module, env: { MINE: "yes" }, logFile: join(dir, "a.log") });
+    expect(await fn.invoke({ op: "env" })).toEqual({ secret: null, mine: "yes", fn: "t" });
+    delete process.env.PARENT_ONLY;
+  });
+
+  it("keeps the instance warm and logs to the function's log file", async () => {
+    const logFile = join(dir, "b.log");
+    fn = startLocalLambda({ name: "t", module, env: {}, logFile });
+    const a = await fn.invoke<{ cold: number; remaining: boolean }>({ op: "ok" }, { awsRequestId: "req-1" });
+    const b = await fn.invoke<{ cold: number }>({ op: "ok" });
+    expect(a.cold).toBe(b.cold);
+    expect(a.remaining).toBe(true);
+    expect(fn.coldStarts).toBe(1);
+    await fn.stop();
+    fn = undefined;
+    expect(readFileSync(logFile, "utf8")).toContain("invoked req-1");
+  });
+
+  it("reports a thrown error by type only and survives it", async () => {
+    fn = startLocalLambda({ name: "t", module, env: {}, logFile: join(dir, "c.log") });
+    await expect(fn.invoke({ op: "throw" })).rejects.toThrow(/failed: TypeError$/);
+    await expect(fn.invoke({ op: "ok" })).resolves.toBeTruthy();
+  });
+
+  it("replaces a crashed or timed-out instance with a new cold start", async () => {
+    fn = startLocalLambda({ name: "t", module, env: {}, logFile: join(dir, "d.log"), timeoutMs: 1500 });
+    await expect(fn.invoke({ op: "crash" })).rejects.toThrow(/exited/);
+    await expect(fn.invoke({ op: "hang" })).rejects.toThrow(/timed out/);
+    await expect(fn.invoke({ op: "ok" })).resolves.toBeTruthy();
+    expect(fn.coldStarts).toBe(3);
+  });
+});

@@ -1,0 +1,156 @@
+import { type ChildProcess, fork } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { createWriteStream, type WriteStream } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { LambdaInvokeError } from "./errors.ts";
+
+export interface LocalLambdaOptions {
+  /** Function name, as in `context.functionName`. */
+  readonly name: string;
+  /** Absolute path of the handler module (TypeScript is fine). */
+  readonly module: string;
+  readonly exportName?: string;
+  /** The function's environment: nothing of the parent's leaks in, as in Lambda. */
+  readonly env: Record<string, string>;
+  /** Where the function's stdout/stderr (its CloudWatch log stream) go. */
+  readonly logFile: string;
+  readonly timeoutMs?: number;
+  readonly memoryMb?: number;
+}
+
+/** A running local function: `invoke` has the shape API Gateway's integration calls. */
+export interface LocalLambda {
+  invoke<T = unknown>(event: unknown, context?: { awsRequestId?: string }): Promise<T>;
+  stop(): Promise<void>;
+  /** Number of cold starts so far (process launches). */
+  readonly coldStarts: number;
+}
+
+interface Pending {
+  proc: ChildProcess;
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+  timer: NodeJS.Timeout;
+}
+
+const childPath = fileURLToPath(new URL("./child.ts", import.meta.url));
+// Only what a Node process needs to start; the rest of the parent's environment stays out.
+const inherited = ["PATH", "HOME", "TMPDIR", "LANG", "TZ", "NODE_EXTRA_CA_CERTS"];
+
+/**
+ * Starts a local Lambda function in its own Node process. Invocations go over IPC; a crashed or
+ * timed-out instance is replaced by a fresh one (a new cold start) on the next invocation.
+ */
+export function startLocalLambda(options: LocalLambdaOptions): LocalLambda {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const log: WriteStream = createWriteStream(options.logFile, { flags: "a" });
+  const pending = new Map<number, Pending>();
+  let child: ChildProcess | undefined;
+  let ready: Promise<void> | undefined;
+  let nextId = 1;
+  let coldStarts = 0;
+  let stopped = false;
+
+  function launch(): Promise<void> {
+    coldStarts += 1;
+    const env: Record<string, string> = {};
+    for (const k of inherited) if (process.env[k]) env[k] = process.env[k] as string;
+    Object.assign(env, options.env, {
+      AWS_LAMBDA_FUNCTION_NAME: options.name,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(options.memoryMb ?? 1024),
+      AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+      VEIL_LAMBDA_MODULE: options.module,
+      VEIL_LAMBDA_EXPORT: options.exportName ?? "handler",
+    });
+    const proc = fork(childPath, [], {
+      env,
+      execArgv: ["--import", "tsx"],
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+    });
+    proc.stdout?.pipe(log, { end: false });
+    proc.stderr?.pipe(log, { end: false });
+    child = proc;
+    const started = new Promise<void>((resolve, reject) => {
+      proc.once("message", () => resolve());
+      proc.once("exit", (code) =>
+        reject(new LambdaInvokeError(`function ${options.name} exited during init (${code})`)),
+      );
+    });
+    proc.on("message", (msg: { id?: number; ok?: boolean; result?: unknown; errorType?: string }) => {
+      if (msg.id === undefined) return;
+      const p = pending.get(msg.id);
+      if (!p) return;
+      pending.delete(msg.id);
+      clearTimeout(p.timer);
+      if (msg.ok) p.resolve(msg.result);
+      else p.reject(new LambdaInvokeError(`function ${options.name} failed: ${msg.errorType ?? "Error"}`));
+    });
+    proc.on("exit", () => {
+      if (child === proc) {
+        child = undefined;
+        ready = undefined;
+      }
+      for (const [id, p] of pending) {
+        if (p.proc !== proc) continue;
+        clearTimeout(p.timer);
+        pending.delete(id);
+        p.reject(new LambdaInvokeError(`function ${options.name} instance exited`));
+      }
+    });
+    return started;
+  }
+
+  return {
+    get coldStarts() {
+      return coldStarts;
+    },
+    async invoke<T>(event: unknown, context: { awsRequestId?: string } = {}): Promise<T> {
+      if (stopped) throw new LambdaInvokeError(`function ${options.name} is stopped`);
+      ready ??= launch();
+      await ready;
+      const proc = child;
+      if (!proc) throw new LambdaInvokeError(`function ${options.name} is not running`);
+      const id = nextId++;
+      const awsRequestId = context.awsRequestId ?? randomUUID();
+      return new Promise<T>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          pending.delete(id);
+          reject(new LambdaInvokeError(`function ${options.name} timed out after ${timeoutMs} ms`));
+          // Like Lambda: a timed-out instance is never reused.
+          if (child === proc) {
+            child = undefined;
+            ready = undefined;
+          }
+          proc.kill("SIGKILL");
+        }, timeoutMs);
+        pending.set(id, { proc, resolve: resolve as (v: unknown) => void, reject, timer });
+        proc.send({
+          id,
+          event,
+          context: {
+            awsRequestId,
+            functionName: options.name,
+            functionVersion: "$LATEST",
+            invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${options.name}`,
+            memoryLimitInMB: String(options.memoryMb ?? 1024),
+            logGroupName: `/aws/lambda/${options.name}`,
+            logStreamName: "local",
+            deadlineMs: Date.now() + timeoutMs,
+          },
+        });
+      });
+    },
+    async stop() {
+      stopped = true;
+      const proc = child;
+      if (proc && proc.exitCode === null) {
+        await new Promise<void>((resolve) => {
+          proc.once("exit", () => resolve());
+          proc.kill("SIGTERM");
+          setTimeout(() => proc.kill("SIGKILL"), 2000).unref();
+        });
+      }
+      await new Promise<void>((resolve) => log.end(resolve));
+    },
+  };
+}
