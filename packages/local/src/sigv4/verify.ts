@@ -81,6 +81,11 @@ export type SigV4Result =
 const amzDateRe = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 const unsignedPayload = "UNSIGNED-PAYLOAD";
 
+/** A helper's "no" with its reason, distinguishable from the strings it returns otherwise. */
+class Rejection {
+  constructor(readonly reason: SigV4FailureReason) {}
+}
+
 /** The claims of one request, whichever way (header or query) it was signed. */
 interface Claims {
   readonly auth: AuthParameters;
@@ -151,7 +156,7 @@ export async function verifySigV4(request: SigV4Request, options: VerifySigV4Opt
   if (secret === undefined) return fail("unknown-access-key");
 
   const payloadHash = payloadHashOf(request, headers, claims.presignExpires !== undefined, options);
-  if (payloadHash.startsWith("!")) return fail(payloadHash.slice(1) as SigV4FailureReason);
+  if (payloadHash instanceof Rejection) return fail(payloadHash.reason);
 
   const s3 = options.service === "s3";
   const path = canonicalPath(rawPath, {
@@ -200,7 +205,7 @@ function readClaims(
     const auth = parseAuthorizationHeader(authorization[0]!);
     if (typeof auth === "string") return auth;
     const amzDate = dateOf(headers, auth.signedHeaders);
-    if (amzDate.startsWith("!")) return amzDate.slice(1) as SigV4FailureReason;
+    if (amzDate instanceof Rejection) return amzDate.reason;
     const token = headers.get("x-amz-security-token");
     if (token !== undefined && token.length !== 1) return "malformed-authorization";
     return { auth, amzDate, sessionToken: token?.[0], query: pairs };
@@ -235,19 +240,22 @@ function readClaims(
 }
 
 /** The request time in SigV4 basic format, from `x-amz-date` or else `date`; either must be signed. */
-function dateOf(headers: ReadonlyMap<string, readonly string[]>, signedHeaders: readonly string[]): string {
+function dateOf(
+  headers: ReadonlyMap<string, readonly string[]>,
+  signedHeaders: readonly string[],
+): string | Rejection {
   const amz = headers.get("x-amz-date");
   if (amz !== undefined) {
-    if (amz.length !== 1) return "!malformed-date";
-    if (!signedHeaders.includes("x-amz-date")) return "!unsigned-header-required";
+    if (amz.length !== 1) return new Rejection("malformed-date");
+    if (!signedHeaders.includes("x-amz-date")) return new Rejection("unsigned-header-required");
     return amz[0]!.trim();
   }
   const date = headers.get("date");
-  if (date === undefined) return "!missing-date";
-  if (date.length !== 1) return "!malformed-date";
-  if (!signedHeaders.includes("date")) return "!unsigned-header-required";
+  if (date === undefined) return new Rejection("missing-date");
+  if (date.length !== 1) return new Rejection("malformed-date");
+  if (!signedHeaders.includes("date")) return new Rejection("unsigned-header-required");
   const parsed = new Date(date[0]!);
-  if (Number.isNaN(parsed.getTime())) return "!malformed-date";
+  if (Number.isNaN(parsed.getTime())) return new Rejection("malformed-date");
   return parsed.toISOString().replace(/[-:]|\.\d{3}/g, "");
 }
 
@@ -257,15 +265,15 @@ function payloadHashOf(
   headers: ReadonlyMap<string, readonly string[]>,
   presigned: boolean,
   options: VerifySigV4Options,
-): string {
+): string | Rejection {
   const claimed = headers.get("x-amz-content-sha256");
-  if (claimed !== undefined && claimed.length !== 1) return "!payload-hash-mismatch";
+  if (claimed !== undefined && claimed.length !== 1) return new Rejection("payload-hash-mismatch");
   const value = claimed?.[0]?.trim();
   if (value === unsignedPayload)
-    return options.allowUnsignedPayload ? unsignedPayload : "!unsupported-payload";
-  if (value?.startsWith("STREAMING-")) return "!unsupported-payload";
+    return options.allowUnsignedPayload ? unsignedPayload : new Rejection("unsupported-payload");
+  if (value?.startsWith("STREAMING-")) return new Rejection("unsupported-payload");
   if (presigned && value === undefined && options.allowUnsignedPayload) return unsignedPayload;
   const actual = sha256Hex(request.body ?? new Uint8Array(0));
-  if (value !== undefined && value !== actual) return "!payload-hash-mismatch";
+  if (value !== undefined && value !== actual) return new Rejection("payload-hash-mismatch");
   return actual;
 }
