@@ -5,7 +5,8 @@
 export const piiShapes = {
   email: String.raw`[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}`,
   phone: String.raw`\+?\d[\d ()-]{6,18}\d`,
-  insuranceNumber: String.raw`[A-Z]{1,4}[- ]?\d{4,}(?:[-. /]?[A-Z0-9]{1,8}){0,3}`,
+  // Letter-prefixed ("CH-756.1234.5678.97", "AB123456C") or dotted digit groups ("756.1234.5678.97").
+  insuranceNumber: String.raw`[A-Z]{1,4}[- ]?\d{3,}(?:[-. /]?[A-Z0-9]{1,8}){1,4}|(?<![\w-]|\d[./])\d{3,}(?:[./]\d{2,}){2,4}(?![\w-]|[./]\d)`,
   date: String.raw`\d{4}-\d{2}-\d{2}`,
 } as const;
 

@@ -1,0 +1,3 @@
+export { isSensitiveKey, REDACTED } from "./keys.ts";
+export { type CreateLoggerOptions, createLogger, RedactingLogFormatter } from "./logger.ts";
+export { redact, redactLimits, redactText } from "./redact.ts";
