@@ -1,0 +1,141 @@
+/**
+ * A cryptographic materials manager (CMM) that caches data keys by KMS context — not by the full
+ * message context — with hard bounds and single-flight loading.
+ *
+ * The backing default CMM asks the keyring (KMS) for a data key bound to the KMS context
+ * `{app, stage, purpose}`. Each message then gets a copy of that material carrying the full message
+ * context `{app, stage, ownerId, recordId, purpose}`, which the SDK writes into the header and
+ * authenticates with a key derived from the data key and the message's random id. So one data key
+ * serves many records while each ciphertext stays bound to its own record. On decrypt, KMS is asked
+ * with the KMS context taken from the header; the header tag then checks the rest.
+ */
+import { createHash } from "node:crypto";
+import type {
+  EncryptedDataKey,
+  EncryptionContext,
+  NodeAlgorithmSuite,
+  NodeDecryptionMaterial,
+  NodeDefaultCryptographicMaterialsManager,
+  NodeEncryptionMaterial,
+  NodeMaterialsManager,
+} from "@aws-crypto/client-node";
+import { kmsContextOf, signerKeyName } from "./context.ts";
+import type { DataKeyCache } from "./data-key-cache.ts";
+import { CiphertextError, CryptoError, KmsUnavailableError } from "./errors.ts";
+import type { KmsDecryptFailures } from "./kms-client.ts";
+import { decryptionMaterialFor, encryptionMaterialFor, zeroMaterial } from "./materials.ts";
+
+type EncryptionRequest = Parameters<NodeMaterialsManager["getEncryptionMaterials"]>[0];
+type DecryptionRequest = Parameters<NodeMaterialsManager["decryptMaterials"]>[0];
+
+/** The caches a CMM uses; either may be absent (no caching). */
+export interface MaterialCaches {
+  readonly encrypt?: DataKeyCache<NodeEncryptionMaterial>;
+  readonly decrypt?: DataKeyCache<NodeDecryptionMaterial>;
+}
+
+function canonical(context: EncryptionContext): string {
+  return JSON.stringify(Object.entries(context).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+function encryptCacheKey(suite: NodeAlgorithmSuite, kmsContext: EncryptionContext): string {
+  return `${suite.id}|${canonical(kmsContext)}`;
+}
+
+/** Like the SDK's decrypt cache id: suite, KMS context and every encrypted data key, hashed. */
+function decryptCacheKey(
+  suite: NodeAlgorithmSuite,
+  kmsContext: EncryptionContext,
+  edks: readonly EncryptedDataKey[],
+): string {
+  const keys = edks
+    .map((edk) => [edk.providerId, edk.providerInfo, Buffer.from(edk.encryptedDataKey).toString("base64")])
+    .map((parts) => JSON.stringify(parts))
+    .sort();
+  return createHash("sha256")
+    .update(JSON.stringify([suite.id, canonical(kmsContext), keys]))
+    .digest("base64");
+}
+
+function errorName(err: unknown): string {
+  const name = (err as { name?: unknown } | null)?.name;
+  return typeof name === "string" && /^[A-Za-z0-9_.:-]{1,64}$/.test(name) ? name : "Error";
+}
+
+/** See the module comment. Shared by every call of one `EnvelopeCrypto`. */
+export class PartitionedCachingMaterialsManager implements NodeMaterialsManager {
+  readonly #backing: NodeDefaultCryptographicMaterialsManager;
+
+  constructor(
+    backing: NodeDefaultCryptographicMaterialsManager,
+    private readonly caches: MaterialCaches,
+    private readonly failures: KmsDecryptFailures,
+  ) {
+    this.#backing = backing;
+  }
+
+  async getEncryptionMaterials(request: EncryptionRequest): Promise<NodeEncryptionMaterial> {
+    const { suite, encryptionContext, plaintextLength, commitmentPolicy } = request;
+    if (!suite) throw new CiphertextError("unsupportedSuite");
+    const kmsContext = kmsContextOf(encryptionContext);
+    const load = async () => {
+      try {
+        return await this.#backing.getEncryptionMaterials({
+          suite,
+          encryptionContext: kmsContext,
+          commitmentPolicy,
+        });
+      } catch (err) {
+        throw err instanceof CryptoError ? err : new KmsUnavailableError("GenerateDataKey", errorName(err));
+      }
+    };
+    const take = (source: NodeEncryptionMaterial) => {
+      const signer = source.encryptionContext[signerKeyName];
+      return encryptionMaterialFor(
+        source,
+        signer === undefined ? { ...encryptionContext } : { ...encryptionContext, [signerKeyName]: signer },
+      );
+    };
+    // Streams of unknown length cannot be accounted against maxBytes: they get a data key of their own.
+    if (!this.caches.encrypt || typeof plaintextLength !== "number") {
+      const source = await load();
+      try {
+        return take(source);
+      } finally {
+        zeroMaterial(source);
+      }
+    }
+    return this.caches.encrypt.use(encryptCacheKey(suite, kmsContext), plaintextLength, load, take);
+  }
+
+  async decryptMaterials(request: DecryptionRequest): Promise<NodeDecryptionMaterial> {
+    const { suite, encryptionContext, encryptedDataKeys } = request;
+    const kmsContext = kmsContextOf(encryptionContext);
+    const load = async () => {
+      try {
+        return await this.#backing.decryptMaterials({
+          suite,
+          encryptionContext: kmsContext,
+          encryptedDataKeys,
+        });
+      } catch (err) {
+        for (const edk of encryptedDataKeys) {
+          const failure = this.failures.get(edk.encryptedDataKey);
+          if (failure) throw failure;
+        }
+        // No KMS error recorded: no data key was for our key, or the keyring refused it.
+        throw err instanceof CryptoError ? err : new CiphertextError("wrongKey");
+      }
+    };
+    const take = (source: NodeDecryptionMaterial) => decryptionMaterialFor(source, { ...encryptionContext });
+    if (!this.caches.decrypt) {
+      const source = await load();
+      try {
+        return take(source);
+      } finally {
+        zeroMaterial(source);
+      }
+    }
+    return this.caches.decrypt.use(decryptCacheKey(suite, kmsContext, encryptedDataKeys), 0, load, take);
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * Envelope encryption of records and objects with the AWS Encryption SDK and a KMS keyring: every
+ * ciphertext is bound to `{app, stage, ownerId, recordId, purpose}`, data keys are cached with hard
+ * bounds, and a cold burst shares one KMS call.
+ */
+import { PassThrough, type Readable } from "node:stream";
+import {
+  buildClient,
+  CommitmentPolicy,
+  type KeyringNode,
+  KmsKeyringNode,
+  type NodeDecryptionMaterial,
+  NodeDefaultCryptographicMaterialsManager,
+  type NodeEncryptionMaterial,
+  type NodeMaterialsManager,
+} from "@aws-crypto/client-node";
+import type { SensitiveFields } from "@veil/core";
+import { PartitionedCachingMaterialsManager } from "./caching-cmm.ts";
+import {
+  assertContextMatches,
+  type DeploymentContext,
+  type MessageContext,
+  messageContext,
+  type RecordContext,
+} from "./context.ts";
+import { DataKeyCache, type DataKeyCacheStats } from "./data-key-cache.ts";
+import { CiphertextError, CryptoConfigError, CryptoError, EncryptError } from "./errors.ts";
+import { decodeSensitiveFields, encodeSensitiveFields } from "./fields-codec.ts";
+import {
+  assertKeyArn,
+  instrumentedClientProvider,
+  type KmsCallCounts,
+  type KmsDecryptFailures,
+  type KmsOptions,
+} from "./kms-client.ts";
+import { zeroMaterial } from "./materials.ts";
+import { type EnvelopeSuite, envelopeDecryptSuites, envelopeSuites } from "./suites.ts";
+
+/** Bounds of the data-key caches. Every bound is hard: reaching one forces a new KMS call. */
+export interface EnvelopeCacheOptions {
+  /** Age after which a cached data key is dropped (encrypt and decrypt). Default 5 minutes. */
+  readonly maxAgeMs?: number;
+  /** Messages one encrypt data key may protect. Default 10,000. */
+  readonly maxMessages?: number;
+  /** Plaintext bytes one encrypt data key may protect. Default 64 MiB. */
+  readonly maxBytes?: number;
+  /** Unwrapped data keys kept for decryption (least recently used dropped). Default 1,000. */
+  readonly maxDecryptEntries?: number;
+}
+
+/** Defaults of `EnvelopeCacheOptions`. */
+export const defaultEnvelopeCache: Required<EnvelopeCacheOptions> = Object.freeze({
+  maxAgeMs: 5 * 60_000,
+  maxMessages: 10_000,
+  maxBytes: 64 * 1024 * 1024,
+  maxDecryptEntries: 1_000,
+});
+
+export interface EnvelopeOptions extends DeploymentContext {
+  /** A KMS key (with optional local endpoint/credentials), or any Encryption SDK keyring. */
+  readonly kms: KmsOptions | { readonly keyring: KeyringNode };
+  /** Cache bounds, or `false` for one KMS call per message. */
+  readonly cache?: EnvelopeCacheOptions | false;
+  /** Default `unsigned` (see README). Decryption accepts both committing suites. */
+  readonly suite?: EnvelopeSuite;
+  /** Frame size of streamed messages. Default 64 KiB. */
+  readonly streamFrameLength?: number;
+}
+
+/** Counters for tests, metrics and benchmarks. `kmsCalls` counts only with `kms: { keyId }`. */
+export interface EnvelopeStats {
+  readonly kmsCalls: KmsCallCounts;
+  readonly encryptCache: DataKeyCacheStats;
+  readonly decryptCache: DataKeyCacheStats;
+}
+
+/** Envelope encryption bound to one deployment (`app`, `stage`) and one KMS key. */
+export interface EnvelopeCrypto {
+  /** Encrypts the sensitive fields of one record as one message. */
+  encryptFields(fields: SensitiveFields, ctx: RecordContext): Promise<Uint8Array>;
+  /** Decrypts what `encryptFields` wrote for the same context; `ContextMismatchError` otherwise. */
+  decryptFields(ciphertext: Uint8Array, ctx: RecordContext): Promise<SensitiveFields>;
+  /** Encrypts bytes as one message. */
+  encryptBytes(plaintext: Uint8Array, ctx: RecordContext): Promise<Uint8Array>;
+  /** Decrypts one message written for the same context. */
+  decryptBytes(ciphertext: Uint8Array, ctx: RecordContext): Promise<Uint8Array>;
+  /** Encrypts a stream in constant memory (own data key per stream). Errors are typed. */
+  encryptStream(source: Readable, ctx: RecordContext): Readable;
+  /**
+   * Decrypts a stream in constant memory. Each frame is authenticated before it is released, but a
+   * truncated message is only detected at the end: treat the output as valid only after `end`.
+   */
+  decryptStream(source: Readable, ctx: RecordContext): Readable;
+  stats(): EnvelopeStats;
+  /** Drops and zeroes every cached data key. */
+  clearCache(): void;
+}
+
+const zeroCounts = (): KmsCallCounts => ({ generateDataKey: 0, decrypt: 0, encrypt: 0 });
+
+function positive(name: string, value: number, integer: boolean): number {
+  if (!(value > 0) || (integer && !Number.isInteger(value) && value !== Number.POSITIVE_INFINITY)) {
+    throw new CryptoConfigError(`cache.${name} must be a positive ${integer ? "integer" : "number"}`);
+  }
+  return value;
+}
+
+function buildCaches(cache: EnvelopeCacheOptions | false | undefined) {
+  if (cache === false) return {};
+  const o = { ...defaultEnvelopeCache, ...cache };
+  const maxAgeMs = positive("maxAgeMs", o.maxAgeMs, false);
+  return {
+    encrypt: new DataKeyCache<NodeEncryptionMaterial>(
+      {
+        maxAgeMs,
+        maxMessages: positive("maxMessages", o.maxMessages, true),
+        maxBytes: positive("maxBytes", o.maxBytes, true),
+        // Few partitions exist (app × stage × purpose × suite); the bound only guards against misuse.
+        maxEntries: 64,
+      },
+      zeroMaterial,
+    ),
+    decrypt: new DataKeyCache<NodeDecryptionMaterial>(
+      {
+        maxAgeMs,
+        maxMessages: Number.POSITIVE_INFINITY,
+        maxBytes: Number.POSITIVE_INFINITY,
+        maxEntries: positive("maxDecryptEntries", o.maxDecryptEntries, true),
+      },
+      zeroMaterial,
+    ),
+  };
+}
+
+/** Turns anything a crypto operation threw into a typed error that quotes nothing. */
+function typed(err: unknown, phase: "encrypt" | "decrypt"): CryptoError {
+  if (err instanceof CryptoError) return err;
+  if (phase === "encrypt") return new EncryptError("encryption failed");
+  const message = err instanceof Error ? err.message : "";
+  // Labels only; every branch fails closed.
+  if (/authenticate|Commitment does not match|signature/i.test(message))
+    return new CiphertextError("tampered");
+  if (/suite|commitment policy|Configuration conflict/i.test(message)) {
+    return new CiphertextError("unsupportedSuite");
+  }
+  return new CiphertextError("malformed");
+}
+
+/** A CMM for one decrypt call: refuses foreign suites and contexts before any key is unwrapped. */
+function expecting(cmm: NodeMaterialsManager, expected: MessageContext): NodeMaterialsManager {
+  return {
+    getEncryptionMaterials: (request) => cmm.getEncryptionMaterials(request),
+    decryptMaterials: async (request) => {
+      if (!envelopeDecryptSuites.has(request.suite.id)) throw new CiphertextError("unsupportedSuite");
+      assertContextMatches(request.encryptionContext, expected, request.suite.signatureCurve !== undefined);
+      return cmm.decryptMaterials(request);
+    },
+  };
+}
+
+/**
+ * Pipes `source` through an Encryption SDK stream into a fresh readable whose only error is typed.
+ * Destroying the returned stream destroys the source.
+ */
+function relay(source: Readable, transform: NodeJS.ReadWriteStream, phase: "encrypt" | "decrypt"): Readable {
+  const out = new PassThrough();
+  let failed = false;
+  const fail = (err: unknown) => {
+    if (failed) return;
+    failed = true;
+    source.unpipe();
+    source.destroy();
+    (transform as unknown as { destroy?: () => void }).destroy?.();
+    out.destroy(typed(err, phase));
+  };
+  source.on("error", fail);
+  transform.on("error", fail);
+  out.on("close", () => {
+    if (!out.readableEnded && !failed) fail(new EncryptError("stream closed early"));
+  });
+  source.pipe(transform).pipe(out);
+  return out;
+}
+
+function assertBytes(value: unknown, what: string): asserts value is Uint8Array {
+  if (!(value instanceof Uint8Array)) throw new CryptoConfigError(`${what} must be a Uint8Array`);
+}
+
+/**
+ * Creates envelope encryption for one deployment. With `kms: { keyId, endpoint?, credentials? }` the
+ * keyring is a `KmsKeyringNode` over an SDK client built by `getClient(KMS, …)`; with `{ keyring }`
+ * any Encryption SDK keyring is used as is.
+ */
+export function createEnvelopeCrypto(options: EnvelopeOptions): EnvelopeCrypto {
+  const deployment: DeploymentContext = { app: options.app, stage: options.stage };
+  const suiteName = options.suite ?? "unsigned";
+  const suiteId = envelopeSuites[suiteName];
+  if (suiteId === undefined) throw new CryptoConfigError("suite must be 'unsigned' or 'signed'");
+  const frameLength = options.streamFrameLength ?? 64 * 1024;
+  if (!Number.isInteger(frameLength) || frameLength < 1024 || frameLength > 4 * 1024 * 1024) {
+    throw new CryptoConfigError("streamFrameLength must be an integer from 1 KiB to 4 MiB");
+  }
+  // Validate the deployment part of the context now rather than on the first call.
+  messageContext(deployment, { ownerId: "-", recordId: "-", purpose: "-" });
+
+  const kmsCalls = zeroCounts();
+  const failures: KmsDecryptFailures = new WeakMap();
+  let keyring: KeyringNode;
+  if ("keyring" in options.kms) {
+    keyring = options.kms.keyring;
+  } else {
+    assertKeyArn(options.kms.keyId);
+    keyring = new KmsKeyringNode({
+      generatorKeyId: options.kms.keyId,
+      clientProvider: instrumentedClientProvider(options.kms, kmsCalls, failures) as never,
+    });
+  }
+  const caches = buildCaches(options.cache);
+  const cmm = new PartitionedCachingMaterialsManager(
+    new NodeDefaultCryptographicMaterialsManager(keyring),
+    caches,
+    failures,
+  );
+  // One encrypted data key per message: each extra one would cost a KMS call on decrypt (DoS guard).
+  const client = buildClient({
+    commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
+    maxEncryptedDataKeys: 1,
+  });
+
+  async function encryptBytes(plaintext: Uint8Array, ctx: RecordContext): Promise<Uint8Array> {
+    assertBytes(plaintext, "plaintext");
+    const encryptionContext = messageContext(deployment, ctx);
+    try {
+      const { result } = await client.encrypt(cmm, plaintext, { suiteId, encryptionContext });
+      return result;
+    } catch (err) {
+      throw typed(err, "encrypt");
+    }
+  }
+
+  async function decryptBytes(ciphertext: Uint8Array, ctx: RecordContext): Promise<Uint8Array> {
+    assertBytes(ciphertext, "ciphertext");
+    const expected = messageContext(deployment, ctx);
+    let plaintext: Uint8Array;
+    try {
+      const out = await client.decrypt(expecting(cmm, expected), ciphertext);
+      // Checked again on the authenticated header, whatever the CMM did.
+      assertContextMatches(
+        out.messageHeader.encryptionContext,
+        expected,
+        envelopeSuites.signed === out.messageHeader.suiteId,
+      );
+      plaintext = out.plaintext;
+    } catch (err) {
+      throw typed(err, "decrypt");
+    }
+    return plaintext;
+  }
+
+  return {
+    async encryptFields(fields, ctx) {
+      return encryptBytes(encodeSensitiveFields(fields), ctx);
+    },
+    async decryptFields(ciphertext, ctx) {
+      return decodeSensitiveFields(await decryptBytes(ciphertext, ctx));
+    },
+    encryptBytes,
+    decryptBytes,
+    encryptStream(source, ctx) {
+      const encryptionContext = messageContext(deployment, ctx);
+      return relay(source, client.encryptStream(cmm, { suiteId, encryptionContext, frameLength }), "encrypt");
+    },
+    decryptStream(source, ctx) {
+      const expected = messageContext(deployment, ctx);
+      return relay(source, client.decryptStream(expecting(cmm, expected)), "decrypt");
+    },
+    stats() {
+      return {
+        kmsCalls: { ...kmsCalls },
+        encryptCache: caches.encrypt?.stats() ?? { hits: 0, loads: 0, entries: 0 },
+        decryptCache: caches.decrypt?.stats() ?? { hits: 0, loads: 0, entries: 0 },
+      };
+    },
+    clearCache() {
+      caches.encrypt?.clear();
+      caches.decrypt?.clear();
+    },
+  };
+}

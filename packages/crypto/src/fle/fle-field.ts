@@ -1,0 +1,76 @@
+/**
+ * One CloudFront field-level-encrypted value: decrypt (handlers) and encrypt (the local CloudFront).
+ * Both use the Encryption SDK with a raw RSA-OAEP-SHA256 keyring, as CloudFront does.
+ */
+import { buildClient, CommitmentPolicy } from "@aws-crypto/client-node";
+import { CryptoConfigError, CryptoError, EncryptError, FleDecryptError, FleFormatError } from "../errors.ts";
+import { fleSuite } from "../suites.ts";
+import { decodeTolerantBase64, encodeBase64, looksLikeEsdkMessage } from "./base64.ts";
+import { type FleDecryptKey, type FleEncryptKey, fleDecryptCmm, fleEncryptKeyring } from "./keyrings.ts";
+
+/** Largest FLE message accepted: a 16 KB field plus header and framing fits with room to spare. */
+export const maxFleMessageBytes = 64 * 1024;
+
+// CloudFront writes suite 0x0178 (no key commitment): only a client that allows decrypting
+// non-committing messages can read it. Used for FLE only; envelope encryption requires commitment.
+const fleDecryptClient = buildClient({
+  commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT,
+  maxEncryptedDataKeys: 1,
+});
+// Writing 0x0178 as CloudFront does needs a policy that permits non-committing encryption.
+const fleEncryptClient = buildClient({
+  commitmentPolicy: CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT,
+  maxEncryptedDataKeys: 1,
+});
+
+/** Decrypts FLE message bytes; `field` only labels errors. */
+export async function decryptFleMessage(
+  message: Uint8Array,
+  key: FleDecryptKey,
+  field?: string,
+): Promise<Uint8Array> {
+  if (message.byteLength > maxFleMessageBytes) throw new FleFormatError("tooLarge", field);
+  if (!looksLikeEsdkMessage(message)) throw new FleFormatError("notFleMessage", field);
+  const cmm = fleDecryptCmm(key);
+  try {
+    const { plaintext } = await fleDecryptClient.decrypt(cmm, message, { maxBodySize: maxFleMessageBytes });
+    return plaintext;
+  } catch (err) {
+    if (err instanceof FleDecryptError) throw new FleDecryptError(err.reason, field);
+    if (err instanceof CryptoError) throw err;
+    throw new FleDecryptError("undecryptable", field);
+  }
+}
+
+/**
+ * Decrypts one CloudFront FLE value (base64 of an Encryption SDK message) to its plaintext bytes.
+ * Tolerates transport damage to the base64 (see `decodeTolerantBase64`). Throws `FleFormatError` for
+ * a value that is not an FLE message, `FleDecryptError` when the key, names or bytes do not fit.
+ */
+export async function decryptFleField(ciphertextBase64: string, key: FleDecryptKey): Promise<Uint8Array> {
+  if (typeof ciphertextBase64 !== "string") throw new CryptoConfigError("ciphertextBase64 must be a string");
+  if (ciphertextBase64.length > (maxFleMessageBytes * 4) / 3 + 8) throw new FleFormatError("tooLarge");
+  const message = decodeTolerantBase64(ciphertextBase64);
+  if (!message) throw new FleFormatError("badBase64");
+  return decryptFleMessage(message, key);
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * Encrypts one value exactly as CloudFront FLE does: message format v1, suite 0x0178
+ * (AES-256-GCM, HKDF-SHA256, no commitment, no signature), data key wrapped with RSA-OAEP-SHA256,
+ * returned as padded base64 (its bytes start `01 80 01 78`).
+ */
+export async function encryptFleField(plaintext: string | Uint8Array, key: FleEncryptKey): Promise<string> {
+  const bytes = typeof plaintext === "string" ? utf8.encode(plaintext) : plaintext;
+  if (!(bytes instanceof Uint8Array)) throw new CryptoConfigError("plaintext must be a string or Uint8Array");
+  const keyring = fleEncryptKeyring(key);
+  try {
+    const { result } = await fleEncryptClient.encrypt(keyring, bytes, { suiteId: fleSuite });
+    return encodeBase64(result);
+  } catch (err) {
+    if (err instanceof CryptoError) throw err;
+    throw new EncryptError("FLE encryption failed");
+  }
+}

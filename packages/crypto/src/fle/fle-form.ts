@@ -1,0 +1,85 @@
+/**
+ * Whole url-encoded bodies with CloudFront field-level encryption: decrypt (handlers) and encrypt (the
+ * local CloudFront). The FLE field list defaults to the classification's (`fleFields` of @veil/core).
+ */
+import { fleFields as coreFleFields, isFleField } from "@veil/core";
+import { FleDecryptError, FleFieldNotAllowedError, safeFieldName } from "../errors.ts";
+import { decodeTolerantBase64, looksLikeEsdkMessage } from "./base64.ts";
+import { decryptFleMessage, encryptFleField } from "./fle-field.ts";
+import { decodeFormComponent, encodeFormComponent, type FormPair, parseFormPairs } from "./form.ts";
+import type { FleDecryptKey, FleEncryptKey } from "./keyrings.ts";
+
+/** Which fields are field-level encrypted: CloudFront patterns, exact names or `prefix*`. */
+export interface FleFieldOptions {
+  /** Defaults to `fleFields` of @veil/core. */
+  readonly fleFields?: readonly string[];
+}
+
+export type DecryptFleFormOptions = FleDecryptKey & FleFieldOptions;
+export type EncryptFleFormOptions = FleEncryptKey & FleFieldOptions;
+
+function declaredMatcher(patterns: readonly string[] | undefined): (name: string) => boolean {
+  if (patterns === undefined || patterns === coreFleFields) return isFleField;
+  const exact = new Set(patterns.filter((p) => !p.endsWith("*")));
+  const prefixes = patterns.filter((p) => p.endsWith("*")).map((p) => p.slice(0, -1));
+  return (name) => exact.has(name) || prefixes.some((prefix) => name.startsWith(prefix));
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The bytes of a value that arrived encrypted, or `undefined` when it is clear text. */
+function encryptedBytes(pair: FormPair): Uint8Array | undefined {
+  const bytes = decodeTolerantBase64(decodeFormComponent(pair.rawValue, false, safeFieldName(pair.name)));
+  return bytes && looksLikeEsdkMessage(bytes) ? bytes : undefined;
+}
+
+/**
+ * Parses a url-encoded body and decrypts its FLE fields. Returns every field as a string (FLE fields
+ * decrypted). Fails closed with `FleFormatError` (malformed body, duplicate field),
+ * `FleFieldNotAllowedError` (an FLE field in clear, or an encrypted field that is not declared) or
+ * `FleDecryptError`. An empty FLE field stays empty: it carries nothing to protect.
+ */
+export async function decryptFleForm(
+  body: string | Uint8Array,
+  options: DecryptFleFormOptions,
+): Promise<Record<string, string>> {
+  const isDeclared = declaredMatcher(options.fleFields);
+  const pairs = parseFormPairs(body);
+  const values = pairs.map(async (pair): Promise<[string, string]> => {
+    const field = safeFieldName(pair.name);
+    if (!isDeclared(pair.name)) {
+      if (encryptedBytes(pair)) throw new FleFieldNotAllowedError(field, "notDeclared");
+      return [pair.name, decodeFormComponent(pair.rawValue, true, field)];
+    }
+    if (pair.rawValue === "") return [pair.name, ""];
+    const message = encryptedBytes(pair);
+    if (!message) throw new FleFieldNotAllowedError(field, "notEncrypted");
+    const plaintext = await decryptFleMessage(message, options, field);
+    try {
+      return [pair.name, strictUtf8.decode(plaintext)];
+    } catch {
+      throw new FleDecryptError("notUtf8", field);
+    }
+  });
+  // Object.fromEntries defines own properties, so a field named `__proto__` cannot touch a prototype.
+  return Object.fromEntries(await Promise.all(values));
+}
+
+/**
+ * Encrypts the FLE fields present in a url-encoded body as CloudFront does and returns the rewritten
+ * body: other pairs byte for byte, each non-empty FLE value replaced by its percent-encoded base64
+ * ciphertext. For the local CloudFront; its output decrypts with `decryptFleForm`.
+ */
+export async function encryptFleForm(
+  body: string | Uint8Array,
+  options: EncryptFleFormOptions,
+): Promise<string> {
+  const isDeclared = declaredMatcher(options.fleFields);
+  const pairs = parseFormPairs(body);
+  const segments = pairs.map(async (pair) => {
+    if (!isDeclared(pair.name) || pair.rawValue === "") return pair.raw;
+    const plaintext = decodeFormComponent(pair.rawValue, true, safeFieldName(pair.name));
+    return `${pair.rawName}=${encodeFormComponent(await encryptFleField(plaintext, options))}`;
+  });
+  return (await Promise.all(segments)).join("&");
+}

@@ -1,0 +1,28 @@
+/**
+ * @veil/crypto — CloudFront field-level encryption (decrypt, and encrypt for the local CloudFront) and
+ * KMS envelope encryption of records and objects. See README.md for the design and the figures.
+ */
+export type { DeploymentContext, MessageContext, RecordContext } from "./context.ts";
+export { kmsContextKeys, messageContextKeys } from "./context.ts";
+export type { DataKeyCacheStats } from "./data-key-cache.ts";
+export type {
+  EnvelopeCacheOptions,
+  EnvelopeCrypto,
+  EnvelopeOptions,
+  EnvelopeStats,
+} from "./envelope.ts";
+export { createEnvelopeCrypto, defaultEnvelopeCache } from "./envelope.ts";
+export * from "./errors.ts";
+export { decryptFleField, encryptFleField, maxFleMessageBytes } from "./fle/fle-field.ts";
+export type { DecryptFleFormOptions, EncryptFleFormOptions, FleFieldOptions } from "./fle/fle-form.ts";
+export { decryptFleForm, encryptFleForm } from "./fle/fle-form.ts";
+export type { FleDecryptKey, FleEncryptKey } from "./fle/keyrings.ts";
+export type {
+  KmsCallCounts,
+  KmsClientProvider,
+  KmsCredentials,
+  KmsLikeClient,
+  KmsOptions,
+} from "./kms-client.ts";
+export type { EnvelopeSuite } from "./suites.ts";
+export { envelopeSuites, fleSuite } from "./suites.ts";

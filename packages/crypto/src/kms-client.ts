@@ -1,0 +1,150 @@
+/**
+ * The KMS client the Encryption SDK keyring calls, built so that it can point at a local KMS (endpoint +
+ * static credentials), is created once per region, counts its calls, and turns SDK failures into typed
+ * errors.
+ */
+import { getClient, KMS } from "@aws-crypto/client-node";
+import { CiphertextError, CryptoConfigError, type CryptoError, KmsUnavailableError } from "./errors.ts";
+
+/** Static credentials, e.g. for a local KMS. Omit to use the SDK's default provider chain. */
+export interface KmsCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+type Blob = Uint8Array;
+
+/** The subset of the aggregated AWS SDK v3 `KMS` client the Encryption SDK keyring calls. */
+export interface KmsLikeClient {
+  generateDataKey(input: {
+    KeyId: string;
+    NumberOfBytes?: number;
+    EncryptionContext?: Record<string, string>;
+    GrantTokens?: string[];
+  }): Promise<{ KeyId?: string; Plaintext?: Blob; CiphertextBlob?: Blob }>;
+  encrypt(input: {
+    KeyId: string;
+    Plaintext: Blob;
+    EncryptionContext?: Record<string, string>;
+    GrantTokens?: string[];
+  }): Promise<{ KeyId?: string; CiphertextBlob?: Blob }>;
+  decrypt(input: {
+    KeyId?: string;
+    CiphertextBlob: Blob;
+    EncryptionContext?: Record<string, string>;
+    GrantTokens?: string[];
+  }): Promise<{ KeyId?: string; Plaintext?: Blob }>;
+}
+
+/** Returns the client for a region (the keyring passes the region of the key ARN). */
+export type KmsClientProvider = (region: string) => KmsLikeClient;
+
+/** Where the KMS key lives and how to reach it. */
+export interface KmsOptions {
+  /** The key ARN (not an alias: decryption matches the ARN KMS recorded in each message). */
+  readonly keyId: string;
+  /** Defaults to the region of the key ARN. */
+  readonly region?: string;
+  /** A non-AWS endpoint, e.g. `http://127.0.0.1:4599` for the local KMS. */
+  readonly endpoint?: string;
+  readonly credentials?: KmsCredentials;
+  /** SDK attempts per call (default: the SDK's, 3). */
+  readonly maxAttempts?: number;
+  /** Replaces the SDK client entirely, e.g. with an in-process stand-in in tests. */
+  readonly clientProvider?: KmsClientProvider;
+}
+
+/** KMS calls made through one provider, by operation. */
+export interface KmsCallCounts {
+  generateDataKey: number;
+  decrypt: number;
+  encrypt: number;
+}
+
+const keyArnRe = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+
+/** Throws unless `keyId` is a KMS key ARN. */
+export function assertKeyArn(keyId: string): void {
+  if (typeof keyId !== "string" || !keyArnRe.test(keyId)) {
+    throw new CryptoConfigError("kms.keyId must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)");
+  }
+}
+
+/** KMS errors that mean "this ciphertext (or its context) is not valid for this key". */
+const ciphertextErrorNames = new Set(["InvalidCiphertextException", "IncorrectKeyException"]);
+
+function errorName(err: unknown): string {
+  const name = (err as { name?: unknown } | null)?.name;
+  const code = (err as { code?: unknown } | null)?.code;
+  const pick = typeof code === "string" && name === "Error" ? code : name;
+  return typeof pick === "string" && /^[A-Za-z0-9_.:-]{1,64}$/.test(pick) ? pick : "Error";
+}
+
+/** Maps a failed KMS call to a typed error. */
+export function kmsFailure(operation: string, err: unknown): CryptoError {
+  const name = errorName(err);
+  if (operation === "Decrypt" && ciphertextErrorNames.has(name)) return new CiphertextError("wrongKey");
+  return new KmsUnavailableError(operation, name);
+}
+
+/**
+ * Typed errors of failed KMS Decrypt calls, keyed by the encrypted data key they were about. The
+ * keyring folds per-key errors into one untyped error; this lets the caller recover the typed one
+ * without parsing messages, and safely under concurrency (the key is the exact blob object).
+ */
+export type KmsDecryptFailures = WeakMap<Blob, CryptoError>;
+
+/** A provider whose clients count calls and throw typed errors; one SDK client per region. */
+export function instrumentedClientProvider(
+  options: KmsOptions,
+  counts: KmsCallCounts,
+  failures: KmsDecryptFailures,
+): KmsClientProvider {
+  const base: KmsClientProvider =
+    options.clientProvider ??
+    (getClient(KMS, {
+      ...(options.region ? { region: options.region } : {}),
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+      ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+    }) as unknown as KmsClientProvider);
+  const clients = new Map<string, KmsLikeClient>();
+  return (region) => {
+    const key = options.region ?? region;
+    let client = clients.get(key);
+    if (!client) {
+      const inner = base(key);
+      client = {
+        async generateDataKey(input) {
+          counts.generateDataKey++;
+          try {
+            return await inner.generateDataKey(input);
+          } catch (err) {
+            throw kmsFailure("GenerateDataKey", err);
+          }
+        },
+        async encrypt(input) {
+          counts.encrypt++;
+          try {
+            return await inner.encrypt(input);
+          } catch (err) {
+            throw kmsFailure("Encrypt", err);
+          }
+        },
+        async decrypt(input) {
+          counts.decrypt++;
+          try {
+            return await inner.decrypt(input);
+          } catch (err) {
+            const typed = kmsFailure("Decrypt", err);
+            failures.set(input.CiphertextBlob, typed);
+            throw typed;
+          }
+        },
+      };
+      clients.set(key, client);
+    }
+    return client;
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * Copies Encryption SDK materials under another encryption context. The SDK zeroes the data key of
+ * every material it has used, so a cached material is never handed out itself — only such copies.
+ */
+import {
+  type EncryptionContext,
+  NodeDecryptionMaterial,
+  NodeEncryptionMaterial,
+  unwrapDataKey,
+} from "@aws-crypto/client-node";
+import { EncryptError } from "./errors.ts";
+
+function copyDataKey(material: NodeEncryptionMaterial | NodeDecryptionMaterial): Uint8Array {
+  return new Uint8Array(unwrapDataKey(material.getUnencryptedDataKey()));
+}
+
+/**
+ * Encryption material carrying `source`'s data key, encrypted data keys and signing key, but `context`
+ * as the context the message header will carry (and authenticate).
+ */
+export function encryptionMaterialFor(
+  source: NodeEncryptionMaterial,
+  context: EncryptionContext,
+): NodeEncryptionMaterial {
+  const [generated, ...wrapped] = source.keyringTrace;
+  if (!generated || wrapped.length !== source.encryptedDataKeys.length) {
+    throw new EncryptError("encryption material has an unexpected keyring trace");
+  }
+  const copy = new NodeEncryptionMaterial(source.suite, context);
+  copy.setUnencryptedDataKey(copyDataKey(source), generated);
+  source.encryptedDataKeys.forEach((edk, i) => {
+    copy.addEncryptedDataKey(edk, wrapped[i]!.flags);
+  });
+  if (source.signatureKey) copy.setSignatureKey(source.signatureKey);
+  return copy;
+}
+
+/** Decryption material carrying `source`'s data key (and verification key) under `context`. */
+export function decryptionMaterialFor(
+  source: NodeDecryptionMaterial,
+  context: EncryptionContext,
+): NodeDecryptionMaterial {
+  const [trace] = source.keyringTrace;
+  if (!trace) throw new EncryptError("decryption material has no keyring trace");
+  const copy = new NodeDecryptionMaterial(source.suite, context);
+  copy.setUnencryptedDataKey(copyDataKey(source), trace);
+  if (source.verificationKey) copy.setVerificationKey(source.verificationKey);
+  return copy;
+}
+
+/** Zeroes the data key a material holds (when it leaves a cache). */
+export function zeroMaterial(material: NodeEncryptionMaterial | NodeDecryptionMaterial): void {
+  if (material.hasUnencryptedDataKey) material.zeroUnencryptedDataKey();
+}
