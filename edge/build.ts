@@ -1,0 +1,41 @@
+/**
+ * Bundles the Lambda@Edge function: `tsx edge/build.ts --region eu-west-1 [--api-host abc.execute-api…]`
+ * (or VEIL_EDGE_REGION / VEIL_EDGE_API_HOST). Lambda@Edge has no environment variables, so the region
+ * is written into the bundle here. Output: edge/dist/index.mjs (ESM, nodejs22.x).
+ */
+import { statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { build } from "esbuild";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values } = parseArgs({
+  options: { region: { type: "string" }, "api-host": { type: "string" }, outfile: { type: "string" } },
+});
+const region = values.region ?? process.env.VEIL_EDGE_REGION;
+const apiHost = values["api-host"] ?? process.env.VEIL_EDGE_API_HOST;
+if (!region || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) {
+  console.error("edge build: --region (or VEIL_EDGE_REGION) must be an AWS region such as eu-west-1");
+  process.exit(1);
+}
+const outfile = values.outfile ?? join(here, "dist", "index.mjs");
+
+await build({
+  entryPoints: [join(here, "src", "index.ts")],
+  outfile,
+  bundle: true,
+  minify: true,
+  platform: "node",
+  target: "node22",
+  format: "esm",
+  legalComments: "none",
+  define: { __VEIL_EDGE_CONFIG__: JSON.stringify(apiHost ? { region, apiHost } : { region }) },
+  logLevel: "warning",
+});
+
+const kb = statSync(outfile).size / 1024;
+console.log(
+  `edge bundle: ${outfile} ${kb.toFixed(1)} KB (region ${region}${apiHost ? `, api host ${apiHost}` : ""})`,
+);
+if (kb > 30) console.warn("edge bundle is above the 30 KB goal");
