@@ -1,0 +1,66 @@
+import type { AuditAction } from "./migrations.ts";
+import { type Queryable, run } from "./query.ts";
+
+/** One entry of the append-only audit trail. Holds who did what to which record, never any content. */
+export interface AuditEvent {
+  id: string;
+  ownerId: string;
+  actor: string;
+  action: AuditAction;
+  recordId: string | null;
+  requestId: string | null;
+  at: Date;
+}
+
+interface Row {
+  id: string;
+  owner_id: string;
+  actor: string;
+  action: AuditAction;
+  record_id: string | null;
+  request_id: string | null;
+  at: Date;
+}
+
+const toEvent = (r: Row): AuditEvent => ({
+  id: r.id,
+  ownerId: r.owner_id,
+  actor: r.actor,
+  action: r.action,
+  recordId: r.record_id,
+  requestId: r.request_id,
+  at: r.at,
+});
+
+/**
+ * Appends an event. Call it on the same transaction client as the change it describes, so that a
+ * change without its audit entry cannot be committed. The table rejects UPDATE, DELETE and TRUNCATE.
+ */
+export async function append(
+  db: Queryable,
+  event: { ownerId: string; actor: string; action: AuditAction; recordId?: string; requestId?: string },
+): Promise<AuditEvent> {
+  const rows = await run<Row>(db, {
+    name: "veil.audit.append",
+    text: `INSERT INTO audit_events (owner_id, actor, action, record_id, request_id) VALUES ($1, $2, $3, $4, $5)
+           RETURNING id::text, owner_id, actor, action, record_id, request_id, at`,
+    values: [event.ownerId, event.actor, event.action, event.recordId ?? null, event.requestId ?? null],
+  });
+  return toEvent(rows[0] as Row);
+}
+
+/** The owner's audit trail of one record, oldest first (also after the record was deleted). */
+export async function listForRecord(
+  db: Queryable,
+  ownerId: string,
+  recordId: string,
+  limit = 100,
+): Promise<AuditEvent[]> {
+  const rows = await run<Row>(db, {
+    name: "veil.audit.listForRecord",
+    text: `SELECT id::text, owner_id, actor, action, record_id, request_id, at FROM audit_events
+           WHERE record_id = $1 AND owner_id = $2 ORDER BY id LIMIT $3`,
+    values: [recordId, ownerId, Math.min(1000, Math.max(1, Math.trunc(limit)))],
+  });
+  return rows.map(toEvent);
+}

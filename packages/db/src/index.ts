@@ -1,0 +1,14 @@
+export type { AuditEvent } from "./audit.ts";
+export * as audit from "./audit.ts";
+export * from "./errors.ts";
+export type { ClaimResult, IdempotencyEntry } from "./idempotency.ts";
+export * as idempotency from "./idempotency.ts";
+export { type MigrateResult, migrate } from "./migrate.ts";
+export { type AuditAction, auditActions, type Migration, migrations } from "./migrations.ts";
+export { createPool, type PoolOptions, type RdsPoolOptions, type UrlPoolOptions } from "./pool.ts";
+export type { Queryable } from "./query.ts";
+export { type RdsTokenOptions, rdsTokenProvider, tokenExpiry } from "./rds-token.ts";
+export type { ListOptions, RecordRow } from "./records.ts";
+export * as records from "./records.ts";
+export { newRecordId } from "./records.ts";
+export { type TransactionOptions, withTransaction } from "./transaction.ts";

@@ -1,0 +1,193 @@
+import { randomUUID } from "node:crypto";
+import { NotFoundError, VersionConflictError } from "./errors.ts";
+import { type Queryable, run } from "./query.ts";
+
+/** A stored record: metadata in clear, the sensitive fields only as one ciphertext. */
+export interface RecordRow {
+  id: string;
+  ownerId: string;
+  category: string;
+  /** The envelope-encrypted sensitive fields (an Encryption SDK message). */
+  ciphertext: Buffer;
+  createdAt: Date;
+  updatedAt: Date;
+  /** Starts at 1, +1 on every update; pass it back as `expectedVersion`. */
+  version: number;
+}
+
+interface Row {
+  id: string;
+  owner_id: string;
+  category: string;
+  ciphertext: Buffer;
+  created_at: Date;
+  updated_at: Date;
+  version: number;
+}
+
+const columns = "id, owner_id, category, ciphertext, created_at, updated_at, version";
+
+function toRecord(r: Row): RecordRow {
+  return {
+    id: r.id,
+    ownerId: r.owner_id,
+    category: r.category,
+    ciphertext: r.ciphertext,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    version: r.version,
+  };
+}
+
+const uuidShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A new record id. Chosen by the caller before encrypting, so it can be bound into the encryption context. */
+export function newRecordId(): string {
+  return randomUUID();
+}
+
+/** Inserts a record. A duplicate `id` throws `ConflictError`. */
+export async function insert(
+  db: Queryable,
+  record: { id: string; ownerId: string; category: string; ciphertext: Uint8Array },
+): Promise<RecordRow> {
+  const rows = await run<Row>(db, {
+    name: "veil.records.insert",
+    text: `INSERT INTO records (id, owner_id, category, ciphertext) VALUES ($1, $2, $3, $4) RETURNING ${columns}`,
+    values: [record.id, record.ownerId, record.category, Buffer.from(record.ciphertext)],
+  });
+  return toRecord(rows[0] as Row);
+}
+
+/** The owner's record, or `NotFoundError` (also when the id belongs to another owner or is no uuid). */
+export async function get(db: Queryable, ownerId: string, id: string): Promise<RecordRow> {
+  if (!uuidShape.test(id)) throw new NotFoundError("record");
+  const rows = await run<Row>(db, {
+    name: "veil.records.get",
+    text: `SELECT ${columns} FROM records WHERE id = $1 AND owner_id = $2`,
+    values: [id, ownerId],
+  });
+  if (!rows[0]) throw new NotFoundError("record");
+  return toRecord(rows[0]);
+}
+
+/** Options of `list`. */
+export interface ListOptions {
+  /** Page size, 1..100; default 20. */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+function encodeCursor(r: RecordRow): string {
+  return Buffer.from(JSON.stringify([r.createdAt.toISOString(), r.id])).toString("base64url");
+}
+
+function decodeCursor(cursor: string): [string, string] | undefined {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (
+      Array.isArray(v) &&
+      typeof v[0] === "string" &&
+      !Number.isNaN(Date.parse(v[0])) &&
+      typeof v[1] === "string" &&
+      uuidShape.test(v[1])
+    ) {
+      return [v[0], v[1]];
+    }
+  } catch {
+    // fall through: an unreadable cursor is treated as the end of the list
+  }
+  return undefined;
+}
+
+/**
+ * The owner's records, newest first, one page at a time (keyset pagination on `created_at, id`, so
+ * pages stay stable while records are added). `nextCursor` is absent on the last page.
+ */
+export async function list(
+  db: Queryable,
+  ownerId: string,
+  options: ListOptions = {},
+): Promise<{ items: RecordRow[]; nextCursor?: string }> {
+  const limit = Math.min(100, Math.max(1, Math.trunc(options.limit ?? 20)));
+  let rows: Row[];
+  if (options.cursor === undefined) {
+    rows = await run<Row>(db, {
+      name: "veil.records.list",
+      text: `SELECT ${columns} FROM records WHERE owner_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
+      values: [ownerId, limit + 1],
+    });
+  } else {
+    const after = decodeCursor(options.cursor);
+    if (!after) return { items: [] };
+    rows = await run<Row>(db, {
+      name: "veil.records.listAfter",
+      text: `SELECT ${columns} FROM records WHERE owner_id = $1 AND (created_at, id) < ($2::timestamptz, $3::uuid)
+             ORDER BY created_at DESC, id DESC LIMIT $4`,
+      values: [ownerId, after[0], after[1], limit + 1],
+    });
+  }
+  const items = rows.slice(0, limit).map(toRecord);
+  const last = items[items.length - 1];
+  return rows.length > limit && last ? { items, nextCursor: encodeCursor(last) } : { items };
+}
+
+/** Why a conditional write matched no row: the record is absent (for this owner) or has another version. */
+async function explainMiss(
+  db: Queryable,
+  ownerId: string,
+  id: string,
+  expectedVersion: number,
+): Promise<never> {
+  const rows = await run<{ version: number }>(db, {
+    name: "veil.records.version",
+    text: "SELECT version FROM records WHERE id = $1 AND owner_id = $2",
+    values: [id, ownerId],
+  });
+  if (!rows[0]) throw new NotFoundError("record");
+  throw new VersionConflictError(expectedVersion, rows[0].version);
+}
+
+/**
+ * Replaces a record's category and ciphertext if it still has `expectedVersion` (optimistic
+ * concurrency); the version goes up by one. Throws `NotFoundError` or `VersionConflictError`.
+ */
+export async function update(
+  db: Queryable,
+  change: { id: string; ownerId: string; expectedVersion: number; category: string; ciphertext: Uint8Array },
+): Promise<RecordRow> {
+  if (!uuidShape.test(change.id)) throw new NotFoundError("record");
+  const rows = await run<Row>(db, {
+    name: "veil.records.update",
+    text: `UPDATE records SET category = $4, ciphertext = $5, version = version + 1,
+             updated_at = date_trunc('milliseconds', now())
+           WHERE id = $1 AND owner_id = $2 AND version = $3 RETURNING ${columns}`,
+    values: [
+      change.id,
+      change.ownerId,
+      change.expectedVersion,
+      change.category,
+      Buffer.from(change.ciphertext),
+    ],
+  });
+  if (!rows[0]) return explainMiss(db, change.ownerId, change.id, change.expectedVersion);
+  return toRecord(rows[0]);
+}
+
+/**
+ * Deletes the owner's record (for real: erasure means erasure), optionally only at `expectedVersion`.
+ * Throws `NotFoundError` or `VersionConflictError`.
+ */
+export async function remove(
+  db: Queryable,
+  target: { id: string; ownerId: string; expectedVersion?: number },
+): Promise<void> {
+  if (!uuidShape.test(target.id)) throw new NotFoundError("record");
+  const rows = await run<{ id: string }>(db, {
+    name: "veil.records.remove",
+    text: "DELETE FROM records WHERE id = $1 AND owner_id = $2 AND ($3::integer IS NULL OR version = $3) RETURNING id",
+    values: [target.id, target.ownerId, target.expectedVersion ?? null],
+  });
+  if (!rows[0]) await explainMiss(db, target.ownerId, target.id, target.expectedVersion ?? 0);
+}
