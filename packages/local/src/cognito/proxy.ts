@@ -1,0 +1,161 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Jwks } from "./signing-key.ts";
+
+/** What the proxy in front of cognito-local needs to know. */
+export interface ProxyOptions {
+  /** cognito-local's own URL. */
+  readonly upstream: string;
+  readonly issuer: string;
+  readonly userPoolId: string;
+  readonly jwks: Jwks;
+  /** Origins allowed to call from a browser; `undefined` allows loopback origins (any port). */
+  readonly allowedOrigins?: readonly string[];
+}
+
+const TARGET_PREFIX = "AWSCognitoIdentityProviderService.";
+const MAX_BODY_BYTES = 1024 * 1024;
+const LOOPBACK_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
+const ALLOWED_HEADERS =
+  "content-type, x-amz-target, x-amz-user-agent, x-amz-date, amz-sdk-invocation-id, amz-sdk-request, authorization, cache-control";
+
+/**
+ * An HTTP handler in front of cognito-local that makes it look more like Cognito to Amplify and our code:
+ * - answers CORS itself, only for allowed origins (a request from any other origin is refused);
+ * - turns `GetTokensFromRefreshToken` (Amplify >= 6.15 refreshes with it; cognito-local lacks it) into
+ *   `InitiateAuth` with `REFRESH_TOKEN_AUTH`;
+ * - serves the JWKS and OpenID configuration of our signing key under the pool's path.
+ * Everything else goes to cognito-local unchanged.
+ */
+export function createCognitoProxy(options: ProxyOptions): Server {
+  const originAllowed = (origin: string) =>
+    options.allowedOrigins === undefined
+      ? LOOPBACK_ORIGIN.test(origin)
+      : options.allowedOrigins.includes(origin);
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const origin = req.headers.origin;
+    if (origin !== undefined) {
+      if (!originAllowed(origin))
+        return json(res, 403, { __type: "ForbiddenException", message: "Origin not allowed" });
+      res.setHeader("access-control-allow-origin", origin);
+      res.setHeader("vary", "Origin");
+    }
+    if (req.method === "OPTIONS") {
+      res.writeHead(204, {
+        "access-control-allow-methods": "GET, POST, OPTIONS",
+        "access-control-allow-headers": ALLOWED_HEADERS,
+        "access-control-max-age": "600",
+      });
+      res.end();
+      return;
+    }
+    const path = (req.url ?? "/").split("?")[0];
+    if (req.method === "GET" && path === `/${options.userPoolId}/.well-known/jwks.json`) {
+      return json(res, 200, options.jwks, "application/json");
+    }
+    if (req.method === "GET" && path === `/${options.userPoolId}/.well-known/openid-configuration`) {
+      const host = req.headers.host ?? "localhost";
+      return json(
+        res,
+        200,
+        {
+          issuer: options.issuer,
+          jwks_uri: `http://${host}/${options.userPoolId}/.well-known/jwks.json`,
+          id_token_signing_alg_values_supported: ["RS256"],
+        },
+        "application/json",
+      );
+    }
+
+    let body = await readBody(req);
+    const target = req.headers["x-amz-target"];
+    let rewritten = false;
+    const headers: Record<string, string> = {};
+    for (const name of ["content-type", "x-amz-target", "authorization"]) {
+      const value = req.headers[name];
+      if (typeof value === "string") headers[name] = value;
+    }
+    if (req.method === "POST" && target === `${TARGET_PREFIX}GetTokensFromRefreshToken`) {
+      let input: { RefreshToken?: string; ClientId?: string };
+      try {
+        input = JSON.parse(body.toString("utf8"));
+      } catch {
+        return json(res, 400, { __type: "InvalidParameterException", message: "Request body is not JSON" });
+      }
+      body = Buffer.from(
+        JSON.stringify({
+          AuthFlow: "REFRESH_TOKEN_AUTH",
+          ClientId: input.ClientId,
+          AuthParameters: { REFRESH_TOKEN: input.RefreshToken },
+        }),
+      );
+      headers["x-amz-target"] = `${TARGET_PREFIX}InitiateAuth`;
+      rewritten = true;
+    }
+    const upstream = await fetch(`${options.upstream}${req.url ?? "/"}`, {
+      method: req.method ?? "GET",
+      headers,
+      ...(req.method === "GET" || req.method === "HEAD" ? {} : { body }),
+      redirect: "manual",
+    });
+    let answer: Buffer = Buffer.from(await upstream.arrayBuffer());
+    if (!upstream.ok && target === `${TARGET_PREFIX}InitiateAuth`) answer = hideUserExistence(answer);
+    if (rewritten && upstream.ok) {
+      // GetTokensFromRefreshToken answers only the tokens, never a challenge.
+      const { AuthenticationResult } = JSON.parse(answer.toString("utf8")) as {
+        AuthenticationResult?: unknown;
+      };
+      answer = Buffer.from(JSON.stringify({ AuthenticationResult }));
+    }
+    const contentType = upstream.headers.get("content-type");
+    const location = upstream.headers.get("location");
+    res.writeHead(upstream.status, {
+      ...(contentType !== null && { "content-type": contentType }),
+      ...(location !== null && { location }),
+      "content-length": answer.length,
+    });
+    res.end(answer);
+  }
+
+  return createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent)
+        json(res, 500, { __type: "InternalErrorException", message: "Local Cognito proxy failed." });
+      else res.destroy();
+    });
+  });
+}
+
+/**
+ * Cognito answers a wrong password and an unknown user alike (`NotAuthorizedException`, user-existence
+ * errors prevented, the default for app clients); cognito-local tells them apart. Same answer here.
+ */
+function hideUserExistence(answer: Buffer): Buffer {
+  let error: { __type?: string };
+  try {
+    error = JSON.parse(answer.toString("utf8"));
+  } catch {
+    return answer;
+  }
+  if (error.__type !== "InvalidPasswordException" && error.__type !== "UserNotFoundException") return answer;
+  return Buffer.from(
+    JSON.stringify({ __type: "NotAuthorizedException", message: "Incorrect username or password." }),
+  );
+}
+
+function json(res: ServerResponse, status: number, body: unknown, type = "application/x-amz-json-1.1"): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new Error("request too large");
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
