@@ -34,7 +34,9 @@ export function toCloudFrontHeaders(raw: readonly string[]): CloudFrontHeaders {
     const key = raw[i] as string;
     const name = key.toLowerCase();
     if (hopByHop.has(name)) continue;
-    (out[name] ??= []).push({ key, value: raw[i + 1] as string });
+    const list = out[name] ?? [];
+    list.push({ key, value: raw[i + 1] as string });
+    out[name] = list;
   }
   return out;
 }

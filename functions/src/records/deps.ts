@@ -1,0 +1,75 @@
+import { createHmac, hkdfSync } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { createEnvelopeCrypto, decryptFleForm, type EnvelopeCrypto, FleDecryptError } from "@veil/crypto";
+import { createPool } from "@veil/db";
+import { createCallerVerifier, type VerifyCaller } from "../shared/auth.ts";
+import { type FleKeys, loadFleKeys } from "../shared/fle-key.ts";
+import { linked } from "../shared/resources.ts";
+
+/** Everything the records routes need, built once per Lambda instance. */
+export interface RecordsDeps {
+  readonly pool: ReturnType<typeof createPool>;
+  readonly envelope: EnvelopeCrypto;
+  readonly verifyCaller: VerifyCaller;
+  /** Decrypts the FLE fields of a url-encoded body (current key, then the previous one during rotation). */
+  openForm(body: string): Promise<Record<string, string>>;
+  /** Keyed hash of a request, for idempotency: reveals nothing about low-entropy plaintext. */
+  requestHash(parts: readonly string[]): string;
+}
+
+/** Where Lambda's Node.js runtime keeps the CA bundle that includes the RDS certificate authorities. */
+const lambdaCaBundle = "/var/runtime/ca-cert.pem";
+
+function formOpener(keys: FleKeys): RecordsDeps["openForm"] {
+  return async (body) => {
+    try {
+      return await decryptFleForm(body, { providerId: keys.providerId, ...keys.current });
+    } catch (err) {
+      if (!(err instanceof FleDecryptError) || !keys.previous) throw err;
+      return decryptFleForm(body, { providerId: keys.providerId, ...keys.previous });
+    }
+  };
+}
+
+/** Builds the dependencies from the linked resources and the runtime's credentials. */
+export async function createRecordsDeps(): Promise<RecordsDeps> {
+  const app = linked("App");
+  const db = linked("Database");
+  const fle = linked("FleKey");
+  const keys = await loadFleKeys(fle.secretArn, fle.providerId);
+  const pool = db.url
+    ? createPool({ connectionString: db.url, max: 2 })
+    : createPool({
+        rds: {
+          host: db.host,
+          port: db.port,
+          user: db.username,
+          database: db.database,
+          region: process.env.AWS_REGION ?? "",
+        },
+        ca: await readFile(lambdaCaBundle),
+        max: 2,
+      });
+  const hashKey = Buffer.from(
+    hkdfSync("sha256", keys.current.privateKeyPem, "veil", "idempotency-request-hash", 32),
+  );
+  return {
+    pool,
+    envelope: createEnvelopeCrypto({
+      app: app.name,
+      stage: app.stage,
+      kms: { keyId: linked("RecordsKey").arn },
+    }),
+    verifyCaller: createCallerVerifier({
+      userPoolId: linked("UserPool").id,
+      clientId: linked("UserPoolClient").id,
+      ...(process.env.VEIL_COGNITO_JWKS ? { jwks: process.env.VEIL_COGNITO_JWKS } : {}),
+    }),
+    openForm: formOpener(keys),
+    requestHash: (parts) => {
+      const h = createHmac("sha256", hashKey);
+      for (const p of parts) h.update(`${p.length}:${p}`);
+      return h.digest("base64url");
+    },
+  };
+}

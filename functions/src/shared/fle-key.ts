@@ -1,0 +1,40 @@
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+
+/** The FLE private key(s) a handler decrypts with: the current one and, during a rotation, the previous. */
+export interface FleKeys {
+  readonly providerId: string;
+  readonly current: { readonly keyName: string; readonly privateKeyPem: string };
+  readonly previous?: { readonly keyName: string; readonly privateKeyPem: string };
+}
+
+interface SecretShape {
+  keyName?: unknown;
+  privateKeyPem?: unknown;
+}
+
+function parse(secret: string | undefined): { keyName: string; privateKeyPem: string } | undefined {
+  if (!secret) return undefined;
+  const v = JSON.parse(secret) as SecretShape;
+  if (typeof v.keyName !== "string" || typeof v.privateKeyPem !== "string") return undefined;
+  return { keyName: v.keyName, privateKeyPem: v.privateKeyPem };
+}
+
+/**
+ * Loads the FLE private key from Secrets Manager (AWSCURRENT, and AWSPREVIOUS while a rotation drains).
+ * The secret is encrypted with the KMS key and readable only by the API role.
+ */
+export async function loadFleKeys(
+  secretArn: string,
+  providerId: string,
+  client = new SecretsManagerClient({}),
+): Promise<FleKeys> {
+  const current = parse((await client.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString);
+  if (!current) throw new Error("FLE key secret is malformed");
+  const previous = await client
+    .send(new GetSecretValueCommand({ SecretId: secretArn, VersionStage: "AWSPREVIOUS" }))
+    .then((r) => parse(r.SecretString))
+    .catch(() => undefined);
+  return previous && previous.keyName !== current.keyName
+    ? { providerId, current, previous }
+    : { providerId, current };
+}
