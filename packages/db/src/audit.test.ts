@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as audit from "./audit.ts";
+import { newRecordId } from "./records.ts";
+import { newOwner, openTestDb, type TestDb } from "./test-support.ts";
+
+describe("audit", { timeout: 60_000 }, () => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await openTestDb();
+  }, 60_000);
+  afterAll(() => db?.close());
+
+  it("appends events and lists a record's trail, oldest first, for its owner only", async () => {
+    const owner = newOwner();
+    const recordId = newRecordId();
+    await audit.append(db.pool, {
+      ownerId: owner,
+      actor: owner,
+      action: "create",
+      recordId,
+      requestId: "r1",
+    });
+    await audit.append(db.pool, { ownerId: owner, actor: owner, action: "read", recordId, requestId: "r2" });
+    await audit.append(db.pool, { ownerId: owner, actor: owner, action: "list" });
+    const trail = await audit.listForRecord(db.pool, owner, recordId);
+    expect(trail.map((e) => [e.action, e.requestId])).toEqual([
+      ["create", "r1"],
+      ["read", "r2"],
+    ]);
+    expect(trail[0]?.at).toBeInstanceOf(Date);
+    expect(await audit.listForRecord(db.pool, newOwner(), recordId)).toEqual([]);
+  });
+
+  it("is append-only: UPDATE, DELETE and TRUNCATE are rejected by the database", async () => {
+    const owner = newOwner();
+    const recordId = newRecordId();
+    const event = await audit.append(db.pool, { ownerId: owner, actor: owner, action: "delete", recordId });
+    const tampering = [
+      { text: "UPDATE audit_events SET action = 'read' WHERE id = $1", values: [event.id] },
+      { text: "DELETE FROM audit_events WHERE id = $1", values: [event.id] },
+      { text: "TRUNCATE audit_events", values: [] },
+    ];
+    for (const q of tampering) {
+      await expect(db.pool.query(q)).rejects.toMatchObject({ code: "42501" });
+    }
+    expect(await audit.listForRecord(db.pool, owner, recordId)).toEqual([event]);
+  });
+
+  it("accepts only known actions", async () => {
+    const owner = newOwner();
+    await expect(
+      audit.append(db.pool, { ownerId: owner, actor: owner, action: "export" as audit.AuditEvent["action"] }),
+    ).rejects.toMatchObject({ code: "23514" });
+  });
+});

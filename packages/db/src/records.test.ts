@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConflictError, NotFoundError, QueryError, VersionConflictError } from "./errors.ts";
+import * as records from "./records.ts";
+import { newOwner, openTestDb, type TestDb } from "./test-support.ts";
+
+const bytes = (...b: number[]) => Buffer.from(b);
+
+describe("records", { timeout: 60_000 }, () => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await openTestDb();
+  }, 60_000);
+  afterAll(() => db?.close());
+
+  const create = (ownerId: string, category = "general") =>
+    records.insert(db.pool, { id: records.newRecordId(), ownerId, category, ciphertext: bytes(1, 2, 3) });
+
+  it("stores and returns a record byte for byte", async () => {
+    const owner = newOwner();
+    const created = await create(owner, "cardiology");
+    expect(created.version).toBe(1);
+    const got = await records.get(db.pool, owner, created.id);
+    expect(got).toEqual(created);
+    expect(Buffer.compare(got.ciphertext, bytes(1, 2, 3))).toBe(0);
+  });
+
+  it("scopes every operation to the owner: another owner's record is simply not found", async () => {
+    const owner = newOwner();
+    const intruder = newOwner();
+    const r = await create(owner);
+    await expect(records.get(db.pool, intruder, r.id)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      records.update(db.pool, {
+        id: r.id,
+        ownerId: intruder,
+        expectedVersion: 1,
+        category: "x",
+        ciphertext: bytes(9),
+      }),
+    ).rejects.toBeInstanceOf(NotFoundError);
+    await expect(records.remove(db.pool, { id: r.id, ownerId: intruder })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    expect((await records.list(db.pool, intruder)).items).toEqual([]);
+    expect(await records.get(db.pool, owner, r.id)).toEqual(r);
+  });
+
+  it("treats ids that are no uuid as not found, without a database error", async () => {
+    await expect(records.get(db.pool, newOwner(), "../etc/passwd")).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it("updates with optimistic concurrency", async () => {
+    const owner = newOwner();
+    const r = await create(owner);
+    const v2 = await records.update(db.pool, {
+      id: r.id,
+      ownerId: owner,
+      expectedVersion: 1,
+      category: "neurology",
+      ciphertext: bytes(4, 5),
+    });
+    expect(v2).toMatchObject({
+      version: 2,
+      category: "neurology",
+      ciphertext: bytes(4, 5),
+      createdAt: r.createdAt,
+    });
+    const stale = records.update(db.pool, {
+      id: r.id,
+      ownerId: owner,
+      expectedVersion: 1,
+      category: "other",
+      ciphertext: bytes(6),
+    });
+    await expect(stale).rejects.toBeInstanceOf(VersionConflictError);
+    await expect(stale).rejects.toMatchObject({ expectedVersion: 1, actualVersion: 2, status: 409 });
+    expect(await records.get(db.pool, owner, r.id)).toEqual(v2);
+  });
+
+  it("removes a record, optionally only at the expected version", async () => {
+    const owner = newOwner();
+    const r = await create(owner);
+    await expect(
+      records.remove(db.pool, { id: r.id, ownerId: owner, expectedVersion: 7 }),
+    ).rejects.toBeInstanceOf(VersionConflictError);
+    await records.remove(db.pool, { id: r.id, ownerId: owner, expectedVersion: 1 });
+    await expect(records.get(db.pool, owner, r.id)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(records.remove(db.pool, { id: r.id, ownerId: owner })).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it("lists newest first in stable pages", async () => {
+    const owner = newOwner();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await create(owner)).id);
+    await create(newOwner()); // someone else's
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await records.list(db.pool, owner, { limit: 2, ...(cursor ? { cursor } : {}) });
+      seen.push(...page.items.map((r) => r.id));
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(seen.sort()).toEqual([...ids].sort());
+    const all = (await records.list(db.pool, owner, { limit: 100 })).items;
+    const times = all.map((r) => r.createdAt.getTime());
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    expect(await records.list(db.pool, owner, { cursor: "garbage" })).toEqual({ items: [] });
+  });
+
+  it("reports a duplicate id as a conflict", async () => {
+    const owner = newOwner();
+    const r = await create(owner);
+    const again = records.insert(db.pool, {
+      id: r.id,
+      ownerId: owner,
+      category: "general",
+      ciphertext: bytes(0),
+    });
+    await expect(again).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it("never echoes a parameter value in an error", async () => {
+    const canary = "CANARY-Ada-Muster-1980";
+    const attempts = [
+      // DETAIL: Key (id)=(…) already exists
+      async () => {
+        const r = await create(canary);
+        await records.insert(db.pool, {
+          id: r.id,
+          ownerId: canary,
+          category: "general",
+          ciphertext: bytes(0),
+        });
+      },
+      // invalid input syntax for type uuid: "…"
+      () => records.insert(db.pool, { id: canary, ownerId: "o", category: "general", ciphertext: bytes(0) }),
+      // new row violates check constraint (DETAIL: Failing row contains (…))
+      () =>
+        records.insert(db.pool, {
+          id: records.newRecordId(),
+          ownerId: "o",
+          category: `${canary}${"x".repeat(40)}`,
+          ciphertext: bytes(0),
+        }),
+    ];
+    for (const attempt of attempts) {
+      const error = await attempt().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(Error);
+      expect(error instanceof ConflictError || error instanceof QueryError).toBe(true);
+      const e = error as Error;
+      const everything = `${e.message}\n${e.stack}\n${JSON.stringify(e)}\n${String((e as { cause?: unknown }).cause)}`;
+      expect(everything).not.toContain("CANARY");
+    }
+  });
+});
