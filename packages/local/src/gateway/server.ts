@@ -1,0 +1,244 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { headers as headerNames } from "@veil/core";
+import type { APIGatewayProxyResult } from "aws-lambda";
+import { verifySigV4 } from "../sigv4/index.ts";
+import { type GatewayError, gatewayErrors, notAuthorized, sigv4Error } from "./awsErrors.ts";
+import { buildContext, buildProxyEvent } from "./event.ts";
+import { callerOf, executeApiArn, isAllowedArn } from "./principal.ts";
+import { RouteTable } from "./routes.ts";
+import type { GatewayOptions, GatewayPrincipal, LocalGateway } from "./types.ts";
+import { UsagePlan } from "./usagePlan.ts";
+
+/** Headers that must be inside the signature whenever they are present. */
+const mustBeSigned = ["x-amz-security-token", "x-amz-content-sha256", "content-type", headerNames.identity];
+
+class TooLarge extends Error {}
+
+/**
+ * Starts a local API Gateway (REST, Lambda proxy integration) with API-key and IAM (SigV4) auth.
+ *
+ * Each request goes through, in order: stage and route match (else 403 `Missing Authentication Token`,
+ * API Gateway's answer for unknown paths), API key (403 `Forbidden`), per-key throttle (429), SigV4
+ * via `verifySigV4` (403 with API Gateway's wording), the principal allow-list (403 `User: … is not
+ * authorized…`), then the handler with a real `APIGatewayProxyEvent`. A handler that throws or returns
+ * a malformed result gives 502 `Internal server error`; one past `timeoutMs` gives 504.
+ */
+export async function startGateway(options: GatewayOptions): Promise<LocalGateway> {
+  const now = options.now ?? Date.now;
+  const apiId = options.apiId ?? randomApiId();
+  const accountId = options.accountId ?? "123456789012";
+  const timeoutMs = options.timeoutMs ?? 29_000;
+  const maxBodyBytes = options.maxBodyBytes ?? 10 * 1024 * 1024;
+  const plan = new UsagePlan(options.apiKeys, now);
+  const routes = new RouteTable(options.routes);
+  const stagePrefix = `/${options.stage}`;
+
+  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    const deny = (error: GatewayError, reason: string) => {
+      options.logger?.warn("gateway denied request", { requestId, status: error.status, reason });
+      sendError(res, error, requestId);
+    };
+    const method = req.method ?? "GET";
+    const url = req.url ?? "/";
+    const body = await readBody(req, maxBodyBytes);
+
+    const rawPath = url.split("?")[0]!;
+    if (rawPath !== stagePrefix && !rawPath.startsWith(`${stagePrefix}/`))
+      return deny(gatewayErrors.missingToken, "stage");
+    const match = routes.match(method, rawPath.slice(stagePrefix.length));
+    if (match === undefined) return deny(gatewayErrors.missingToken, "route");
+
+    const presented = req.headersDistinct["x-api-key"];
+    const apiKey = presented?.length === 1 ? plan.find(presented[0]) : undefined;
+    if (apiKey === undefined) return deny(gatewayErrors.forbidden, "api-key");
+    if (!plan.take(apiKey)) return deny(gatewayErrors.throttled, "throttle");
+
+    let principal: GatewayPrincipal | undefined;
+    const at = now();
+    const verdict = await verifySigV4(
+      { method, url, headers: req.headersDistinct, body },
+      {
+        service: "execute-api",
+        region: options.region,
+        now: new Date(at),
+        requireSigned: mustBeSigned,
+        secretFor: async (accessKeyId) => {
+          principal = await options.principals(accessKeyId);
+          return principal?.secret;
+        },
+      },
+    );
+    if (!verdict.ok) return deny(sigv4Error(verdict.reason, claimedTime(req), at), `sigv4:${verdict.reason}`);
+    if (principal === undefined) return deny(gatewayErrors.unknownKey, "principal");
+
+    const resourceArn = executeApiArn({
+      region: options.region,
+      accountId,
+      apiId,
+      stage: options.stage,
+      method,
+      path: rawPath.slice(stagePrefix.length),
+    });
+    if (!isAllowedArn(principal.arn, options.allowedPrincipalArns)) {
+      return deny(notAuthorized(principal.arn, resourceArn), "principal-not-allowed");
+    }
+
+    const event = buildProxyEvent({
+      method,
+      url,
+      stage: options.stage,
+      rawHeaders: req.rawHeaders,
+      body,
+      resource: match.route.resource,
+      pathParameters: match.pathParameters,
+      requestId,
+      requestTimeEpoch: at,
+      accountId,
+      apiId,
+      sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
+      apiKey,
+      caller: { accessKey: verdict.accessKeyId, userArn: principal.arn, ...callerOf(principal.arn) },
+    });
+    const functionName =
+      match.route.functionName ??
+      `${match.route.method}${match.route.resource}`.replace(/[^A-Za-z0-9-_]+/g, "-");
+    const context = buildContext(functionName, options.region, accountId, now() + timeoutMs, now);
+
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      match.route.handler(event, context).then(
+        (result) => ({ result }),
+        (error: unknown) => ({ error }),
+      ),
+      new Promise<"timeout">((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+
+    if (outcome === "timeout") return deny(gatewayErrors.timeout, "timeout");
+    if ("error" in outcome) {
+      const name = outcome.error instanceof Error ? outcome.error.name : typeof outcome.error;
+      options.logger?.error("handler failed", { requestId, functionName, error: name });
+      return sendError(res, gatewayErrors.internal, requestId);
+    }
+    if (!sendResult(res, outcome.result, requestId)) {
+      options.logger?.error("malformed handler result", { requestId, functionName });
+      sendError(res, gatewayErrors.internal, requestId);
+    }
+  }
+
+  const server = createServer((req, res) => {
+    const requestId = randomUUID();
+    handle(req, res, requestId).catch((error: unknown) => {
+      if (error instanceof TooLarge) return sendError(res, gatewayErrors.tooLarge, requestId, true);
+      options.logger?.error("gateway failure", {
+        requestId,
+        error: error instanceof Error ? error.name : "unknown",
+      });
+      if (!res.headersSent) sendError(res, gatewayErrors.internal, requestId);
+      else res.destroy();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const origin = `http://${host}:${address.port}`;
+
+  return {
+    url: `${origin}${stagePrefix}`,
+    origin,
+    apiId,
+    setApiKeys: (keys) => plan.setKeys(keys),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners("data");
+        req.resume();
+        reject(new TooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+/** The client's claimed signing time, only to word a skew error like AWS does. */
+function claimedTime(req: IncomingMessage): number | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(
+    req.headersDistinct["x-amz-date"]?.[0] ?? "",
+  );
+  if (m === null) return undefined;
+  const [, y, mo, d, h, mi, s] = m.map(Number) as number[];
+  return Date.UTC(y!, mo! - 1, d!, h!, mi!, s!);
+}
+
+function sendError(res: ServerResponse, error: GatewayError, requestId: string, close = false): void {
+  if (res.headersSent) return;
+  const body = JSON.stringify(error.body);
+  res.writeHead(error.status, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(body),
+    "x-amzn-RequestId": requestId,
+    "x-amzn-ErrorType": error.type,
+    ...(close ? { Connection: "close" } : {}),
+  });
+  res.end(body);
+}
+
+/** Writes a proxy result like API Gateway; `false` when the result is malformed (caller sends 502). */
+function sendResult(res: ServerResponse, result: APIGatewayProxyResult, requestId: string): boolean {
+  if (
+    typeof result !== "object" ||
+    result === null ||
+    !Number.isInteger(result.statusCode) ||
+    result.statusCode < 100 ||
+    result.statusCode > 599 ||
+    (result.body !== undefined && typeof result.body !== "string")
+  ) {
+    return false;
+  }
+  const out = new Map<string, { name: string; values: string[] }>();
+  // API Gateway merges both maps; for a name in both, only the multi-value entries are kept.
+  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) {
+    out.set(name.toLowerCase(), { name, values: values.map(String) });
+  }
+  for (const [name, value] of Object.entries(result.headers ?? {})) {
+    if (!out.has(name.toLowerCase())) out.set(name.toLowerCase(), { name, values: [String(value)] });
+  }
+  for (const hop of ["content-length", "transfer-encoding", "connection"]) out.delete(hop);
+  if (!out.has("content-type"))
+    out.set("content-type", { name: "Content-Type", values: ["application/json"] });
+  out.set("x-amzn-requestid", { name: "x-amzn-RequestId", values: [requestId] });
+
+  const body = Buffer.from(result.body ?? "", result.isBase64Encoded ? "base64" : "utf8");
+  for (const { name, values } of out.values()) res.setHeader(name, values);
+  res.setHeader("Content-Length", body.length);
+  res.statusCode = result.statusCode;
+  res.end(body);
+  return true;
+}
+
+function randomApiId(): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  return [...randomBytes(10)].map((b) => alphabet[b % alphabet.length]).join("");
+}
