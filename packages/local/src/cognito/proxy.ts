@@ -43,7 +43,7 @@ export function createCognitoProxy(options: ProxyOptions): Server {
     if (req.method === "OPTIONS") {
       res.writeHead(204, {
         "access-control-allow-methods": "GET, POST, OPTIONS",
-        "access-control-allow-headers": ALLOWED_HEADERS,
+        "access-control-allow-headers": req.headers["access-control-request-headers"] ?? ALLOWED_HEADERS,
         "access-control-max-age": "600",
       });
       res.end();

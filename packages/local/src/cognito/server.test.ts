@@ -37,7 +37,7 @@ function sdk(cognito: LocalCognito) {
 /** The production verifier, with the local JWKS injected instead of fetched. */
 function verifier(cognito: LocalCognito, tokenUse: "access" | "id", clientId = cognito.clientId) {
   const v = CognitoJwtVerifier.create({ userPoolId: cognito.userPoolId, tokenUse, clientId });
-  v.cacheJwks(cognito.jwks as Parameters<typeof v.cacheJwks>[0]);
+  v.cacheJwks(cognito.jwks);
   return v;
 }
 

@@ -9,17 +9,21 @@ import {
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 
-/** A JSON Web Key Set with the one RSA public key the local Cognito signs with. */
-export interface Jwks {
-  readonly keys: ReadonlyArray<{
-    readonly kty: "RSA";
-    readonly kid: string;
-    readonly alg: "RS256";
-    readonly use: "sig";
-    readonly n: string;
-    readonly e: string;
-  }>;
-}
+/** One RSA public key in JWK form. */
+export type Jwk = {
+  readonly kty: "RSA";
+  readonly kid: string;
+  readonly alg: "RS256";
+  readonly use: "sig";
+  readonly n: string;
+  readonly e: string;
+};
+
+/**
+ * A JSON Web Key Set with the one key the local Cognito signs with. Type aliases (not interfaces), so it
+ * passes straight to aws-jwt-verify's `cacheJwks`.
+ */
+export type Jwks = { readonly keys: Jwk[] };
 
 /** The token signing key of one local Cognito state folder. */
 export interface SigningKey {

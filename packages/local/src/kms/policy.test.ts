@@ -165,6 +165,28 @@ describe("key policy evaluation", () => {
     expect(ask(doc, OTHER, "kms:Decrypt")).toBe("allow");
   });
 
+  it("accepts service principals, which never match a caller", () => {
+    const doc = parsePolicy(
+      JSON.stringify({
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { Service: "logs.eu-central-2.amazonaws.com" },
+            Action: "kms:*",
+            Resource: "*",
+          },
+          {
+            Effect: "Allow",
+            Principal: { AWS: ROLE, Service: "lambda.amazonaws.com" },
+            Action: "kms:Decrypt",
+          },
+        ],
+      }),
+    );
+    expect(ask(doc, OTHER, "kms:Encrypt")).toBe("implicitDeny");
+    expect(ask(doc, SESSION, "kms:Decrypt")).toBe("allow");
+  });
+
   it("rejects malformed documents", () => {
     const bad = [
       "not json",
@@ -174,6 +196,8 @@ describe("key policy evaluation", () => {
       '{"Statement":[{"Effect":"Allow","Action":"kms:*"}]}',
       '{"Statement":[{"Effect":"Allow","Principal":"*"}]}',
       '{"Statement":[{"Effect":"Allow","NotPrincipal":{"AWS":"x"},"Action":"kms:*"}]}',
+      '{"Statement":[{"Effect":"Allow","Principal":{},"Action":"kms:*"}]}',
+      '{"Statement":[{"Effect":"Allow","Principal":{"Nobody":"x"},"Action":"kms:*"}]}',
       JSON.stringify({
         Statement: { Effect: "Allow", Principal: "*", Action: "kms:*", Sid: "x".repeat(33_000) },
       }),

@@ -22,13 +22,24 @@ type OneOrMany<T> = T | T[];
 export interface PolicyStatement {
   Sid?: string;
   Effect: "Allow" | "Deny";
-  Principal?: "*" | { AWS: OneOrMany<string> };
-  NotPrincipal?: { AWS: OneOrMany<string> };
+  Principal?: "*" | PrincipalBlock;
+  NotPrincipal?: PrincipalBlock;
   Action?: OneOrMany<string>;
   NotAction?: OneOrMany<string>;
   Resource?: OneOrMany<string>;
   NotResource?: OneOrMany<string>;
   Condition?: Record<string, Record<string, OneOrMany<string | boolean>>>;
+}
+
+/**
+ * Principals by kind. Only `AWS` principals ever call the local KMS; statements naming only `Service`,
+ * `Federated` or `CanonicalUser` principals are accepted (production policies have them) and never match.
+ */
+export interface PrincipalBlock {
+  AWS?: OneOrMany<string>;
+  Service?: OneOrMany<string>;
+  Federated?: OneOrMany<string>;
+  CanonicalUser?: OneOrMany<string>;
 }
 
 /** An IAM policy document as KMS stores it for a key. */
@@ -83,8 +94,13 @@ export function parsePolicy(text: string): PolicyDocument {
     if ((s.Action === undefined) === (s.NotAction === undefined)) {
       throw malformed("has a statement without exactly one of Action and NotAction");
     }
-    if (s.Principal !== undefined && s.Principal !== "*" && many(s.Principal.AWS).length === 0) {
-      throw malformed("has a statement whose Principal names no AWS principal");
+    for (const block of [s.Principal, s.NotPrincipal]) {
+      if (block === undefined || block === "*") continue;
+      const names = typeof block === "object" && block !== null ? Object.entries(block) : [];
+      const known = ["AWS", "Service", "Federated", "CanonicalUser"];
+      if (names.length === 0 || names.some(([k, v]) => !known.includes(k) || many(v).length === 0)) {
+        throw malformed("has a statement whose principal is not valid");
+      }
     }
   }
   return doc as PolicyDocument;
@@ -144,7 +160,7 @@ function matchOne(entry: string, principalArn: string): PrincipalMatch {
 
 function principalMatches(s: PolicyStatement, request: PolicyRequest, deny: boolean): boolean {
   if (s.NotPrincipal !== undefined) {
-    return many(s.NotPrincipal.AWS).every((e) => matchOne(e, request.principalArn) === "none");
+    return many(s.NotPrincipal.AWS).every((e) => e !== "*" && matchOne(e, request.principalArn) === "none");
   }
   const entries = s.Principal === "*" ? ["*"] : many(s.Principal?.AWS);
   return entries.some((e) => {
