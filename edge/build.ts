@@ -4,13 +4,15 @@
  * is written into the bundle here. Output: edge/dist/index.mjs (ESM, nodejs22.x).
  */
 import { statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
+  // `pnpm … build -- --region x` passes the `--` through; drop it.
+  args: process.argv.slice(2).filter((a) => a !== "--"),
   options: { region: { type: "string" }, "api-host": { type: "string" }, outfile: { type: "string" } },
 });
 const region = values.region ?? process.env.VEIL_EDGE_REGION;
@@ -36,6 +38,6 @@ await build({
 
 const kb = statSync(outfile).size / 1024;
 console.log(
-  `edge bundle: ${outfile} ${kb.toFixed(1)} KB (region ${region}${apiHost ? `, api host ${apiHost}` : ""})`,
+  `edge bundle: ${relative(process.cwd(), outfile)} ${kb.toFixed(1)} KB (region ${region}${apiHost ? `, api host ${apiHost}` : ""})`,
 );
 if (kb > 30) console.warn("edge bundle is above the 30 KB goal");
