@@ -1,4 +1,4 @@
-import { ValidationError } from "@veil/core";
+import { type RecordRouteKey, ValidationError } from "@veil/core";
 import { CryptoError } from "@veil/crypto";
 import { DbError } from "@veil/db";
 import { createLogger } from "@veil/log";
@@ -20,13 +20,12 @@ const logger = createLogger({ serviceName: "veil-records" });
 
 type Route = (input: RouteInput) => Promise<APIGatewayProxyResult>;
 
-/** The API Gateway resources and methods this function serves. */
-export const routes: Readonly<Record<string, Route>> = {
+/** The implementation of each route of `recordRoutes` (core); the type makes a missing one an error. */
+export const routes: Readonly<Record<RecordRouteKey, Route>> = {
   "POST /api/records": createRecord,
   "GET /api/records": listRecords,
   "GET /api/records/{id}": getRecord,
   "PUT /api/records/{id}": updateRecord,
-  // CloudFront encrypts fields of POST bodies only, so the web app updates with POST.
   "POST /api/records/{id}": updateRecord,
   "DELETE /api/records/{id}": deleteRecord,
   "GET /api/records/{id}/audit": recordAudit,
@@ -85,7 +84,7 @@ export async function handler(event: APIGatewayProxyEvent, context: Context): Pr
   let result: APIGatewayProxyResult;
   let failure: string | undefined;
   try {
-    const route = routes[key];
+    const route = routes[key as RecordRouteKey];
     if (!route) throw new HttpError(404, "NotFound", "No such route");
     const d = await getDeps();
     const caller = await d.verifyCaller(event);

@@ -82,6 +82,10 @@ export async function startLocalCloudFront(options: LocalCloudFrontOptions): Pro
         ? serveStatic(options.webRoot, path, res, headers)
         : Promise.resolve(sendText(res, 404, headers, "The web app is not built."));
     handle.catch((err: unknown) => {
+      options.accessLog?.({
+        cfId,
+        error: err instanceof Error ? `${err.name}: ${(err as NodeJS.ErrnoException).code ?? ""}` : "unknown",
+      });
       const status = err instanceof HttpError ? err.status : 502;
       const code = err instanceof HttpError ? err.code : "OriginError";
       if (!res.headersSent)
@@ -157,9 +161,12 @@ function proxy(
   cfId: string,
 ): Promise<void> {
   const out: Record<string, string | string[]> = {};
-  for (const [name, values] of Object.entries(request.headers)) out[name] = values.map((v) => v.value);
+  for (const [name, values] of Object.entries(request.headers)) {
+    out[name] = values.length === 1 ? (values[0]?.value ?? "") : values.map((v) => v.value);
+  }
   for (const [name, value] of Object.entries(origin.customHeaders)) out[name.toLowerCase()] = value;
-  out.host = origin.domainName;
+  // The host the edge signed; CloudFront sends the origin's host.
+  out.host ??= origin.domainName;
   out.via = "1.1 local.cloudfront.net (CloudFront)";
   out["x-forwarded-for"] = viewer.socket.remoteAddress ?? "127.0.0.1";
   out["x-amz-cf-id"] = cfId;

@@ -20,6 +20,8 @@ export interface LocalIdentities {
   readonly adminRole: LocalPrincipal;
   readonly developer: LocalPrincipal;
   readonly apiKeys: string[];
+  /** ARN of the records key in the local KMS, once created. */
+  readonly recordsKeyArn?: string;
   readonly fle: {
     readonly providerId: string;
     readonly keyName: string;

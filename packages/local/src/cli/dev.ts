@@ -1,0 +1,35 @@
+// `pnpm dev`: the whole request path on this machine, with no setup. Ctrl-C stops everything.
+import { startLocalStack } from "../stack/start.ts";
+
+const started = Date.now();
+const stack = await startLocalStack({
+  ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+  ...(process.env.VEIL_STATE_DIR ? { stateDir: process.env.VEIL_STATE_DIR } : {}),
+});
+const { info } = stack;
+console.log(`
+Veil local stack is up (${Date.now() - started} ms).
+
+  Open:        ${info.edgeUrl}        <- local CloudFront, the only entry point
+  API:         ${info.edgeUrl}/api/records
+  Gateway:     ${info.gatewayUrl}   (API key + SigV4 required)
+  Cognito:     ${info.cognito.endpoint}  pool ${info.cognito.userPoolId}
+  KMS:         ${info.kmsEndpoint}
+  Database:    ${info.databaseUrl.replace(/:[^:@/]*@/, ":***@")}
+  State, logs: ${info.stateDir}  (${info.logDir})
+  Details:     ${info.stateDir}/local.json
+
+  See what a DBA sees:  pnpm veil inspect <record id>
+  Stop:                 Ctrl-C
+`);
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping the local stack…`);
+  await stack.stop();
+  process.exit(0);
+}
+process.on("SIGINT", () => void shutdown("SIGINT"));
+process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -1,0 +1,280 @@
+import { createWriteStream, existsSync, mkdirSync, type WriteStream } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { headers, recordRoutes, securityHeaders } from "@veil/core";
+import { encryptFleForm } from "@veil/crypto";
+import { createPool, migrate } from "@veil/db";
+import { startPgliteServer } from "@veil/db/pglite";
+import { createOriginRequestHandler } from "@veil/edge";
+import { type LocalCloudFront, startLocalCloudFront } from "../cloudfront/index.ts";
+import { type LocalCognito, startLocalCognito } from "../cognito/index.ts";
+import { type LocalGateway, startGateway } from "../gateway/index.ts";
+import { keyPolicy, type LocalKms, startLocalKms } from "../kms/index.ts";
+import { type LocalLambda, startLocalLambda } from "../lambda/index.ts";
+import { type LocalSecrets, startLocalSecrets } from "../secrets/index.ts";
+import { defaultPorts, type LocalStackInfo, type PortMap, stackPaths, writeStackInfo } from "./config.ts";
+import { type LocalIdentities, loadIdentities, saveIdentities } from "./identities.ts";
+import { resolvePorts } from "./ports.ts";
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
+
+export interface StartStackOptions {
+  /** State folder (database, keys, logs, `local.json`); default `.veil` in the repository. */
+  readonly stateDir?: string;
+  /** Ports; `defaultPorts` by default, `ephemeralPorts` in tests. */
+  readonly ports?: PortMap;
+  /** Use this PostgreSQL instead of the embedded PGlite (CI uses Debian's PostgreSQL). */
+  readonly databaseUrl?: string;
+  /** Folder of the built web app; default `web/dist` when it exists. */
+  readonly webRoot?: string;
+  readonly region?: string;
+  readonly stage?: string;
+}
+
+/** A running local stack. */
+export interface LocalStack {
+  readonly info: LocalStackInfo;
+  readonly identities: LocalIdentities;
+  readonly kms: LocalKms;
+  readonly gateway: LocalGateway;
+  readonly cognito: LocalCognito;
+  readonly records: LocalLambda;
+  /** Rotates the API key as the scheduled function does in AWS: add new, switch the edge, drop old. */
+  rotateApiKey(newKey: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const recordsKeyAlias = "alias/veil-local-records";
+const fleSecretName = "veil/local/fle-private-key";
+
+/**
+ * Starts the whole request path on this machine: PostgreSQL (PGlite or a given server), KMS, Secrets
+ * Manager, Cognito, the records function in its own process, API Gateway, the edge signer and
+ * CloudFront in front — the same handler and edge code as in AWS. Writes `<stateDir>/local.json`.
+ */
+export async function startLocalStack(options: StartStackOptions = {}): Promise<LocalStack> {
+  const region = options.region ?? "eu-central-2";
+  const stage = options.stage ?? "local";
+  const paths = stackPaths(options.stateDir ?? join(repoRoot, ".veil"));
+  mkdirSync(paths.logDir, { recursive: true });
+  const ports = await resolvePorts(options.ports ?? { ...defaultPorts });
+  const ids = await loadIdentities(paths.identityFile);
+  const stops: Array<() => Promise<void>> = [];
+  const logs: WriteStream[] = [];
+  const logTo = (name: string) => {
+    const stream = createWriteStream(join(paths.logDir, `${name}.log`), { flags: "a" });
+    logs.push(stream);
+    return (entry: Record<string, unknown>) =>
+      stream.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+  };
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    stops.length = 0;
+    await Promise.all(logs.map((l) => new Promise<void>((r) => l.end(r))));
+  };
+
+  try {
+    // 1. PostgreSQL.
+    let databaseUrl = options.databaseUrl;
+    if (!databaseUrl) {
+      const pg = await startPgliteServer({ dataDir: paths.pgDir, port: ports.database });
+      stops.push(() => pg.stop());
+      databaseUrl = pg.connectionString;
+    }
+    const admin = createPool({ connectionString: databaseUrl, max: 1 });
+    try {
+      await migrate(admin);
+    } finally {
+      await admin.end();
+    }
+
+    // 2. KMS with the records key: only the function role may use it, the admin role only manage it.
+    const principal = (
+      p: { accessKeyId: string; secretAccessKey: string; arn: string },
+      actions: string[] = [],
+    ) => ({
+      [p.accessKeyId]: { secret: p.secretAccessKey, arn: p.arn, identityActions: actions },
+    });
+    const kms = await startLocalKms({
+      port: ports.kms,
+      stateDir: paths.stateDir,
+      region,
+      accountId: ids.accountId,
+      principals: {
+        ...principal(ids.functionRole),
+        ...principal(ids.adminRole, ["kms:*"]),
+        ...principal(ids.developer, ["kms:Describe*", "kms:List*"]),
+      },
+    });
+    stops.push(() => kms.stop());
+    let recordsKeyArn = ids.recordsKeyArn;
+    if (!recordsKeyArn) {
+      recordsKeyArn = kms.createKey({
+        policy: keyPolicy({ admins: [ids.adminRole.arn], users: [ids.functionRole.arn] }),
+        description: "Veil local records key",
+        alias: recordsKeyAlias,
+      });
+      await saveIdentities(paths.identityFile, { ...ids, recordsKeyArn });
+    }
+
+    // 3. Secrets Manager with the FLE private key, readable by the function role only.
+    const secrets: LocalSecrets = await startLocalSecrets({
+      port: ports.secrets,
+      stateDir: paths.secretsDir,
+      region,
+      accountId: ids.accountId,
+      principals: (id) =>
+        [ids.functionRole, ids.adminRole, ids.developer]
+          .filter((p) => p.accessKeyId === id)
+          .map((p) => ({ secret: p.secretAccessKey, arn: p.arn }))[0],
+    });
+    stops.push(() => secrets.stop());
+    const fleSecretArn = await secrets.define(
+      fleSecretName,
+      { readers: [ids.functionRole.arn], writers: [ids.adminRole.arn] },
+      JSON.stringify({ keyName: ids.fle.keyName, privateKeyPem: ids.fle.privateKeyPem }),
+    );
+
+    // 4. Cognito.
+    const edgeUrl = `http://localhost:${ports.edge}`;
+    const cognito = await startLocalCognito({
+      port: ports.cognito,
+      stateDir: paths.stateDir,
+      region,
+      allowedOrigins: [edgeUrl, `http://127.0.0.1:${ports.edge}`],
+    });
+    stops.push(() => cognito.stop());
+
+    // 5. The records function, in its own process with the function role's credentials only.
+    const records = startLocalLambda({
+      name: `veil-${stage}-records`,
+      module: join(repoRoot, "functions/src/records/handler.ts"),
+      logFile: join(paths.logDir, "records.log"),
+      env: {
+        AWS_REGION: region,
+        AWS_ACCESS_KEY_ID: ids.functionRole.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: ids.functionRole.secretAccessKey,
+        AWS_ENDPOINT_URL_KMS: kms.endpoint,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+        POWERTOOLS_SERVICE_NAME: "veil-records",
+        SST_RESOURCE_App: JSON.stringify({ name: "veil", stage }),
+        SST_RESOURCE_RecordsKey: JSON.stringify({ arn: recordsKeyArn }),
+        SST_RESOURCE_Database: JSON.stringify({
+          host: "127.0.0.1",
+          port: ports.database,
+          username: "postgres",
+          database: "postgres",
+          url: databaseUrl,
+        }),
+        SST_RESOURCE_UserPool: JSON.stringify({ id: cognito.userPoolId }),
+        SST_RESOURCE_UserPoolClient: JSON.stringify({ id: cognito.clientId }),
+        SST_RESOURCE_FleKey: JSON.stringify({ secretArn: fleSecretArn, providerId: ids.fle.providerId }),
+        VEIL_COGNITO_JWKS: JSON.stringify(cognito.jwks),
+      },
+    });
+    stops.push(() => records.stop());
+
+    // 6. API Gateway: API key of the usage plan + SigV4 from the edge role.
+    const gatewayLog = logTo("gateway");
+    const gateway = await startGateway({
+      port: ports.gateway,
+      stage,
+      region,
+      accountId: ids.accountId,
+      apiKeys: { keys: ids.apiKeys, throttle: { rateLimit: 200, burstLimit: 400 } },
+      principals: (id) =>
+        [ids.edgeRole, ids.developer]
+          .filter((p) => p.accessKeyId === id)
+          .map((p) => ({ secret: p.secretAccessKey, arn: p.arn }))[0],
+      allowedPrincipalArns: [ids.edgeRole.arn],
+      routes: recordRoutes.map((r) => ({
+        method: r.method,
+        resource: r.resource,
+        functionName: `veil-${stage}-records`,
+        handler: (event, context) => records.invoke(event, { awsRequestId: context.awsRequestId }),
+      })),
+      logger: {
+        warn: (message, fields) => gatewayLog({ level: "WARN", message, ...fields }),
+        error: (message, fields) => gatewayLog({ level: "ERROR", message, ...fields }),
+      },
+    });
+    stops.push(() => gateway.stop());
+
+    // 7. The edge signer and CloudFront in front of everything.
+    let apiKey = ids.apiKeys[ids.apiKeys.length - 1] as string;
+    const edgeSigner = createOriginRequestHandler({
+      region,
+      credentials: () => ({
+        accessKeyId: ids.edgeRole.accessKeyId,
+        secretAccessKey: ids.edgeRole.secretAccessKey,
+      }),
+    });
+    const webRoot =
+      options.webRoot ??
+      (existsSync(join(repoRoot, "web/dist/index.html")) ? join(repoRoot, "web/dist") : undefined);
+    const cloudfront: LocalCloudFront = await startLocalCloudFront({
+      port: ports.edge,
+      ...(webRoot ? { webRoot } : {}),
+      origin: () => ({
+        domainName: "127.0.0.1",
+        port: ports.gateway,
+        protocol: "http",
+        path: `/${stage}`,
+        customHeaders: { [headers.apiKey]: apiKey },
+      }),
+      originRequest: edgeSigner,
+      encryptForm: (body) =>
+        encryptFleForm(body, {
+          publicKeyPem: ids.fle.publicKeyPem,
+          providerId: ids.fle.providerId,
+          keyName: ids.fle.keyName,
+        }),
+      responseHeaders: securityHeaders({ connectSrc: [cognito.endpoint], upgradeInsecureRequests: false }),
+      accessLog: logTo("cloudfront"),
+    });
+    stops.push(() => cloudfront.stop());
+
+    const info: LocalStackInfo = {
+      edgeUrl: cloudfront.url,
+      gatewayUrl: gateway.url,
+      gatewayApiKey: apiKey,
+      kmsEndpoint: kms.endpoint,
+      s3Endpoint: null,
+      secretsEndpoint: secrets.endpoint,
+      cognito: {
+        endpoint: cognito.endpoint,
+        region,
+        userPoolId: cognito.userPoolId,
+        clientId: cognito.clientId,
+      },
+      databaseUrl,
+      stateDir: paths.stateDir,
+      logDir: paths.logDir,
+      region,
+      stage,
+      pid: process.pid,
+    };
+    await writeStackInfo(paths.infoFile, info);
+    return {
+      info,
+      identities: ids,
+      kms,
+      gateway,
+      cognito,
+      records,
+      async rotateApiKey(newKey) {
+        const old = apiKey;
+        gateway.setApiKeys([old, newKey]);
+        apiKey = newKey;
+        gateway.setApiKeys([newKey]);
+        const current = await loadIdentities(paths.identityFile);
+        await saveIdentities(paths.identityFile, { ...current, apiKeys: [newKey] });
+        await writeStackInfo(paths.infoFile, { ...info, gatewayApiKey: newKey });
+      },
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
