@@ -1,0 +1,160 @@
+/**
+ * API Gateway REST API, regional. Every method requires AWS_IAM (SigV4 from the Lambda@Edge signer) and
+ * an API key (the secret origin header CloudFront adds); a usage plan throttles; access logs record
+ * request metadata only (no bodies, no headers, no query strings); execution data tracing is off.
+ */
+import { apiPrefix } from "@veil/core";
+import type { Ctx } from "./context.ts";
+import { createLogGroup } from "./logs.ts";
+
+export interface Api {
+  readonly restApi: aws.apigateway.RestApi;
+  readonly stage: aws.apigateway.Stage;
+  readonly usagePlan: aws.apigateway.UsagePlan;
+  /** `abc123.execute-api.eu-central-2.amazonaws.com` */
+  readonly host: $util.Output<string>;
+  /** `arn:aws:execute-api:…:<api>/<stage>/*` — what the edge role may invoke. */
+  readonly invokeArn: $util.Output<string>;
+  readonly stageName: string;
+}
+
+export interface ApiArgs {
+  /** The records handler (Lambda proxy integration). */
+  readonly functionArn: $util.Input<string>;
+  readonly functionName: $util.Input<string>;
+  readonly logsKeyArn: $util.Input<string>;
+}
+
+/** Access-log fields: who, what, outcome, timing. Never `$context.requestOverride`, bodies or headers. */
+export const accessLogFormat = JSON.stringify({
+  requestId: "$context.requestId",
+  extendedRequestId: "$context.extendedRequestId",
+  requestTime: "$context.requestTimeEpoch",
+  httpMethod: "$context.httpMethod",
+  resourcePath: "$context.resourcePath",
+  status: "$context.status",
+  responseLength: "$context.responseLength",
+  integrationStatus: "$context.integration.status",
+  integrationLatency: "$context.integrationLatency",
+  caller: "$context.identity.caller",
+  apiKeyId: "$context.identity.apiKeyId",
+  errorType: "$context.error.responseType",
+});
+
+/** Creates the REST API, its proxy routes, stage, access logs and usage plan. */
+export function createApi(ctx: Ctx, args: ApiArgs): Api {
+  const p = { provider: ctx.home };
+  const stageName = "v1";
+  const restApi = new aws.apigateway.RestApi(
+    "Api",
+    {
+      name: ctx.name("api"),
+      description: "Veil records API (reached only through CloudFront + the edge signer)",
+      endpointConfiguration: { types: "REGIONAL" },
+      apiKeySource: "HEADER",
+      disableExecuteApiEndpoint: false,
+    },
+    p,
+  );
+  const prefix = new aws.apigateway.Resource(
+    "ApiPrefix",
+    { restApi: restApi.id, parentId: restApi.rootResourceId, pathPart: apiPrefix.replace(/\//g, "") },
+    p,
+  );
+  const proxy = new aws.apigateway.Resource(
+    "ApiProxy",
+    { restApi: restApi.id, parentId: prefix.id, pathPart: "{proxy+}" },
+    p,
+  );
+  const integrations = [prefix, proxy].map((resource, i) => {
+    const method = new aws.apigateway.Method(
+      `ApiMethod${i}`,
+      {
+        restApi: restApi.id,
+        resourceId: resource.id,
+        httpMethod: "ANY",
+        authorization: "AWS_IAM",
+        apiKeyRequired: true,
+      },
+      p,
+    );
+    return new aws.apigateway.Integration(
+      `ApiIntegration${i}`,
+      {
+        restApi: restApi.id,
+        resourceId: resource.id,
+        httpMethod: method.httpMethod,
+        type: "AWS_PROXY",
+        integrationHttpMethod: "POST",
+        uri: $interpolate`arn:aws:apigateway:${ctx.homeRegion}:lambda:path/2015-03-31/functions/${args.functionArn}/invocations`,
+      },
+      p,
+    );
+  });
+  new aws.lambda.Permission(
+    "ApiInvokesHandler",
+    {
+      action: "lambda:InvokeFunction",
+      function: args.functionName,
+      principal: "apigateway.amazonaws.com",
+      sourceArn: $interpolate`${restApi.executionArn}/${stageName}/*`,
+    },
+    p,
+  );
+  const deployment = new aws.apigateway.Deployment(
+    "ApiDeployment",
+    {
+      restApi: restApi.id,
+      triggers: { redeployment: $jsonStringify([prefix.id, proxy.id, ...integrations.map((i) => i.id)]) },
+    },
+    { ...p, dependsOn: integrations },
+  );
+  const accessLogs = createLogGroup(ctx, "ApiAccessLogs", `/veil/${ctx.stageName}/api-access`, {
+    logsKeyArn: args.logsKeyArn,
+  });
+  const stage = new aws.apigateway.Stage(
+    "ApiStage",
+    {
+      restApi: restApi.id,
+      deployment: deployment.id,
+      stageName,
+      xrayTracingEnabled: true,
+      accessLogSettings: { destinationArn: accessLogs.arn, format: accessLogFormat },
+    },
+    p,
+  );
+  new aws.apigateway.MethodSettings(
+    "ApiMethodSettings",
+    {
+      restApi: restApi.id,
+      stageName: stage.stageName,
+      methodPath: "*/*",
+      settings: {
+        metricsEnabled: true,
+        loggingLevel: "OFF",
+        dataTraceEnabled: false,
+        throttlingRateLimit: ctx.stage.api.rateLimit,
+        throttlingBurstLimit: ctx.stage.api.burstLimit,
+      },
+    },
+    p,
+  );
+  const usagePlan = new aws.apigateway.UsagePlan(
+    "ApiUsagePlan",
+    {
+      name: ctx.name("cloudfront"),
+      description: "The only consumer: CloudFront, with the rotated origin API key",
+      apiStages: [{ apiId: restApi.id, stage: stage.stageName }],
+      throttleSettings: { rateLimit: ctx.stage.api.rateLimit, burstLimit: ctx.stage.api.burstLimit },
+    },
+    p,
+  );
+  return {
+    restApi,
+    stage,
+    usagePlan,
+    host: $interpolate`${restApi.id}.execute-api.${ctx.homeRegion}.amazonaws.com`,
+    invokeArn: $interpolate`${restApi.executionArn}/${stageName}/*`,
+    stageName,
+  };
+}

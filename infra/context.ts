@@ -1,0 +1,52 @@
+/**
+ * What every infra module needs to know: the stage settings, the account, the two regions and their
+ * providers, and how to name and protect things. Built once by `sst.config.ts` and passed down, so no
+ * module reads the stage name or a global region on its own.
+ */
+import { edgeRegion, homeRegion, type StageConfig } from "./stage.ts";
+
+export interface Ctx {
+  readonly stage: StageConfig;
+  /** The SST stage name (a personal stage keeps its own name while using the dev settings). */
+  readonly stageName: string;
+  readonly accountId: $util.Output<string>;
+  readonly homeRegion: typeof homeRegion;
+  readonly edgeRegion: typeof edgeRegion;
+  /** Explicit provider for the home region: data-bearing resources never rely on ambient config. */
+  readonly home: aws.Provider;
+  /** Provider for the few resources AWS accepts only in us-east-1. */
+  readonly edge: aws.Provider;
+  /** `veil-<stage>-<part>`: physical names that say which stage they belong to. */
+  name(part: string): string;
+  /** Resource options for data-bearing resources: protected and retained in prod. */
+  readonly keep: { protect: boolean; retainOnDelete: boolean };
+}
+
+/** Creates the providers and the context. */
+export function createContext(stage: StageConfig, stageName: string): Ctx {
+  const home = new aws.Provider("HomeRegion", { region: homeRegion });
+  const edge = new aws.Provider("EdgeRegion", { region: edgeRegion });
+  const accountId = aws.getCallerIdentityOutput({}, { provider: home }).accountId;
+  return {
+    stage,
+    stageName,
+    accountId,
+    homeRegion,
+    edgeRegion,
+    home,
+    edge,
+    name: (part) => `veil-${stageName}-${part}`,
+    keep: { protect: stage.protect, retainOnDelete: stage.removal === "retain" },
+  };
+}
+
+/** An IAM policy document; statements are plain objects whose values may be outputs. */
+export interface PolicyDocument {
+  Version: "2012-10-17";
+  Statement: Record<string, unknown>[];
+}
+
+/** Serialises a policy document whose values may be outputs. */
+export function policyJson(doc: PolicyDocument): $util.Output<string> {
+  return $jsonStringify(doc);
+}

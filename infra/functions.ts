@@ -1,0 +1,93 @@
+/**
+ * The Lambda handlers, built by SST from the TypeScript sources in functions/. Every function gets the
+ * role made for it (roles.ts) instead of an SST-generated one, its own encrypted and masked log group,
+ * X-Ray tracing, and the Powertools layer with tracer/metrics configured by environment (capturing of
+ * responses and errors off, so payloads never reach X-Ray). Handlers do not depend on the layer.
+ */
+import type { Ctx } from "./context.ts";
+import { createLogGroup } from "./logs.ts";
+import type { Network } from "./network.ts";
+
+/** Handler entry points, relative to the repository root (`file.export`). */
+export const handlers = {
+  api: "functions/src/records/handler.handler",
+  ingest: "functions/src/images-ingest/handler.handler",
+  rotateApiKey: "functions/src/rotate-api-key/handler.handler",
+  fleKeyBootstrap: "functions/src/fle-key-bootstrap/handler.handler",
+} as const;
+
+/**
+ * Powertools for AWS Lambda (TypeScript) v2 layer. The version number must be checked against the
+ * published list for the home region before a real deploy (`aws lambda list-layer-versions`); it cannot
+ * be verified offline.
+ */
+export const powertoolsLayerVersion = 44;
+export function powertoolsLayerArn(region: string): string {
+  return `arn:aws:lambda:${region}:094274105915:layer:AWSLambdaPowertoolsTypeScriptV2:${powertoolsLayerVersion}`;
+}
+
+export interface HandlerArgs {
+  readonly handler: string;
+  readonly role: aws.iam.Role;
+  readonly logsKeyArn: $util.Input<string>;
+  readonly environment?: Record<string, $util.Input<string>>;
+  /** SST links the handler reads as `Resource.<Name>`. */
+  readonly link?: sst.Linkable<Record<string, unknown>>[];
+  /** Attach to the private subnets (needed to reach the database). */
+  readonly network?: Network;
+  readonly timeoutSeconds?: number;
+  readonly memoryMb?: number;
+  readonly description: string;
+}
+
+export interface Handler {
+  readonly fn: sst.aws.Function;
+  readonly logGroup: aws.cloudwatch.LogGroup;
+  /** Name of the Lambda function (for alarms). */
+  readonly functionName: $util.Output<string>;
+}
+
+/** Creates one handler with its log group. */
+export function createHandler(ctx: Ctx, id: string, args: HandlerArgs): Handler {
+  const functionName = ctx.name(id.replace(/[A-Z]/g, (c, i) => (i === 0 ? c.toLowerCase() : `-${c.toLowerCase()}`)));
+  const logGroup = createLogGroup(ctx, `${id}LogGroup`, `/aws/lambda/${functionName}`, { logsKeyArn: args.logsKeyArn });
+  const fn = new sst.aws.Function(
+    id,
+    {
+      name: functionName,
+      description: args.description,
+      handler: args.handler,
+      link: args.link,
+      runtime: "nodejs22.x",
+      architecture: "arm64",
+      role: args.role.arn,
+      timeout: `${args.timeoutSeconds ?? 10} seconds`,
+      memory: `${args.memoryMb ?? 512} MB`,
+      logging: { logGroup: logGroup.name, format: "json" },
+      layers: [powertoolsLayerArn(ctx.homeRegion)],
+      nodejs: { format: "esm", sourcemap: false, esbuild: { external: ["@aws-lambda-powertools/*"] } },
+      vpc: args.network
+        ? { privateSubnets: args.network.privateSubnetIds, securityGroups: [args.network.functionSecurityGroup.id] }
+        : undefined,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: `veil-${id}`,
+        POWERTOOLS_METRICS_NAMESPACE: "Veil",
+        POWERTOOLS_LOG_LEVEL: "INFO",
+        POWERTOOLS_LOGGER_LOG_EVENT: "false",
+        POWERTOOLS_TRACE_ENABLED: "true",
+        POWERTOOLS_TRACER_CAPTURE_RESPONSE: "false",
+        POWERTOOLS_TRACER_CAPTURE_ERROR: "false",
+        POWERTOOLS_TRACER_CAPTURE_HTTPS_REQUESTS: "true",
+        VEIL_STAGE: ctx.stageName,
+        ...args.environment,
+      },
+      transform: {
+        function: (fnArgs) => {
+          fnArgs.tracingConfig = { mode: "Active" };
+        },
+      },
+    },
+    { provider: ctx.home },
+  );
+  return { fn, logGroup, functionName: $util.output(functionName) };
+}

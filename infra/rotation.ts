@@ -1,0 +1,90 @@
+/**
+ * Scheduled rotation of the API key that CloudFront sends to API Gateway. The logic lives in
+ * functions/src/rotate-api-key (create the new key in the usage plan, switch the origin header, wait
+ * for the distribution to deploy, then delete the old keys), so valid traffic is never rejected. The
+ * function runs on a schedule and once at deploy time (which replaces the placeholder header). Its role
+ * may touch only this usage plan's keys and this distribution.
+ */
+import type { Ctx } from "./context.ts";
+import type { Handler } from "./functions.ts";
+import { grant } from "./roles.ts";
+
+export interface RotationArgs {
+  readonly handler: Handler;
+  readonly role: aws.iam.Role;
+  readonly usagePlanId: $util.Input<string>;
+  readonly distributionArn: $util.Input<string>;
+  readonly distributionId: $util.Input<string>;
+  readonly webAclArn: $util.Input<string>;
+  readonly edgeFunctionArn: $util.Input<string>;
+  readonly logGroupArn: $util.Input<string>;
+}
+
+/** The rotate role's statements (exported for the least-privilege test). */
+export function rotationStatements(ctx: Ctx, a: RotationArgs): Record<string, unknown>[] {
+  const gw = `arn:aws:apigateway:${ctx.homeRegion}::`;
+  return [
+    {
+      Sid: "OwnLogGroup",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: [$interpolate`${a.logGroupArn}:*`],
+    },
+    { Sid: "Tracing", Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" },
+    {
+      Sid: "ApiKeysOfThisUsagePlan",
+      Effect: "Allow",
+      Action: ["apigateway:GET", "apigateway:POST", "apigateway:DELETE"],
+      Resource: [
+        `${gw}/apikeys`,
+        `${gw}/apikeys/*`,
+        $interpolate`${gw}/usageplans/${a.usagePlanId}/keys`,
+        $interpolate`${gw}/usageplans/${a.usagePlanId}/keys/*`,
+      ],
+    },
+    {
+      Sid: "ThisDistributionOnly",
+      Effect: "Allow",
+      Action: ["cloudfront:GetDistribution", "cloudfront:GetDistributionConfig", "cloudfront:UpdateDistribution"],
+      Resource: [a.distributionArn],
+    },
+    {
+      Sid: "UpdateDistributionKeepsItsEdgeFunctionAndWaf",
+      Effect: "Allow",
+      Action: ["lambda:GetFunction", "lambda:EnableReplication*", "wafv2:GetWebACL"],
+      Resource: [$interpolate`${a.edgeFunctionArn}:*`, a.webAclArn],
+    },
+  ];
+}
+
+/** Grants the role, schedules the function and runs it once at deploy time. */
+export function createRotation(ctx: Ctx, args: RotationArgs): { schedule: aws.cloudwatch.EventRule } {
+  const p = { provider: ctx.home };
+  const policy = grant(ctx, "RotateApiKeyPolicy", args.role, rotationStatements(ctx, args));
+  const schedule = new aws.cloudwatch.EventRule(
+    "RotateApiKeySchedule",
+    { name: ctx.name("rotate-api-key"), scheduleExpression: ctx.stage.apiKeyRotation, state: "ENABLED" },
+    p,
+  );
+  new aws.cloudwatch.EventTarget("RotateApiKeyTarget", { rule: schedule.name, arn: args.handler.fn.arn }, p);
+  new aws.lambda.Permission(
+    "RotateApiKeyScheduleInvokes",
+    {
+      action: "lambda:InvokeFunction",
+      function: args.handler.functionName,
+      principal: "events.amazonaws.com",
+      sourceArn: schedule.arn,
+    },
+    p,
+  );
+  new aws.lambda.Invocation(
+    "RotateApiKeyAtDeploy",
+    {
+      functionName: args.handler.functionName,
+      input: JSON.stringify({ reason: "deploy" }),
+      triggers: { distribution: $util.output(args.distributionId) },
+    },
+    { ...p, dependsOn: [policy] },
+  );
+  return { schedule };
+}
