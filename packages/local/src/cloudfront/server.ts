@@ -34,6 +34,11 @@ export interface LocalCloudFrontOptions {
   /** Largest viewer body accepted at all (CloudFront itself allows more; API Gateway stops at 10 MB). */
   readonly maxBodyBytes?: number;
   readonly distributionId?: string;
+  /**
+   * Served at `/config.json`: the web app's runtime configuration (Cognito pool, client, endpoint). In
+   * AWS the deploy writes the same file next to the static site.
+   */
+  readonly runtimeConfig?: () => unknown;
   /** Called with one line per request for the access log (no bodies, no query strings). */
   readonly accessLog?: (entry: Record<string, unknown>) => void;
 }
@@ -78,9 +83,13 @@ export async function startLocalCloudFront(options: LocalCloudFrontOptions): Pro
     const path = req.url ?? "/";
     const handle = path.startsWith(apiPrefix)
       ? forwardApi(req, res, headers, cfId)
-      : options.webRoot
-        ? serveStatic(options.webRoot, path, res, headers)
-        : Promise.resolve(sendText(res, 404, headers, "The web app is not built."));
+      : path.split("?")[0] === "/config.json" && options.runtimeConfig
+        ? Promise.resolve(
+            sendJson(res, 200, { ...headers, "cache-control": "no-cache" }, options.runtimeConfig()),
+          )
+        : options.webRoot
+          ? serveStatic(options.webRoot, path, res, headers)
+          : Promise.resolve(sendText(res, 404, headers, "The web app is not built."));
     handle.catch((err: unknown) => {
       options.accessLog?.({
         cfId,

@@ -231,6 +231,16 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
         }),
       responseHeaders: securityHeaders({ connectSrc: [cognito.endpoint], upgradeInsecureRequests: false }),
       accessLog: logTo("cloudfront"),
+      runtimeConfig: () => ({
+        region,
+        stage,
+        cognito: {
+          userPoolId: cognito.userPoolId,
+          userPoolClientId: cognito.clientId,
+          endpoint: cognito.endpoint,
+          authFlow: "USER_PASSWORD_AUTH",
+        },
+      }),
     });
     stops.push(() => cloudfront.stop());
 
