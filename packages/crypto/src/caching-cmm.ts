@@ -9,7 +9,6 @@
  * serves many records while each ciphertext stays bound to its own record. On decrypt, KMS is asked
  * with the KMS context taken from the header; the header tag then checks the rest.
  */
-import { createHash } from "node:crypto";
 import type {
   EncryptedDataKey,
   EncryptionContext,
@@ -42,19 +41,25 @@ function encryptCacheKey(suite: NodeAlgorithmSuite, kmsContext: EncryptionContex
   return `${suite.id}|${canonical(kmsContext)}`;
 }
 
-/** Like the SDK's decrypt cache id: suite, KMS context and every encrypted data key, hashed. */
+/**
+ * Like the SDK's decrypt cache id: suite, KMS context and every encrypted data key. Kept as a plain
+ * string (the encrypted data key is not secret) rather than hashed: it is built on every read.
+ */
 function decryptCacheKey(
   suite: NodeAlgorithmSuite,
   kmsContext: EncryptionContext,
   edks: readonly EncryptedDataKey[],
 ): string {
   const keys = edks
-    .map((edk) => [edk.providerId, edk.providerInfo, Buffer.from(edk.encryptedDataKey).toString("base64")])
-    .map((parts) => JSON.stringify(parts))
+    .map((edk) =>
+      JSON.stringify([
+        edk.providerId,
+        edk.providerInfo,
+        Buffer.from(edk.encryptedDataKey).toString("base64"),
+      ]),
+    )
     .sort();
-  return createHash("sha256")
-    .update(JSON.stringify([suite.id, canonical(kmsContext), keys]))
-    .digest("base64");
+  return JSON.stringify([suite.id, canonical(kmsContext), keys]);
 }
 
 function errorName(err: unknown): string {
@@ -120,7 +125,7 @@ export class PartitionedCachingMaterialsManager implements NodeMaterialsManager 
         });
       } catch (err) {
         for (const edk of encryptedDataKeys) {
-          const failure = this.failures.get(edk.encryptedDataKey);
+          const failure = this.failures.take(edk.encryptedDataKey);
           if (failure) throw failure;
         }
         // No KMS error recorded: no data key was for our key, or the keyring refused it.

@@ -13,6 +13,7 @@ import {
   NodeDefaultCryptographicMaterialsManager,
   type NodeEncryptionMaterial,
   type NodeMaterialsManager,
+  SignaturePolicy,
 } from "@aws-crypto/client-node";
 import type { SensitiveFields } from "@veil/core";
 import { PartitionedCachingMaterialsManager } from "./caching-cmm.ts";
@@ -30,10 +31,13 @@ import {
   assertKeyArn,
   instrumentedClientProvider,
   type KmsCallCounts,
-  type KmsDecryptFailures,
+  KmsDecryptFailures,
   type KmsOptions,
 } from "./kms-client.ts";
 import { zeroMaterial } from "./materials.ts";
+import { decryptMessage } from "./message/decrypt-message.ts";
+import { encryptMessage } from "./message/encrypt-message.ts";
+import { suiteFor } from "./message/format.ts";
 import { type EnvelopeSuite, envelopeDecryptSuites, envelopeSuites } from "./suites.ts";
 
 /** Bounds of the data-key caches. Every bound is hard: reaching one forces a new KMS call. */
@@ -95,6 +99,9 @@ export interface EnvelopeCrypto {
   /** Drops and zeroes every cached data key. */
   clearCache(): void;
 }
+
+/** Frame size of in-memory messages: the SDK default; a record fits in one or two frames. */
+const recordFrameLength = 4096;
 
 const zeroCounts = (): KmsCallCounts => ({ generateDataKey: 0, decrypt: 0, encrypt: 0 });
 
@@ -204,7 +211,7 @@ export function createEnvelopeCrypto(options: EnvelopeOptions): EnvelopeCrypto {
   messageContext(deployment, { ownerId: "-", recordId: "-", purpose: "-" });
 
   const kmsCalls = zeroCounts();
-  const failures: KmsDecryptFailures = new WeakMap();
+  const failures = new KmsDecryptFailures();
   let keyring: KeyringNode;
   if ("keyring" in options.kms) {
     keyring = options.kms.keyring;
@@ -221,18 +228,28 @@ export function createEnvelopeCrypto(options: EnvelopeOptions): EnvelopeCrypto {
     caches,
     failures,
   );
-  // One encrypted data key per message: each extra one would cost a KMS call on decrypt (DoS guard).
-  const client = buildClient({
-    commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
-    maxEncryptedDataKeys: 1,
-  });
+  // Streams go through the SDK client. One encrypted data key per message: each extra one would cost
+  // a KMS call on decrypt (DoS guard).
+  const commitmentPolicy = CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT;
+  const maxEncryptedDataKeys = 1;
+  const client = buildClient({ commitmentPolicy, maxEncryptedDataKeys });
+  const suite = suiteFor(suiteId);
 
   async function encryptBytes(plaintext: Uint8Array, ctx: RecordContext): Promise<Uint8Array> {
     assertBytes(plaintext, "plaintext");
     const encryptionContext = messageContext(deployment, ctx);
     try {
-      const { result } = await client.encrypt(cmm, plaintext, { suiteId, encryptionContext });
-      return result;
+      const material = await cmm.getEncryptionMaterials({
+        suite,
+        encryptionContext,
+        plaintextLength: plaintext.byteLength,
+        commitmentPolicy,
+      });
+      if (material.encryptedDataKeys.length > maxEncryptedDataKeys) {
+        zeroMaterial(material);
+        throw new EncryptError("too many encrypted data keys");
+      }
+      return encryptMessage(material, plaintext, recordFrameLength);
     } catch (err) {
       throw typed(err, "encrypt");
     }
@@ -241,19 +258,17 @@ export function createEnvelopeCrypto(options: EnvelopeOptions): EnvelopeCrypto {
   async function decryptBytes(ciphertext: Uint8Array, ctx: RecordContext): Promise<Uint8Array> {
     assertBytes(ciphertext, "ciphertext");
     const expected = messageContext(deployment, ctx);
-    let plaintext: Uint8Array;
-    try {
-      const out = await client.decrypt(expecting(cmm, expected), ciphertext);
-      // Checked again on the authenticated header, whatever the CMM did.
-      assertContextMatches(
-        out.messageHeader.encryptionContext,
-        expected,
-        envelopeSuites.signed === out.messageHeader.suiteId,
-      );
-      plaintext = out.plaintext;
-    } catch (err) {
-      throw typed(err, "decrypt");
-    }
+    const { plaintext, messageHeader } = await decryptMessage(ciphertext, expecting(cmm, expected), {
+      commitmentPolicy,
+      signaturePolicy: SignaturePolicy.ALLOW_ENCRYPT_ALLOW_DECRYPT,
+      maxEncryptedDataKeys,
+    });
+    // Checked again on the authenticated header, whatever the materials manager did.
+    assertContextMatches(
+      messageHeader.encryptionContext,
+      expected,
+      suiteFor(messageHeader.suiteId).signatureCurve !== undefined,
+    );
     return plaintext;
   }
 

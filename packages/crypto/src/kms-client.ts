@@ -89,11 +89,25 @@ export function kmsFailure(operation: string, err: unknown): CryptoError {
 }
 
 /**
- * Typed errors of failed KMS Decrypt calls, keyed by the encrypted data key they were about. The
- * keyring folds per-key errors into one untyped error; this lets the caller recover the typed one
- * without parsing messages, and safely under concurrency (the key is the exact blob object).
+ * Typed errors of failed KMS Decrypt calls, by encrypted data key. The keyring folds per-key errors
+ * into one untyped error; this lets the materials manager recover the typed one without parsing
+ * messages. Keyed by content (the SDK hands out copies of the bytes), bounded, read once.
  */
-export type KmsDecryptFailures = WeakMap<Blob, CryptoError>;
+export class KmsDecryptFailures {
+  readonly #failures = new Map<string, CryptoError>();
+
+  record(encryptedDataKey: Uint8Array, error: CryptoError): void {
+    if (this.#failures.size >= 256) this.#failures.delete(this.#failures.keys().next().value as string);
+    this.#failures.set(Buffer.from(encryptedDataKey).toString("base64"), error);
+  }
+
+  take(encryptedDataKey: Uint8Array): CryptoError | undefined {
+    const key = Buffer.from(encryptedDataKey).toString("base64");
+    const error = this.#failures.get(key);
+    this.#failures.delete(key);
+    return error;
+  }
+}
 
 /** A provider whose clients count calls and throw typed errors; one SDK client per region. */
 export function instrumentedClientProvider(
@@ -138,7 +152,7 @@ export function instrumentedClientProvider(
             return await inner.decrypt(input);
           } catch (err) {
             const typed = kmsFailure("Decrypt", err);
-            failures.set(input.CiphertextBlob, typed);
+            failures.record(input.CiphertextBlob, typed);
             throw typed;
           }
         },

@@ -5,9 +5,14 @@
  */
 
 const base64Re = /^[A-Za-z0-9+/]*$/;
+const canonicalRe = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /** Returns the bytes of `value`, or `undefined` when it is not base64 even after repair. */
 export function decodeTolerantBase64(value: string): Uint8Array | undefined {
+  // Fast path: intact standard base64, the common case.
+  if (value.length % 4 === 0 && canonicalRe.test(value)) {
+    return new Uint8Array(Buffer.from(value, "base64"));
+  }
   const repaired = value
     .replace(/[\r\n\t]/g, "")
     .replace(/ /g, "+")

@@ -2,8 +2,16 @@
  * One CloudFront field-level-encrypted value: decrypt (handlers) and encrypt (the local CloudFront).
  * Both use the Encryption SDK with a raw RSA-OAEP-SHA256 keyring, as CloudFront does.
  */
-import { buildClient, CommitmentPolicy } from "@aws-crypto/client-node";
-import { CryptoConfigError, CryptoError, EncryptError, FleDecryptError, FleFormatError } from "../errors.ts";
+import { buildClient, CommitmentPolicy, SignaturePolicy } from "@aws-crypto/client-node";
+import {
+  CiphertextError,
+  CryptoConfigError,
+  CryptoError,
+  EncryptError,
+  FleDecryptError,
+  FleFormatError,
+} from "../errors.ts";
+import { decryptMessage } from "../message/decrypt-message.ts";
 import { fleSuite } from "../suites.ts";
 import { decodeTolerantBase64, encodeBase64, looksLikeEsdkMessage } from "./base64.ts";
 import { type FleDecryptKey, type FleEncryptKey, fleDecryptCmm, fleEncryptKeyring } from "./keyrings.ts";
@@ -11,12 +19,15 @@ import { type FleDecryptKey, type FleEncryptKey, fleDecryptCmm, fleEncryptKeyrin
 /** Largest FLE message accepted: a 16 KB field plus header and framing fits with room to spare. */
 export const maxFleMessageBytes = 64 * 1024;
 
-// CloudFront writes suite 0x0178 (no key commitment): only a client that allows decrypting
+// CloudFront writes suite 0x0178 (no key commitment): only the policy that allows decrypting
 // non-committing messages can read it. Used for FLE only; envelope encryption requires commitment.
-const fleDecryptClient = buildClient({
+// Signed suites are refused outright (and by the materials manager, which admits 0x0178 only).
+const fleDecryptOptions = {
   commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT,
+  signaturePolicy: SignaturePolicy.ALLOW_ENCRYPT_FORBID_DECRYPT,
   maxEncryptedDataKeys: 1,
-});
+  maxBodySize: maxFleMessageBytes,
+} as const;
 // Writing 0x0178 as CloudFront does needs a policy that permits non-committing encryption.
 const fleEncryptClient = buildClient({
   commitmentPolicy: CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT,
@@ -33,12 +44,19 @@ export async function decryptFleMessage(
   if (!looksLikeEsdkMessage(message)) throw new FleFormatError("notFleMessage", field);
   const cmm = fleDecryptCmm(key);
   try {
-    const { plaintext } = await fleDecryptClient.decrypt(cmm, message, { maxBodySize: maxFleMessageBytes });
+    const { plaintext } = await decryptMessage(message, cmm, fleDecryptOptions);
     return plaintext;
   } catch (err) {
     if (err instanceof FleDecryptError) throw new FleDecryptError(err.reason, field);
-    if (err instanceof CryptoError) throw err;
-    throw new FleDecryptError("undecryptable", field);
+    if (err instanceof CiphertextError || !(err instanceof CryptoError)) {
+      throw new FleDecryptError(
+        err instanceof CiphertextError && err.reason === "unsupportedSuite"
+          ? "unsupportedSuite"
+          : "undecryptable",
+        field,
+      );
+    }
+    throw err;
   }
 }
 

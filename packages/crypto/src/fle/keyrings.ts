@@ -2,7 +2,7 @@
  * RSA keyrings for FLE, one per (key, provider id, key name), parsed once: PEM parsing would otherwise
  * add to the ~0.3 ms RSA private decrypt that every FLE field costs.
  */
-import { createHash, createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
+import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import {
   NodeDefaultCryptographicMaterialsManager,
   type NodeMaterialsManager,
@@ -29,26 +29,24 @@ export interface FleEncryptKey {
 }
 
 const maxCachedKeys = 16;
-const decryptCmms = new Map<string, NodeMaterialsManager>();
-const encryptKeyrings = new Map<string, RawRsaKeyringNode>();
+// Keyed by the PEM string itself (then by names): V8 caches a string's hash, so a hit with the same
+// configuration string costs no hashing of the key — this lookup runs once per FLE field.
+const decryptCmms = new Map<string, Map<string, NodeMaterialsManager>>();
+const encryptKeyrings = new Map<string, Map<string, RawRsaKeyringNode>>();
 
-function remember<T>(cache: Map<string, T>, key: string, build: () => T): T {
-  const hit = cache.get(key);
+function remember<T>(cache: Map<string, Map<string, T>>, pem: string, names: string, build: () => T): T {
+  const hit = cache.get(pem)?.get(names);
   if (hit !== undefined) return hit;
   const value = build();
-  if (cache.size >= maxCachedKeys) cache.delete(cache.keys().next().value as string);
-  cache.set(key, value);
+  let byNames = cache.get(pem);
+  if (!byNames) {
+    if (cache.size >= maxCachedKeys) cache.delete(cache.keys().next().value as string);
+    byNames = new Map();
+    cache.set(pem, byNames);
+  }
+  if (byNames.size >= maxCachedKeys) byNames.delete(byNames.keys().next().value as string);
+  byNames.set(names, value);
   return value;
-}
-
-function cacheKey(pem: string, providerId: string, keyName: string): string {
-  return createHash("sha256")
-    .update(pem)
-    .update("\0")
-    .update(providerId)
-    .update("\0")
-    .update(keyName)
-    .digest("hex");
 }
 
 function checkNames(providerId: unknown, keyName: unknown): void {
@@ -76,7 +74,7 @@ function rsaKey(parse: () => KeyObject, what: string): KeyObject {
  */
 export function fleDecryptCmm(key: FleDecryptKey): NodeMaterialsManager {
   checkNames(key?.providerId, key?.keyName);
-  return remember(decryptCmms, cacheKey(key.privateKeyPem, key.providerId, key.keyName), () => {
+  return remember(decryptCmms, key.privateKeyPem, `${key.providerId}\0${key.keyName}`, () => {
     const privateKey = rsaKey(() => createPrivateKey(key.privateKeyPem), "privateKeyPem");
     const keyring = new RawRsaKeyringNode({
       keyNamespace: key.providerId,
@@ -98,7 +96,7 @@ export function fleDecryptCmm(key: FleDecryptKey): NodeMaterialsManager {
 /** The keyring encrypting FLE values for one public key. */
 export function fleEncryptKeyring(key: FleEncryptKey): RawRsaKeyringNode {
   checkNames(key?.providerId, key?.keyName);
-  return remember(encryptKeyrings, cacheKey(key.publicKeyPem, key.providerId, key.keyName), () => {
+  return remember(encryptKeyrings, key.publicKeyPem, `${key.providerId}\0${key.keyName}`, () => {
     const publicKey = rsaKey(() => createPublicKey(key.publicKeyPem), "publicKeyPem");
     return new RawRsaKeyringNode({
       keyNamespace: key.providerId,

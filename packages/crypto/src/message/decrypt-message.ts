@@ -1,0 +1,172 @@
+/**
+ * Reads one Encryption SDK message held in memory, without the SDK's stream pipeline (see
+ * encrypt-message.ts for why). Same checks, in the same order, as the SDK's `decrypt`: header parse
+ * with an encrypted-data-key limit, commitment and signature policies before and after the materials
+ * manager, key commitment, header auth tag, frames in sequence from 1 with their AAD, final frame
+ * required, signature. Stricter in one point: bytes after an unsigned message are refused.
+ * Tests run every check against the SDK's own `encrypt`/`decrypt`.
+ */
+import {
+  type CommitmentPolicy,
+  CommitmentPolicySuites,
+  getDecryptionHelper,
+  type NodeDecryptionMaterial,
+  type NodeMaterialsManager,
+  type SignaturePolicy,
+  SignaturePolicySuites,
+} from "@aws-crypto/client-node";
+import {
+  decodeBodyHeader,
+  deserializeSignature,
+  type HeaderInfo,
+  type MessageHeader,
+  serializeMessageHeaderAuth,
+} from "@aws-crypto/serialize";
+import { CiphertextError, CryptoError } from "../errors.ts";
+import { bodyAad, deserializer, suiteFor, view } from "./format.ts";
+
+export interface DecryptMessageOptions {
+  readonly commitmentPolicy: CommitmentPolicy;
+  readonly signaturePolicy: SignaturePolicy;
+  readonly maxEncryptedDataKeys: number;
+  /** Largest frame (or unframed body) accepted, in bytes. */
+  readonly maxBodySize?: number;
+}
+
+export interface DecryptedMessage {
+  readonly plaintext: Buffer;
+  readonly messageHeader: MessageHeader;
+}
+
+/** Runs an SDK precondition; any failure is a malformed message. */
+function malformedUnless<T>(step: () => T, reason: "malformed" | "unsupportedSuite" = "malformed"): T {
+  try {
+    return step();
+  } catch {
+    throw new CiphertextError(reason);
+  }
+}
+
+function parseHeader(ciphertext: Uint8Array, options: DecryptMessageOptions): HeaderInfo {
+  const info = malformedUnless(() =>
+    deserializer.deserializeMessageHeader(ciphertext, { maxEncryptedDataKeys: options.maxEncryptedDataKeys }),
+  );
+  if (!info) throw new CiphertextError("malformed");
+  const messageId = Buffer.from(info.messageHeader.messageId).toString("hex");
+  malformedUnless(() => {
+    CommitmentPolicySuites.isDecryptEnabled(options.commitmentPolicy, info.algorithmSuite, messageId);
+    SignaturePolicySuites.isDecryptEnabled(options.signaturePolicy, info.algorithmSuite, messageId);
+  }, "unsupportedSuite");
+  return info;
+}
+
+async function materialsFor(
+  info: HeaderInfo,
+  cmm: NodeMaterialsManager,
+  options: DecryptMessageOptions,
+): Promise<NodeDecryptionMaterial> {
+  const { messageHeader } = info;
+  let material: NodeDecryptionMaterial;
+  try {
+    material = await cmm.decryptMaterials({
+      suite: suiteFor(info.algorithmSuite.id),
+      encryptionContext: messageHeader.encryptionContext,
+      encryptedDataKeys: messageHeader.encryptedDataKeys,
+    });
+  } catch (err) {
+    throw err instanceof CryptoError ? err : new CiphertextError("wrongKey");
+  }
+  const messageId = Buffer.from(messageHeader.messageId).toString("hex");
+  malformedUnless(() => {
+    if (material.suite.id !== info.algorithmSuite.id) throw new Error("suite changed");
+    CommitmentPolicySuites.isDecryptEnabled(options.commitmentPolicy, material.suite, messageId);
+    SignaturePolicySuites.isDecryptEnabled(options.signaturePolicy, material.suite, messageId);
+  }, "unsupportedSuite");
+  return material;
+}
+
+/** Decrypts one complete message. Every failure is a `CryptoError`; the data key is zeroed after use. */
+export async function decryptMessage(
+  ciphertext: Uint8Array,
+  cmm: NodeMaterialsManager,
+  options: DecryptMessageOptions,
+): Promise<DecryptedMessage> {
+  const info = parseHeader(ciphertext, options);
+  const material = await materialsFor(info, cmm, options);
+  let helper: ReturnType<typeof getDecryptionHelper>;
+  try {
+    helper = getDecryptionHelper(material);
+  } catch {
+    throw new CiphertextError("wrongKey");
+  }
+  const { getDecipherInfo, getVerify, dispose } = helper;
+  try {
+    const { messageHeader, rawHeader, headerAuth } = info;
+    const getDecipher = malformedUnless(() =>
+      getDecipherInfo(messageHeader.messageId, (messageHeader as { suiteData?: Uint8Array }).suiteData),
+    );
+    const verify = getVerify?.();
+    const input = view(ciphertext);
+    try {
+      const headerCheck = getDecipher(headerAuth.headerIv);
+      headerCheck.setAAD(view(rawHeader));
+      headerCheck.setAuthTag(view(headerAuth.headerAuthTag));
+      headerCheck.update(Buffer.alloc(0));
+      headerCheck.final();
+    } catch {
+      throw new CiphertextError("tampered");
+    }
+    if (verify) {
+      verify.update(view(rawHeader));
+      verify.update(view(serializeMessageHeaderAuth({ ...headerAuth, messageHeader })));
+    }
+
+    const messageId = view(messageHeader.messageId);
+    const plaintext: Buffer[] = [];
+    let readPos = rawHeader.byteLength + headerAuth.headerAuthLength;
+    let expectedSequence = 1;
+    for (;;) {
+      const frame = malformedUnless(() => decodeBodyHeader(input, info, readPos));
+      if (!frame) throw new CiphertextError("malformed");
+      if (options.maxBodySize !== undefined && frame.contentLength > options.maxBodySize) {
+        throw new CiphertextError("malformed");
+      }
+      if (frame.sequenceNumber !== expectedSequence) throw new CiphertextError("malformed");
+      const contentEnd = frame.readPos + frame.contentLength;
+      const tagEnd = contentEnd + frame.tagLength / 8;
+      if (tagEnd > input.length) throw new CiphertextError("malformed");
+      const aad = bodyAad.messageAAD(
+        messageId,
+        bodyAad.messageAADContentString({ contentType: frame.contentType, isFinalFrame: frame.isFinalFrame }),
+        frame.sequenceNumber,
+        frame.contentLength,
+      );
+      const content = input.subarray(frame.readPos, contentEnd);
+      const tag = input.subarray(contentEnd, tagEnd);
+      try {
+        const decipher = getDecipher(frame.iv);
+        decipher.setAAD(view(aad));
+        decipher.setAuthTag(tag);
+        plaintext.push(decipher.update(content), decipher.final());
+      } catch {
+        throw new CiphertextError("tampered");
+      }
+      verify?.update(input.subarray(readPos, tagEnd));
+      readPos = tagEnd;
+      expectedSequence++;
+      if (frame.isFinalFrame) break;
+    }
+
+    if (verify) {
+      const valid = malformedUnless(() =>
+        verify.awsCryptoVerify(view(deserializeSignature(input.subarray(readPos)))),
+      );
+      if (!valid) throw new CiphertextError("tampered");
+    } else if (readPos !== input.length) {
+      throw new CiphertextError("malformed");
+    }
+    return { plaintext: Buffer.concat(plaintext), messageHeader };
+  } finally {
+    dispose();
+  }
+}

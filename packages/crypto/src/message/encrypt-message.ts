@@ -1,0 +1,89 @@
+/**
+ * Writes one Encryption SDK message from encryption materials, in memory, without the SDK's stream
+ * pipeline (which costs ~200 µs per message, more than AES and HKDF together — see README). Same
+ * steps and helpers as the SDK's `encryptStream`: header, header auth tag, frames of `frameLength`
+ * (a final frame with the remainder, possibly empty), and the signature for signed suites. Tests
+ * check every output against the SDK's own `decrypt`.
+ */
+import { randomBytes } from "node:crypto";
+import { getEncryptHelper, MessageFormat, type NodeEncryptionMaterial } from "@aws-crypto/client-node";
+import { MessageIdLength, serializeMessageHeaderAuth, serializeSignatureInfo } from "@aws-crypto/serialize";
+import { bodyAad, serializer, view } from "./format.ts";
+
+const empty = Buffer.alloc(0);
+
+/** Encrypts `plaintext` into one message. Zeroes the material's data key before returning. */
+export function encryptMessage(
+  material: NodeEncryptionMaterial,
+  plaintext: Uint8Array,
+  frameLength: number,
+): Uint8Array {
+  const { getCipherInfo, getSigner, dispose } = getEncryptHelper(material);
+  try {
+    const { suite, encryptionContext, encryptedDataKeys } = material;
+    const messageId = randomBytes(
+      suite.messageFormat === MessageFormat.V2 ? MessageIdLength.V2 : MessageIdLength.V1,
+    );
+    const { getCipher, keyCommitment } = getCipherInfo(messageId);
+    const messageHeader = serializer.buildMessageHeader({
+      suite,
+      encryptedDataKeys,
+      encryptionContext,
+      messageId,
+      frameLength,
+      suiteData: keyCommitment,
+    });
+    const header = view(serializer.serializeMessageHeader(messageHeader));
+    const headerIv = serializer.headerAuthIv(suite.ivLength);
+    const headerCipher = getCipher(headerIv);
+    headerCipher.setAAD(header);
+    headerCipher.update(empty);
+    headerCipher.final();
+    const headerAuth = view(
+      serializeMessageHeaderAuth({ headerIv, headerAuthTag: headerCipher.getAuthTag(), messageHeader }),
+    );
+
+    const parts: Buffer[] = [header, headerAuth];
+    const source = view(plaintext);
+    let offset = 0;
+    let sequenceNumber = 1;
+    // As the SDK: full frames while a whole frame remains, then a final frame with the rest (maybe 0).
+    for (;;) {
+      const isFinalFrame = source.length - offset < frameLength;
+      const contentLength = isFinalFrame ? source.length - offset : frameLength;
+      const iv = serializer.frameIv(suite.ivLength, sequenceNumber);
+      parts.push(
+        view(
+          isFinalFrame
+            ? serializer.finalFrameHeader(sequenceNumber, iv, contentLength)
+            : serializer.frameHeader(sequenceNumber, iv),
+        ),
+      );
+      const aad = bodyAad.messageAAD(
+        messageId,
+        bodyAad.messageAADContentString({ contentType: messageHeader.contentType, isFinalFrame }),
+        sequenceNumber,
+        contentLength,
+      );
+      const cipher = getCipher(iv);
+      cipher.setAAD(view(aad));
+      parts.push(
+        cipher.update(source.subarray(offset, offset + contentLength)),
+        cipher.final(),
+        cipher.getAuthTag(),
+      );
+      offset += contentLength;
+      sequenceNumber++;
+      if (isFinalFrame) break;
+    }
+
+    if (getSigner) {
+      const signer = getSigner();
+      for (const part of parts) signer.update(part);
+      parts.push(view(serializeSignatureInfo(signer.awsCryptoSign())));
+    }
+    return Buffer.concat(parts);
+  } finally {
+    dispose();
+  }
+}

@@ -1,0 +1,201 @@
+import { randomBytes } from "node:crypto";
+import {
+  AlgorithmSuiteIdentifier,
+  buildClient,
+  CommitmentPolicy,
+  MultiKeyringNode,
+  NodeDefaultCryptographicMaterialsManager,
+  RawAesKeyringNode,
+  RawAesWrappingSuiteIdentifier,
+  SignaturePolicy,
+} from "@aws-crypto/client-node";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { CiphertextError, CryptoError } from "../errors.ts";
+import { type DecryptMessageOptions, decryptMessage } from "./decrypt-message.ts";
+import { encryptMessage } from "./encrypt-message.ts";
+import { suiteFor } from "./format.ts";
+
+const aesKeyring = (name = "test-key") =>
+  new RawAesKeyringNode({
+    keyName: name,
+    keyNamespace: "veil-test",
+    unencryptedMasterKey: new Uint8Array(randomBytes(32)),
+    wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
+  });
+
+const keyring = aesKeyring();
+const cmm = new NodeDefaultCryptographicMaterialsManager(keyring);
+const context = { app: "veil", stage: "test", purpose: "unit" };
+
+const committing = {
+  commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
+  signaturePolicy: SignaturePolicy.ALLOW_ENCRYPT_ALLOW_DECRYPT,
+  maxEncryptedDataKeys: 1,
+} satisfies DecryptMessageOptions;
+
+const unsigned = AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY;
+const signed = AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY_ECDSA_P384;
+const cloudFront = AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA256;
+
+const esdk = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
+const esdkLegacy = buildClient(CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT);
+
+async function leanEncrypt(plaintext: Uint8Array, suiteId: number, frameLength = 4096) {
+  const policy =
+    suiteId === cloudFront
+      ? CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT
+      : CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT;
+  const material = await cmm.getEncryptionMaterials({
+    suite: suiteFor(suiteId),
+    encryptionContext: context,
+    commitmentPolicy: policy,
+    plaintextLength: plaintext.byteLength,
+  });
+  return encryptMessage(material, plaintext, frameLength);
+}
+
+describe("in-memory messages interoperate with the Encryption SDK", () => {
+  it("what we write, the SDK reads (both committing suites, any size and frame length)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 3000 }),
+        fc.constantFrom(unsigned, signed),
+        fc.constantFrom(16, 100, 1024, 4096),
+        async (plaintext, suiteId, frameLength) => {
+          const ciphertext = await leanEncrypt(plaintext, suiteId, frameLength);
+          const out = await esdk.decrypt(keyring, ciphertext);
+          expect(Buffer.from(out.plaintext).equals(Buffer.from(plaintext))).toBe(true);
+          expect(out.messageHeader.suiteId).toBe(suiteId);
+          expect(out.messageHeader.encryptionContext).toMatchObject(context);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("what the SDK writes, we read", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 3000 }),
+        fc.constantFrom(unsigned, signed),
+        fc.constantFrom(16, 100, 1024, 4096),
+        async (plaintext, suiteId, frameLength) => {
+          const { result } = await esdk.encrypt(keyring, plaintext, {
+            suiteId: suiteId as never,
+            encryptionContext: context,
+            frameLength,
+          });
+          const out = await decryptMessage(result, cmm, committing);
+          expect(out.plaintext.equals(Buffer.from(plaintext))).toBe(true);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("frame boundaries: empty, exactly one frame, one byte over", async () => {
+    for (const size of [0, 1, 99, 100, 101, 200]) {
+      const plaintext = randomBytes(size);
+      const ours = await leanEncrypt(plaintext, unsigned, 100);
+      const { result: theirs } = await esdk.encrypt(keyring, plaintext, {
+        suiteId: unsigned as never,
+        encryptionContext: context,
+        frameLength: 100,
+      });
+      // Same layout as the SDK: identical length (ids, IVs and keys differ).
+      expect(ours.byteLength).toBe(theirs.byteLength);
+      expect((await decryptMessage(ours, cmm, committing)).plaintext.equals(plaintext)).toBe(true);
+      expect((await esdk.decrypt(keyring, ours)).plaintext.equals(plaintext)).toBe(true);
+    }
+  });
+
+  it("message format v1 / suite 0x0178 (CloudFront FLE) both ways", async () => {
+    const plaintext = Buffer.from("Jane Doe");
+    const ours = await leanEncrypt(plaintext, cloudFront);
+    expect([...ours.subarray(0, 4)]).toEqual([0x01, 0x80, 0x01, 0x78]);
+    expect((await esdkLegacy.decrypt(keyring, ours)).plaintext.equals(plaintext)).toBe(true);
+    const { result: theirs } = await esdkLegacy.encrypt(keyring, plaintext, { suiteId: cloudFront as never });
+    const legacy = { ...committing, commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT };
+    expect((await decryptMessage(theirs, cmm, legacy)).plaintext.equals(plaintext)).toBe(true);
+  });
+});
+
+describe("in-memory decryption fails closed", () => {
+  const expectRefused = async (ciphertext: Uint8Array, options: DecryptMessageOptions = committing) => {
+    const err = await decryptMessage(ciphertext, cmm, options).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CryptoError);
+    return err as CryptoError;
+  };
+
+  it("flipping any bit of any byte is refused, for both suites", async () => {
+    for (const suiteId of [unsigned, signed]) {
+      const ciphertext = await leanEncrypt(randomBytes(150), suiteId, 64);
+      for (let i = 0; i < ciphertext.byteLength; i++) {
+        const copy = new Uint8Array(ciphertext);
+        copy[i]! ^= 1 << (i % 8);
+        await expectRefused(copy);
+      }
+    }
+  });
+
+  it("truncation at every length and a trailing byte are refused", async () => {
+    const ciphertext = await leanEncrypt(randomBytes(150), unsigned, 64);
+    for (let n = 0; n < ciphertext.byteLength; n++) await expectRefused(ciphertext.subarray(0, n));
+    const err = await expectRefused(Buffer.concat([ciphertext, Buffer.from([0])]));
+    expect(err).toMatchObject({ reason: "malformed" });
+  });
+
+  it("frames cannot be reordered", async () => {
+    const ciphertext = Buffer.from(await leanEncrypt(Buffer.alloc(64 * 3, 7), unsigned, 64));
+    // Swap the two first frames (each: 4-byte sequence number, 12-byte IV, 64 bytes, 16-byte tag).
+    const frame = 4 + 12 + 64 + 16;
+    const bodyStart = ciphertext.byteLength - (3 * frame + (4 + 4 + 12 + 4 + 0 + 16));
+    const swapped = Buffer.concat([
+      ciphertext.subarray(0, bodyStart),
+      ciphertext.subarray(bodyStart + frame, bodyStart + 2 * frame),
+      ciphertext.subarray(bodyStart, bodyStart + frame),
+      ciphertext.subarray(bodyStart + 2 * frame),
+    ]);
+    expect(swapped.byteLength).toBe(ciphertext.byteLength);
+    await expectRefused(swapped);
+  });
+
+  it("a committing-only policy refuses CloudFront's non-committing suite", async () => {
+    const err = await expectRefused(await leanEncrypt(Buffer.from("x"), cloudFront));
+    expect(err).toMatchObject({ reason: "unsupportedSuite" });
+  });
+
+  it("a no-signature policy refuses a signed message", async () => {
+    const options = { ...committing, signaturePolicy: SignaturePolicy.ALLOW_ENCRYPT_FORBID_DECRYPT };
+    const err = await expectRefused(await leanEncrypt(Buffer.from("x"), signed), options);
+    expect(err).toMatchObject({ reason: "unsupportedSuite" });
+  });
+
+  it("more encrypted data keys than allowed are refused before any key is unwrapped", async () => {
+    const multi = new MultiKeyringNode({ generator: keyring, children: [aesKeyring("second")] });
+    const { result } = await esdk.encrypt(multi, Buffer.from("x"), { encryptionContext: context });
+    let unwraps = 0;
+    const counting = {
+      getEncryptionMaterials: cmm.getEncryptionMaterials.bind(cmm),
+      decryptMaterials: (request: Parameters<typeof cmm.decryptMaterials>[0]) => {
+        unwraps++;
+        return cmm.decryptMaterials(request);
+      },
+    };
+    const err = await decryptMessage(result, counting, committing).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CiphertextError);
+    expect(unwraps).toBe(0);
+  });
+
+  it("a message for another key is refused as wrongKey", async () => {
+    const other = new NodeDefaultCryptographicMaterialsManager(aesKeyring("other"));
+    const err = await decryptMessage(await leanEncrypt(Buffer.from("x"), unsigned), other, committing).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ name: "CiphertextError", reason: "wrongKey" });
+  });
+});
