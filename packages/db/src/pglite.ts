@@ -18,10 +18,11 @@ export interface PgliteServerOptions {
   /** Default 127.0.0.1. */
   host?: string;
   /**
-   * Simultaneous client connections; default 1. PGlite is ONE database session: with more than one,
-   * the socket server multiplexes connections onto it (an open transaction holds the others back),
-   * and session state such as named prepared statements is shared, so two `pg` connections preparing
-   * the same statement name collide. Keep 1 and a pool of `max: 1` unless you know better.
+   * Client connections accepted at once; default 4. PGlite is ONE database session: the socket server
+   * multiplexes connections onto it (an open transaction holds the others back) and session state,
+   * such as named prepared statements, is shared. Use one pool of `max: 1` per server (as
+   * `poolOptions` does); the spare connections absorb reconnects (`pg` replaces a connection after
+   * an error before the server has seen the old one close) and let a `psql` look in.
    */
   maxConnections?: number;
 }
@@ -29,7 +30,7 @@ export interface PgliteServerOptions {
 /** A running PGlite server. */
 export interface PgliteServer {
   connectionString: string;
-  /** Ready-made `createPool` options (`max` matches `maxConnections`). */
+  /** Ready-made `createPool` options: one connection, session reset on every reconnect. */
   poolOptions: UrlPoolOptions;
   /** Closes the server and the database (flushing it to `dataDir`). */
   stop(): Promise<void>;
@@ -40,7 +41,7 @@ export async function startPgliteServer(options: PgliteServerOptions): Promise<P
   mkdirSync(options.dataDir, { recursive: true });
   const db = await PGlite.create({ dataDir: options.dataDir });
   const host = options.host ?? "127.0.0.1";
-  const maxConnections = options.maxConnections ?? 1;
+  const maxConnections = options.maxConnections ?? 4;
   const server = new PGLiteSocketServer({ db, host, port: options.port ?? 0, maxConnections });
   try {
     await server.start();
@@ -52,7 +53,7 @@ export async function startPgliteServer(options: PgliteServerOptions): Promise<P
   const connectionString = `postgresql://postgres:postgres@${host}:${port}/postgres?sslmode=disable`;
   return {
     connectionString,
-    poolOptions: { connectionString, max: maxConnections },
+    poolOptions: { connectionString, max: 1, resetSessionOnConnect: true },
     async stop() {
       await server.stop();
       await db.close();

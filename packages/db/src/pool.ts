@@ -12,6 +12,12 @@ export interface CommonPoolOptions {
   statementTimeoutMs?: number;
   /** Close idle connections after this long; default 10000 ms. */
   idleTimeoutMs?: number;
+  /**
+   * Run `DEALLOCATE ALL` on every new connection, before any query of ours. Needed when successive
+   * client connections share one server session, as with PGlite, where a reconnect would otherwise
+   * meet the named statements of the previous connection. Default false.
+   */
+  resetSessionOnConnect?: boolean;
   /** Errors of idle connections (already removed from the pool). Default: ignored. */
   onError?: (error: DbError) => void;
 }
@@ -71,5 +77,11 @@ export function createPool(options: PoolOptions): pg.Pool {
         };
   const pool = new pg.Pool(config);
   pool.on("error", (error) => options.onError?.(toDbError(error)));
+  if (options.resetSessionOnConnect) {
+    // Queued on the client before the query that asked for the connection, so it runs first.
+    pool.on("connect", (client) => {
+      client.query("DEALLOCATE ALL").catch(() => {});
+    });
+  }
   return pool;
 }
