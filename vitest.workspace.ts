@@ -16,8 +16,20 @@ export const projects: TestProjectConfiguration[] = [
   unit("local", "packages/local"),
   unit("functions", "functions"),
   unit("edge", "edge"),
-  unit("infra", "infra"),
+  "infra/vitest.config.ts",
   unit("repo", "scripts"),
+  // The whole local stack end to end: real PostgreSQL, real servers, one test file at a time.
+  {
+    test: {
+      name: "integration",
+      root: "packages/local",
+      include: ["**/*.int.test.ts"],
+      exclude: ["**/node_modules/**"],
+      testTimeout: 120_000,
+      hookTimeout: 180_000,
+      fileParallelism: false,
+    },
+  },
 ];
 
 export default projects;

@@ -3,7 +3,7 @@
  * an API key (the secret origin header CloudFront adds); a usage plan throttles; access logs record
  * request metadata only (no bodies, no headers, no query strings); execution data tracing is off.
  */
-import { apiPrefix } from "@veil/core";
+import { recordRoutes } from "@veil/core";
 import type { Ctx } from "./context.ts";
 import { createLogGroup } from "./logs.ts";
 
@@ -56,30 +56,41 @@ export function createApi(ctx: Ctx, args: ApiArgs): Api {
     },
     p,
   );
-  const prefix = new aws.apigateway.Resource(
-    "ApiPrefix",
-    { restApi: restApi.id, parentId: restApi.rootResourceId, pathPart: apiPrefix.replace(/\//g, "") },
-    p,
-  );
-  const proxy = new aws.apigateway.Resource(
-    "ApiProxy",
-    { restApi: restApi.id, parentId: prefix.id, pathPart: "{proxy+}" },
-    p,
-  );
-  const integrations = [prefix, proxy].map((resource, i) => {
+  // One API Gateway resource per path segment of the route table; nothing else is routable.
+  const resources = new Map<string, aws.apigateway.Resource>();
+  const resourceFor = (path: string): aws.apigateway.Resource => {
+    const existing = resources.get(path);
+    if (existing) return existing;
+    const cut = path.lastIndexOf("/");
+    const parentPath = path.slice(0, cut);
+    const created = new aws.apigateway.Resource(
+      `ApiResource${resourceId(path)}`,
+      {
+        restApi: restApi.id,
+        parentId: parentPath === "" ? restApi.rootResourceId : resourceFor(parentPath).id,
+        pathPart: path.slice(cut + 1),
+      },
+      p,
+    );
+    resources.set(path, created);
+    return created;
+  };
+  const integrations = recordRoutes.map((route) => {
+    const resource = resourceFor(route.resource);
+    const id = `${route.method}${resourceId(route.resource)}`;
     const method = new aws.apigateway.Method(
-      `ApiMethod${i}`,
+      `ApiMethod${id}`,
       {
         restApi: restApi.id,
         resourceId: resource.id,
-        httpMethod: "ANY",
+        httpMethod: route.method,
         authorization: "AWS_IAM",
         apiKeyRequired: true,
       },
       p,
     );
     return new aws.apigateway.Integration(
-      `ApiIntegration${i}`,
+      `ApiIntegration${id}`,
       {
         restApi: restApi.id,
         resourceId: resource.id,
@@ -105,10 +116,29 @@ export function createApi(ctx: Ctx, args: ApiArgs): Api {
     "ApiDeployment",
     {
       restApi: restApi.id,
-      triggers: { redeployment: $jsonStringify([prefix.id, proxy.id, ...integrations.map((i) => i.id)]) },
+      triggers: { redeployment: $jsonStringify([JSON.stringify(recordRoutes), ...integrations.map((i) => i.id)]) },
     },
     { ...p, dependsOn: integrations },
   );
+  // Access logging needs the account-level CloudWatch role of API Gateway (one per account and region;
+  // every stage in the account sets the same value).
+  const pushRole = new aws.iam.Role(
+    "ApiGatewayLogsRole",
+    {
+      name: ctx.name("apigw-logs"),
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      }),
+    },
+    p,
+  );
+  new aws.iam.RolePolicyAttachment(
+    "ApiGatewayLogsRolePolicy",
+    { role: pushRole.name, policyArn: "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs" },
+    p,
+  );
+  const account = new aws.apigateway.Account("ApiGatewayAccount", { cloudwatchRoleArn: pushRole.arn }, p);
   const accessLogs = createLogGroup(ctx, "ApiAccessLogs", `/veil/${ctx.stageName}/api-access`, {
     logsKeyArn: args.logsKeyArn,
   });
@@ -121,7 +151,7 @@ export function createApi(ctx: Ctx, args: ApiArgs): Api {
       xrayTracingEnabled: true,
       accessLogSettings: { destinationArn: accessLogs.arn, format: accessLogFormat },
     },
-    p,
+    { ...p, dependsOn: [account] },
   );
   new aws.apigateway.MethodSettings(
     "ApiMethodSettings",
@@ -157,4 +187,14 @@ export function createApi(ctx: Ctx, args: ApiArgs): Api {
     invokeArn: $interpolate`${restApi.executionArn}/${stageName}/*`,
     stageName,
   };
+}
+
+/** `/api/records/{id}` → `ApiRecordsId`: a stable logical-name part for a path. */
+function resourceId(path: string): string {
+  return path
+    .split("/")
+    .filter(Boolean)
+    .map((seg) => seg.replace(/[{}+]/g, ""))
+    .map((seg) => seg.charAt(0).toUpperCase() + seg.slice(1))
+    .join("");
 }

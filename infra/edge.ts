@@ -86,7 +86,7 @@ export function createEdge(ctx: Ctx, args: EdgeArgs): Edge {
   );
   const bundler = args.bundler ?? buildEdgeBundle;
   const code = $util.output(args.apiHost).apply(async (apiHost) => {
-    const outfile = join(process.cwd(), ".sst", "artifacts", "edge-signer", "index.mjs");
+    const outfile = join(process.cwd(), ".sst", "artifacts", `edge-signer-${ctx.stageName}`, "index.mjs");
     const file = await bundler({ region: ctx.homeRegion, apiHost, outfile });
     return new $util.asset.AssetArchive({ "index.mjs": new $util.asset.FileAsset(file) });
   });

@@ -1,0 +1,199 @@
+/**
+ * Runs `sst.config.ts` for a stage under Pulumi mocks, on the same `@pulumi/pulumi` and `@pulumi/aws`
+ * copies the SST platform in `.sst/platform` uses (made by `pnpm --filter @veil/infra prepare:sst`),
+ * and records every resource: its type, logical name, resolved inputs, region and resource options.
+ * No network, no AWS credentials, no SST CLI.
+ */
+import { mkdtempSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const repoRoot = join(import.meta.dirname, "..", "..");
+export const platformDir = join(repoRoot, ".sst", "platform");
+const platformRequire = createRequire(join(platformDir, "package.json"));
+
+/** The platform's Pulumi SDK: the only copy whose mocks the SST components see. */
+export const pulumi = platformRequire("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+
+export const testAccount = "123456789012";
+export const defaultRegion = "eu-central-2";
+
+/** One resource as the program asked for it. */
+export interface Recorded {
+  readonly type: string;
+  readonly name: string;
+  // biome-ignore lint/suspicious/noExplicitAny: resolved inputs of arbitrary resource types
+  readonly inputs: Record<string, any>;
+  readonly region: string;
+  readonly opts: { protect?: boolean; retainOnDelete?: boolean; ignoreChanges?: string[] };
+}
+
+export interface Stack {
+  readonly resources: Recorded[];
+  // biome-ignore lint/suspicious/noExplicitAny: stack outputs
+  readonly outputs: Record<string, any>;
+  /** All resources of a type (`aws:kms/key:Key`). */
+  ofType(type: string): Recorded[];
+  /** The one resource of a type and logical name; throws when absent. */
+  get(type: string, name: string): Recorded;
+}
+
+let ids = 0;
+const fakeId = (name: string) => `${name.replace(/[^A-Za-z0-9]/g, "").toLowerCase().slice(0, 20)}${(++ids).toString(16)}`;
+
+/** Outputs AWS would compute for a resource, so later inputs (ARNs in policies) resolve. */
+// biome-ignore lint/suspicious/noExplicitAny: resolved inputs of arbitrary resource types
+function computed(type: string, name: string, id: string, inputs: Record<string, any>, region: string) {
+  const acct = testAccount;
+  const n = inputs.name ?? id;
+  switch (type) {
+    case "aws:iam/role:Role":
+      return { arn: `arn:aws:iam::${acct}:role/${n}`, name: n };
+    case "aws:kms/key:Key":
+      return { arn: `arn:aws:kms:${region}:${acct}:key/${id}`, keyId: id };
+    case "aws:s3/bucket:Bucket": {
+      const bucket = inputs.bucket ?? `${inputs.bucketPrefix ?? ""}${id}`;
+      return { bucket, arn: `arn:aws:s3:::${bucket}`, bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com` };
+    }
+    case "aws:lambda/function:Function": {
+      const arn = `arn:aws:lambda:${region}:${acct}:function:${n}`;
+      return { arn, qualifiedArn: `${arn}:1`, version: "1", invokeArn: `arn:aws:apigateway:${region}:lambda:path/${arn}` };
+    }
+    case "aws:apigateway/restApi:RestApi":
+      return { rootResourceId: `${id}root`, executionArn: `arn:aws:execute-api:${region}:${acct}:${id}` };
+    case "aws:rds/instance:Instance":
+      return { address: `${inputs.identifier}.abc.${region}.rds.amazonaws.com`, resourceId: "db-TESTRESOURCEID", arn: `arn:aws:rds:${region}:${acct}:db:${inputs.identifier}` };
+    case "aws:lambda/invocation:Invocation":
+      return { result: JSON.stringify({ publicKeyPem: "-----BEGIN PUBLIC KEY-----\nTEST\n-----END PUBLIC KEY-----\n", keyName: "test" }) };
+    case "aws:cloudfront/distribution:Distribution":
+      return { arn: `arn:aws:cloudfront::${acct}:distribution/${id}`, domainName: `${id}.cloudfront.net`, hostedZoneId: "Z2FDTNDATAQYW2" };
+    case "aws:acm/certificate:Certificate":
+      return {
+        arn: `arn:aws:acm:${region}:${acct}:certificate/${id}`,
+        domainValidationOptions: [{ domainName: inputs.domainName, resourceRecordName: `_x.${inputs.domainName}`, resourceRecordType: "CNAME", resourceRecordValue: "_y.acm-validations.aws" }],
+      };
+    case "aws:acm/certificateValidation:CertificateValidation":
+      return { certificateArn: inputs.certificateArn };
+    case "aws:secretsmanager/secret:Secret":
+      return { arn: `arn:aws:secretsmanager:${region}:${acct}:secret:${n}-AbCdEf` };
+    case "aws:cloudwatch/logGroup:LogGroup":
+      return { arn: `arn:aws:logs:${region}:${acct}:log-group:${n}` };
+    case "aws:wafv2/webAcl:WebAcl":
+      return { arn: `arn:aws:wafv2:${region}:${acct}:global/webacl/${n}/${id}` };
+    case "aws:route53/record:Record":
+      return { fqdn: inputs.name };
+    default:
+      return { arn: `arn:aws:test:${region}:${acct}:${type.split(":").pop()}/${n}` };
+  }
+}
+
+/**
+ * Evaluates the stack of `stage` and returns what it recorded. Call once per test file: Pulumi's mock
+ * monitor is process-global.
+ */
+export async function synthesize(stage: string, env: Record<string, string> = {}): Promise<Stack> {
+  Object.assign(process.env, env);
+  const resources: Recorded[] = [];
+  const providerRegions = new Map<string, string>();
+  const opts = new Map<string, Recorded["opts"]>();
+
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const id = fakeId(args.name);
+        if (args.type === "pulumi:providers:aws") {
+          providerRegions.set(args.name, String(args.inputs.region ?? defaultRegion));
+          return { id, state: args.inputs };
+        }
+        const providerName = args.provider?.split("::")[3];
+        const region = String(args.inputs.region ?? (providerName && providerRegions.get(providerName)) ?? defaultRegion);
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, region, opts: {} });
+        return { id, state: { ...args.inputs, ...computed(args.type, args.name, id, args.inputs, region) } };
+      },
+      call(args) {
+        switch (args.token) {
+          case "aws:index/getCallerIdentity:getCallerIdentity":
+            return { accountId: testAccount, arn: `arn:aws:iam::${testAccount}:user/test`, userId: "AIDTEST" };
+          case "aws:index/getRegion:getRegion":
+            return { name: defaultRegion, region: defaultRegion, id: defaultRegion };
+          case "aws:index/getPartition:getPartition":
+            return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
+          case "aws:route53/getZone:getZone":
+            return { zoneId: "ZTESTZONE", name: args.inputs.name, id: "ZTESTZONE" };
+          default:
+            return args.inputs;
+        }
+      },
+    },
+    "veil",
+    stage,
+    false,
+  );
+
+  const g = globalThis as Record<string, unknown>;
+  const component = await import("../../.sst/platform/src/components/component.ts");
+  g.$util = pulumi;
+  g.$interpolate = pulumi.interpolate;
+  g.$concat = pulumi.concat;
+  g.$output = pulumi.output;
+  g.$resolve = pulumi.all;
+  g.$jsonStringify = pulumi.jsonStringify;
+  g.$jsonParse = pulumi.jsonParse;
+  g.$asset = component.$asset;
+  g.$transform = component.$transform;
+  g.$config = (c: unknown) => c;
+  g.$dev = false;
+  g.$cli = {
+    command: "deploy",
+    paths: { root: repoRoot, platform: platformDir, work: mkdtempSync(join(tmpdir(), "veil-infra-work-")) },
+    home: "aws",
+  };
+  g.aws = platformRequire("@pulumi/aws");
+  const { Function } = await import("../../.sst/platform/src/components/aws/function.ts");
+  const { Linkable } = await import("../../.sst/platform/src/components/linkable.ts");
+  g.sst = { aws: { Function }, Linkable };
+
+  // biome-ignore lint/suspicious/noExplicitAny: the config object of sst.config.ts
+  const config = (await import("../../sst.config.ts")).default as any;
+  const app = await config.app({ stage });
+  g.$app = { name: app.name, stage, removal: app.removal ?? "retain", protect: app.protect ?? false, providers: app.providers };
+  const { run } = await import("../../.sst/platform/src/auto/run.ts");
+  // biome-ignore lint/suspicious/noExplicitAny: stack outputs
+  let outputsRaw: Record<string, any> = {};
+  await (pulumi.runtime as unknown as { runInPulumiStack: (f: () => Promise<unknown>) => Promise<unknown> }).runInPulumiStack(
+    async () => {
+      pulumi.runtime.registerStackTransformation((t) => {
+        opts.set(`${t.type}::${t.name}`, t.opts as Recorded["opts"]);
+        return undefined;
+      });
+      outputsRaw = await run(() => config.run());
+      return outputsRaw;
+    },
+  );
+
+  // Resources created inside `apply` register later; wait until the count stops moving.
+  const settle = (pulumi.runtime as unknown as { waitForRPCs: () => Promise<void> }).waitForRPCs;
+  let before = -1;
+  while (before !== resources.length) {
+    before = resources.length;
+    await settle();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const outputs: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(outputsRaw ?? {})) {
+    outputs[k] = pulumi.Output.isInstance(v) ? await new Promise((r) => (v as import("@pulumi/pulumi").Output<unknown>).apply(r)) : v;
+  }
+  for (const r of resources) Object.assign(r.opts, opts.get(`${r.type}::${r.name}`) ?? {});
+
+  return {
+    resources,
+    outputs,
+    ofType: (type) => resources.filter((r) => r.type === type),
+    get(type, name) {
+      const found = resources.find((r) => r.type === type && r.name === name);
+      if (!found) throw new Error(`no ${type} named ${name}`);
+      return found;
+    },
+  };
+}

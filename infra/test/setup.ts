@@ -1,0 +1,29 @@
+/**
+ * Vitest setup of the infra project: replaces the SST platform's RPC client (which talks to the SST CLI
+ * during a real deploy) with answers that need no CLI, no network and no AWS.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { vi } from "vitest";
+
+vi.mock("../../.sst/platform/src/components/rpc/rpc.ts", () => {
+  const call = async (method: string, args: { handler?: string } | undefined) => {
+    switch (method) {
+      case "Runtime.Build": {
+        // A stand-in bundle: SST zips whatever folder the build returns.
+        const out = mkdtempSync(join(tmpdir(), "veil-infra-build-"));
+        mkdirSync(out, { recursive: true });
+        writeFileSync(join(out, "handler.mjs"), "export const handler = async () => ({});\n");
+        return { handler: "handler.handler", out, errors: [], sourcemaps: [], input: args };
+      }
+      case "Provider.Aws.Bootstrap":
+        return { asset: "sst-asset-test", assetEcrRegistryId: "", assetEcrUrl: "", state: "sst-state-test" };
+      default:
+        return {};
+    }
+  };
+  class MethodNotFoundError extends Error {}
+  class Provider {}
+  return { rpc: { call, MethodNotFoundError, Provider } };
+});
