@@ -267,7 +267,7 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
     await writeStackInfo(paths.infoFile, info);
     return {
       info,
-      identities: ids,
+      identities: { ...ids, recordsKeyArn },
       kms,
       gateway,
       cognito,

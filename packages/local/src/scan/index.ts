@@ -1,0 +1,2 @@
+export * from "./needles.ts";
+export * from "./scan.ts";

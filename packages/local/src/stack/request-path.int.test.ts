@@ -1,0 +1,314 @@
+/**
+ * The operator-blind request path end to end on a real PostgreSQL: browser-like calls through the
+ * local CloudFront, the edge signer, the gateway, the records function, KMS and the database.
+ */
+import { randomBytes, randomInt } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DecryptCommand, EncryptCommand, GenerateDataKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import { headers as headerNames, type sensitiveFields } from "@veil/core";
+import { startTestPostgres, type TestPostgres } from "@veil/db/testing";
+import { createOriginRequestHandler } from "@veil/edge";
+import type { CloudFrontRequest } from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildOriginRequestEvent } from "../cloudfront/index.ts";
+import { signUpAndSignIn } from "../cognito/index.ts";
+import { scanDatabase, scanFiles } from "../scan/index.ts";
+import { ephemeralPorts } from "./config.ts";
+import type { LocalPrincipal } from "./identities.ts";
+import { type LocalStack, startLocalStack } from "./start.ts";
+
+const tag = randomBytes(4).toString("hex");
+/** One canary per sensitive field, each valid for its field and unique to this run. */
+const canaries: Record<(typeof sensitiveFields)[number], string> = {
+  fullName: `Canary Fullname ${tag}`,
+  dateOfBirth: `19${randomInt(10, 99)}-0${randomInt(1, 9)}-1${randomInt(0, 9)}`,
+  insuranceNumber: `CNRY${randomInt(1e9, 9e9)}`,
+  email: `canary.${tag}@example.org`,
+  phone: `+41 79 ${randomInt(1e6, 9e6)}`,
+  diagnosis: `Canary diagnosis ${tag}`,
+  notes: `Canary notes ${tag} with + & % = characters`,
+};
+const updated = { ...canaries, diagnosis: `Canary updated diagnosis ${tag}` };
+
+let pgServer: TestPostgres;
+let stack: LocalStack;
+let stateDir: string;
+let alice: string;
+let bob: string;
+let recordId = "";
+
+const form = (values: Record<string, string>) =>
+  new URLSearchParams({ category: "neurology", ...values }).toString();
+
+async function api(path: string, init: RequestInit & { token: string }) {
+  const { token, headers, ...rest } = init;
+  return fetch(`${stack.info.edgeUrl}${path}`, {
+    ...rest,
+    headers: { authorization: `Bearer ${token}`, ...headers },
+  });
+}
+
+/** Signs a request as the edge would, with chosen credentials and clock, then sends it to the gateway directly. */
+async function viaGatewayDirectly(options: {
+  method: string;
+  path: string;
+  body?: string;
+  contentType?: string;
+  token?: string;
+  signer?: LocalPrincipal;
+  now?: Date;
+  apiKey?: string | null;
+  tamper?: (body: string) => string;
+}) {
+  const gateway = new URL(stack.info.gatewayUrl);
+  const body = Buffer.from(options.body ?? "");
+  const raw = [
+    ...(options.contentType ? ["content-type", options.contentType] : []),
+    ...(options.token ? ["authorization", `Bearer ${options.token}`] : []),
+  ];
+  const event = buildOriginRequestEvent({
+    method: options.method,
+    uri: options.path,
+    querystring: "",
+    rawHeaders: raw,
+    clientIp: "127.0.0.1",
+    body,
+    origin: {
+      domainName: gateway.hostname,
+      port: Number(gateway.port),
+      protocol: "http",
+      path: gateway.pathname,
+      customHeaders: {},
+    },
+    distributionDomainName: "test",
+    distributionId: "TEST",
+    requestId: "test",
+  });
+  const signer = options.signer ?? stack.identities.edgeRole;
+  const sign = createOriginRequestHandler({
+    region: stack.info.region,
+    credentials: () => ({ accessKeyId: signer.accessKeyId, secretAccessKey: signer.secretAccessKey }),
+    ...(options.now ? { now: () => options.now as Date } : {}),
+  });
+  const signed = (await sign(event)) as CloudFrontRequest;
+  const headers: Record<string, string> = {};
+  for (const [name, values] of Object.entries(signed.headers))
+    if (name !== "host") headers[name] = values[0]?.value ?? "";
+  if (options.apiKey !== null) headers[headerNames.apiKey] = options.apiKey ?? stack.info.gatewayApiKey;
+  const sent = options.tamper ? options.tamper(body.toString()) : body.toString();
+  return fetch(`${gateway.origin}${gateway.pathname}${options.path}`, {
+    method: options.method,
+    headers,
+    ...(options.method === "GET" || options.method === "DELETE" ? {} : { body: sent }),
+  });
+}
+
+beforeAll(async () => {
+  pgServer = await startTestPostgres();
+  stateDir = mkdtempSync(join(tmpdir(), "veil-stack-"));
+  stack = await startLocalStack({
+    stateDir,
+    ports: ephemeralPorts,
+    databaseUrl: pgServer.connectionString,
+    webRoot: stateDir,
+  });
+  const signUp = (who: string) =>
+    signUpAndSignIn(stack.info.cognito.endpoint, stack.info.cognito.clientId, {
+      email: `${who}-${tag}@users.example.net`,
+      password: `Pw-${randomBytes(9).toString("base64url")}-1a`,
+    });
+  alice = (await signUp("alice")).accessToken;
+  bob = (await signUp("bob")).accessToken;
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await pgServer?.stop();
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe("the request path through the local CloudFront", () => {
+  it("creates a record with a canary in every sensitive field and reads it back equal", async () => {
+    const res = await api("/api/records", {
+      method: "POST",
+      token: alice,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: form(canaries),
+    });
+    expect(res.status).toBe(201);
+    const created = (await res.json()) as { id: string; version: number };
+    recordId = created.id;
+    expect(JSON.stringify(created)).not.toContain(tag);
+
+    const read = await api(`/api/records/${recordId}`, { token: alice });
+    expect(read.status).toBe(200);
+    expect(await read.json()).toMatchObject({ ...canaries, category: "neurology", id: recordId });
+  });
+
+  it("updates with If-Match and keeps the audit trail", async () => {
+    const res = await api(`/api/records/${recordId}`, {
+      method: "POST",
+      token: alice,
+      headers: { "content-type": "application/x-www-form-urlencoded", "if-match": '"1"' },
+      body: form(updated),
+    });
+    expect(res.status).toBe(200);
+    const stale = await api(`/api/records/${recordId}`, {
+      method: "POST",
+      token: alice,
+      headers: { "content-type": "application/x-www-form-urlencoded", "if-match": '"1"' },
+      body: form(canaries),
+    });
+    expect(stale.status).toBe(409);
+    expect(await (await api(`/api/records/${recordId}`, { token: alice })).json()).toMatchObject(updated);
+    const audit = (await (await api(`/api/records/${recordId}/audit`, { token: alice })).json()) as {
+      items: { action: string }[];
+    };
+    expect(audit.items.map((i) => i.action)).toEqual(["create", "read", "update", "read"]);
+  });
+
+  it("an Idempotency-Key makes a retried create return the first record", async () => {
+    const send = () =>
+      api("/api/records", {
+        method: "POST",
+        token: alice,
+        headers: { "content-type": "application/x-www-form-urlencoded", "idempotency-key": `retry-${tag}` },
+        body: form({ fullName: "Retry Person", dateOfBirth: "1990-01-01" }),
+      });
+    const first = (await (await send()).json()) as { id: string };
+    const second = await send();
+    expect(second.status).toBe(201);
+    expect(((await second.json()) as { id: string }).id).toBe(first.id);
+  });
+
+  it("another user can neither read, list, change, delete nor audit it", async () => {
+    expect((await api(`/api/records/${recordId}`, { token: bob })).status).toBe(404);
+    const list = (await (await api("/api/records", { token: bob })).json()) as { items: unknown[] };
+    expect(list.items).toEqual([]);
+    const change = await api(`/api/records/${recordId}`, {
+      method: "POST",
+      token: bob,
+      headers: { "content-type": "application/x-www-form-urlencoded", "if-match": '"2"' },
+      body: form(canaries),
+    });
+    expect(change.status).toBe(404);
+    expect((await api(`/api/records/${recordId}`, { method: "DELETE", token: bob })).status).toBe(404);
+    expect((await api(`/api/records/${recordId}/audit`, { token: bob })).status).toBe(404);
+  });
+
+  it("refuses JSON bodies, which CloudFront's field-level encryption would not cover", async () => {
+    const res = await api("/api/records", {
+      method: "POST",
+      token: alice,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ category: "general", ...canaries }),
+    });
+    expect(res.status).toBe(415);
+    expect((await res.json()) as object).toHaveProperty("requestId");
+  });
+
+  it("answers without a token or with a forged one with 401 and a request id", async () => {
+    const none = await fetch(`${stack.info.edgeUrl}/api/records`);
+    expect(none.status).toBe(401);
+    const forged = await api("/api/records", { token: `${alice.slice(0, -4)}AAAA` });
+    expect(forged.status).toBe(401);
+    expect(((await forged.json()) as { requestId: string }).requestId).toMatch(/./);
+  });
+});
+
+describe("the gateway behind CloudFront cannot be used directly", () => {
+  const body = "category=general&fullName=Direct+Caller&dateOfBirth=1970-01-01";
+  const post = {
+    method: "POST",
+    path: "/api/records",
+    body,
+    contentType: "application/x-www-form-urlencoded",
+  };
+
+  it("without the API key: 403", async () => {
+    const res = await viaGatewayDirectly({ ...post, token: alice, apiKey: null });
+    expect(res.status).toBe(403);
+  });
+
+  it("with the key but unsigned: 403 Missing Authentication Token", async () => {
+    const res = await fetch(`${stack.info.gatewayUrl}/api/records`, {
+      headers: { [headerNames.apiKey]: stack.info.gatewayApiKey },
+    });
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain("Missing Authentication Token");
+  });
+
+  it("signed with a wrong secret: 403", async () => {
+    const wrong = { ...stack.identities.edgeRole, secretAccessKey: "x".repeat(40) };
+    expect((await viaGatewayDirectly({ ...post, token: alice, signer: wrong })).status).toBe(403);
+  });
+
+  it("body changed after signing: 403", async () => {
+    const res = await viaGatewayDirectly({
+      ...post,
+      token: alice,
+      tamper: (b) => b.replace("Direct", "Evil"),
+    });
+    expect(res.status).toBe(403);
+  });
+
+  it("signed 6 minutes ago: 403", async () => {
+    const res = await viaGatewayDirectly({ ...post, token: alice, now: new Date(Date.now() - 6 * 60_000) });
+    expect(res.status).toBe(403);
+  });
+
+  it("signed by a principal other than the edge role (a developer): 403", async () => {
+    expect(
+      (await viaGatewayDirectly({ ...post, token: alice, signer: stack.identities.developer })).status,
+    ).toBe(403);
+  });
+
+  it("signed correctly but with sensitive fields in clear (no FLE): 400, nothing written", async () => {
+    const before = (await (await api("/api/records", { token: alice })).json()) as { items: unknown[] };
+    const res = await viaGatewayDirectly({ ...post, token: alice });
+    expect(res.status).toBe(400);
+    const after = (await (await api("/api/records", { token: alice })).json()) as { items: unknown[] };
+    expect(after.items.length).toBe(before.items.length);
+  });
+});
+
+describe("the KMS key", () => {
+  const client = (p: LocalPrincipal) =>
+    new KMSClient({
+      endpoint: stack.info.kmsEndpoint,
+      region: stack.info.region,
+      credentials: { accessKeyId: p.accessKeyId, secretAccessKey: p.secretAccessKey },
+    });
+  const keyId = () => stack.identities.recordsKeyArn ?? "";
+
+  it("only the function role may use it; a developer and the key admin get AccessDeniedException", async () => {
+    const context = { app: "veil", stage: "local", purpose: "probe" };
+    const { CiphertextBlob } = await client(stack.identities.functionRole).send(
+      new EncryptCommand({ KeyId: keyId(), Plaintext: Buffer.from("probe"), EncryptionContext: context }),
+    );
+    for (const who of [stack.identities.developer, stack.identities.adminRole]) {
+      await expect(
+        client(who).send(new DecryptCommand({ CiphertextBlob, EncryptionContext: context })),
+      ).rejects.toMatchObject({ name: "AccessDeniedException" });
+      await expect(
+        client(who).send(new GenerateDataKeyCommand({ KeyId: keyId(), KeySpec: "AES_256" })),
+      ).rejects.toMatchObject({
+        name: "AccessDeniedException",
+      });
+    }
+  });
+});
+
+describe("nothing in clear at rest or in logs", () => {
+  it("finds no canary in any table, column, state file or log line", async () => {
+    await stack.stop(); // flushes every log file
+    const all = { ...canaries, updatedDiagnosis: updated.diagnosis };
+    const hits = [
+      ...(await scanDatabase(pgServer.connectionString, all)),
+      ...(await scanFiles([stateDir], all)),
+    ];
+    expect(hits).toEqual([]);
+  });
+});
