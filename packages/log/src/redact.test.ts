@@ -86,6 +86,22 @@ describe("redactText", () => {
     expect(redactText(text)).toBe(text);
   });
 
+  it("handles long repetitive input (no quadratic blow-up paths left unbounded)", () => {
+    for (const unit of [
+      "a=",
+      "a: ",
+      '{"a": [',
+      "a=+",
+      "x@a.",
+      "Key (",
+      "-----BEGIN PRIVATE KEY-----",
+      '"email":"',
+    ]) {
+      const text = unit.repeat(Math.ceil(30_000 / unit.length));
+      expect(typeof redactText(text)).toBe("string");
+    }
+  });
+
   it("is idempotent and total on arbitrary text", () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 300 }), (s) => {

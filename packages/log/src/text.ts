@@ -67,45 +67,58 @@ function endOfBracketed(text: string, start: number): number {
   return text.length;
 }
 
-function endOfUnquoted(text: string, start: number, stop: RegExp): number {
+function endOfUnquoted(text: string, start: number, stop: RegExp, limit = text.length): number {
+  const end = Math.min(limit, text.length);
   let i = start;
-  while (i < text.length && !stop.test(text[i] as string)) i++;
+  while (i < end && !stop.test(text[i] as string)) i++;
   return i;
+}
+
+/** Where the value after a separator ends, by its first character and the separator. */
+function endOfValue(text: string, start: number, sep: string, keyQuoted: boolean): number {
+  const first = text[start];
+  if (first === '"' || first === "'") return endOfQuoted(text, start);
+  if (first === "\\" && text[start + 1] === '"') return endOfQuoted(text, start + 1);
+  if (sep === "=") return endOfUnquoted(text, start, /[&\s#;"']/);
+  if (first === "{" || first === "[") return endOfBracketed(text, start);
+  return endOfUnquoted(text, start, keyQuoted ? /[,\r\n}\]]/ : /[\r\n}\]]/);
+}
+
+/** Longest form value that is percent-decoded to look for PII shapes hidden by the encoding. */
+const maxDecodedValue = 512;
+
+/** True when an url-encoded value decodes to something with a PII or secret shape. */
+function encodedShape(text: string, start: number): boolean {
+  const end = endOfUnquoted(text, start, /[&\s#;"'=%+]/, start + maxDecodedValue);
+  // Plain values are caught by the shape rules later on; only encoded ones need decoding here.
+  if (text[end] !== "%" && text[end] !== "+") return false;
+  const value = text.slice(start, endOfUnquoted(text, start, /[&\s#;"'=]/, start + maxDecodedValue));
+  const decoded = decodeFormValue(value);
+  return decoded !== value && redactShapes(decoded) !== decoded;
 }
 
 /**
  * Redacts the values of sensitive keys in key/value text: `?email=…&x=1`, `fullName=…&dateOfBirth=…`,
- * `"notes": "…"`, `authorization: Bearer …`, and form values that decode to a PII shape.
+ * `"notes": "…"`, `authorization: Bearer …`, and form values that decode to a PII shape. Values of
+ * other keys are not skipped but scanned too (they may hold nested pairs). Linear in the text length.
  */
 function redactPairs(text: string): string {
   let out = "";
   let copied = 0;
   keyThenSeparator.lastIndex = 0;
   for (let m = keyThenSeparator.exec(text); m !== null; m = keyThenSeparator.exec(text)) {
-    const [whole, quote = "", rawKey = "", sep] = m;
+    const [whole, quote = "", rawKey = "", sep = ""] = m;
     const valueStart = m.index + whole.length;
-    const first = text[valueStart];
-    const quoted = first === '"' || first === "'" || (first === "\\" && text[valueStart + 1] === '"');
-    let valueEnd: number;
-    if (quoted) valueEnd = first === "\\" ? endOfQuoted(text, valueStart + 1) : endOfQuoted(text, valueStart);
-    else if (sep === "=") valueEnd = endOfUnquoted(text, valueStart, /[&\s#;"']/);
-    else if (first === "{" || first === "[") valueEnd = endOfBracketed(text, valueStart);
-    else valueEnd = endOfUnquoted(text, valueStart, quote ? /[,\r\n}\]]/ : /[\r\n}\]]/);
-    const value = text.slice(valueStart, valueEnd);
-    const key = decodeFormValue(rawKey);
     const sensitive =
-      isSensitiveKey(key) || (sep === "=" && !quoted && redactShapes(decodeFormValue(value)) !== value);
-    if (sensitive && value !== "") {
-      const replacement = quoted ? `"${REDACTED}"` : REDACTED;
-      out += text.slice(copied, valueStart) + replacement;
-      copied = valueEnd;
-      keyThenSeparator.lastIndex = valueEnd;
-    } else if (sensitive) {
-      keyThenSeparator.lastIndex = valueStart;
-    } else if (sep === ":" && (first === "{" || first === "[")) {
-      // Keep scanning inside a nested structure: its keys are checked on their own.
-      keyThenSeparator.lastIndex = valueStart;
-    }
+      isSensitiveKey(decodeFormValue(rawKey)) || (sep === "=" && encodedShape(text, valueStart));
+    if (!sensitive) continue;
+    const valueEnd = endOfValue(text, valueStart, sep, quote !== "");
+    if (valueEnd === valueStart) continue;
+    const first = text[valueStart];
+    const quoted = first === '"' || first === "'" || first === "\\";
+    out += text.slice(copied, valueStart) + (quoted ? `"${REDACTED}"` : REDACTED);
+    copied = valueEnd;
+    keyThenSeparator.lastIndex = valueEnd;
   }
   return copied === 0 ? text : out + text.slice(copied);
 }
