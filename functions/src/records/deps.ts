@@ -38,7 +38,10 @@ export async function createRecordsDeps(): Promise<RecordsDeps> {
   const fle = linked("FleKey");
   const keys = await loadFleKeys(fle.secretArn, fle.providerId);
   const pool = db.url
-    ? createPool({ connectionString: db.url, max: 2 })
+    ? createPool({
+        connectionString: db.url,
+        ...(db.singleSession ? { max: 1, resetSessionOnConnect: true } : { max: 2 }),
+      })
     : createPool({
         rds: {
           host: db.host,

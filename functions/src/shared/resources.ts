@@ -16,6 +16,8 @@ export interface LinkedResources {
     readonly username: string;
     readonly database: string;
     readonly url?: string;
+    /** Local only: the embedded PGlite is one shared session, so one connection, reset on reconnect. */
+    readonly singleSession?: boolean;
   };
   readonly UserPool: { readonly id: string };
   readonly UserPoolClient: { readonly id: string };

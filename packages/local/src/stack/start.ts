@@ -76,6 +76,7 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
   try {
     // 1. PostgreSQL.
     let databaseUrl = options.databaseUrl;
+    const singleSession = !databaseUrl;
     if (!databaseUrl) {
       const pg = await startPgliteServer({ dataDir: paths.pgDir, port: ports.database });
       stops.push(() => pg.stop());
@@ -165,6 +166,7 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
           username: "postgres",
           database: "postgres",
           url: databaseUrl,
+          singleSession,
         }),
         SST_RESOURCE_UserPool: JSON.stringify({ id: cognito.userPoolId }),
         SST_RESOURCE_UserPoolClient: JSON.stringify({ id: cognito.clientId }),
