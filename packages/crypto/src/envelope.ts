@@ -167,7 +167,8 @@ function expecting(cmm: NodeMaterialsManager, expected: MessageContext): NodeMat
 
 /**
  * Pipes `source` through an Encryption SDK stream into a fresh readable whose only error is typed.
- * Destroying the returned stream destroys the source.
+ * On failure the SDK stream is ended and drained rather than destroyed: destroying it while its
+ * materials are still on their way makes the SDK emit an error nobody can listen to.
  */
 function relay(source: Readable, transform: NodeJS.ReadWriteStream, phase: "encrypt" | "decrypt"): Readable {
   const out = new PassThrough();
@@ -175,9 +176,11 @@ function relay(source: Readable, transform: NodeJS.ReadWriteStream, phase: "encr
   const fail = (err: unknown) => {
     if (failed) return;
     failed = true;
-    source.unpipe();
+    source.unpipe(transform as NodeJS.WritableStream);
+    transform.unpipe(out);
     source.destroy();
-    (transform as unknown as { destroy?: () => void }).destroy?.();
+    transform.on("data", () => {});
+    transform.end();
     out.destroy(typed(err, phase));
   };
   source.on("error", fail);
@@ -185,7 +188,8 @@ function relay(source: Readable, transform: NodeJS.ReadWriteStream, phase: "encr
   out.on("close", () => {
     if (!out.readableEnded && !failed) fail(new EncryptError("stream closed early"));
   });
-  source.pipe(transform).pipe(out);
+  source.pipe(transform as NodeJS.WritableStream);
+  transform.pipe(out);
   return out;
 }
 
