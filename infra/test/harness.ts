@@ -26,6 +26,10 @@ export interface Recorded {
   // biome-ignore lint/suspicious/noExplicitAny: resolved inputs of arbitrary resource types
   readonly inputs: Record<string, any>;
   readonly region: string;
+  /** What the mocks answered (inputs plus computed outputs such as `arn`). */
+  // biome-ignore lint/suspicious/noExplicitAny: outputs of arbitrary resource types
+  readonly state: Record<string, any>;
+  readonly id: string;
   readonly opts: { protect?: boolean; retainOnDelete?: boolean; ignoreChanges?: string[] };
 }
 
@@ -33,6 +37,9 @@ export interface Stack {
   readonly resources: Recorded[];
   // biome-ignore lint/suspicious/noExplicitAny: stack outputs
   readonly outputs: Record<string, any>;
+  /** What SST was asked to build per function (handler, links), keyed by the component name. */
+  // biome-ignore lint/suspicious/noExplicitAny: build inputs
+  readonly builds: Record<string, any>;
   /** All resources of a type (`aws:kms/key:Key`). */
   ofType(type: string): Recorded[];
   /** The one resource of a type and logical name; throws when absent. */
@@ -108,8 +115,9 @@ export async function synthesize(stage: string, env: Record<string, string> = {}
         }
         const providerName = args.provider?.split("::")[3];
         const region = String(args.inputs.region ?? (providerName && providerRegions.get(providerName)) ?? defaultRegion);
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, region, opts: {} });
-        return { id, state: { ...args.inputs, ...computed(args.type, args.name, id, args.inputs, region) } };
+        const state = { ...args.inputs, ...computed(args.type, args.name, id, args.inputs, region) };
+        resources.push({ type: args.type, name: args.name, id, inputs: args.inputs, region, state, opts: {} });
+        return { id, state };
       },
       call(args) {
         switch (args.token) {
@@ -189,6 +197,7 @@ export async function synthesize(stage: string, env: Record<string, string> = {}
   return {
     resources,
     outputs,
+    builds: (globalThis as { __veilBuilds?: Record<string, unknown> }).__veilBuilds ?? {},
     ofType: (type) => resources.filter((r) => r.type === type),
     get(type, name) {
       const found = resources.find((r) => r.type === type && r.name === name);

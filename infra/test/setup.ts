@@ -8,9 +8,13 @@ import { join } from "node:path";
 import { vi } from "vitest";
 
 vi.mock("../../.sst/platform/src/components/rpc/rpc.ts", () => {
-  const call = async (method: string, args: { handler?: string } | undefined) => {
+  const call = async (method: string, args: { functionID?: string } | undefined) => {
     switch (method) {
       case "Runtime.Build": {
+        // Kept for the tests: what SST would bundle (handler, links) per function.
+        const g = globalThis as { __veilBuilds?: Record<string, unknown> };
+        g.__veilBuilds ??= {};
+        g.__veilBuilds[String(args?.functionID)] = args;
         // A stand-in bundle: SST zips whatever folder the build returns.
         const out = mkdtempSync(join(tmpdir(), "veil-infra-build-"));
         mkdirSync(out, { recursive: true });

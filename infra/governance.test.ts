@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import { deployRoleTrust, developerBoundary, regionScp } from "./governance.ts";
+import { allowAll, decide } from "./test/simulate.ts";
+
+const developer = "arn:aws:iam::123456789012:role/veil-developer";
+
+describe("region-fence SCP", () => {
+  const ask = (action: string, resource: string, region: string) =>
+    decide({
+      role: developer,
+      action,
+      resource,
+      identity: [allowAll],
+      scps: [allowAll, regionScp()],
+      context: { "aws:RequestedRegion": region },
+    });
+
+  it("denies creating a bucket in eu-west-1 and allows it in eu-central-2", async () => {
+    expect(await ask("s3:CreateBucket", "arn:aws:s3:::veil-elsewhere", "eu-west-1")).toBe("ExplicitlyDenied");
+    expect(await ask("s3:CreateBucket", "arn:aws:s3:::veil-home", "eu-central-2")).toBe("Allowed");
+  });
+
+  it("allows the edge services in us-east-1 but no data store there", async () => {
+    const fn = "arn:aws:lambda:us-east-1:123456789012:function:veil-prod-edge-signer";
+    expect(await ask("lambda:CreateFunction", fn, "us-east-1")).toBe("Allowed");
+    expect(await ask("s3:CreateBucket", "arn:aws:s3:::veil-us", "us-east-1")).toBe("ExplicitlyDenied");
+    expect(await ask("rds:CreateDBInstance", "arn:aws:rds:us-east-1:123456789012:db:x", "us-east-1")).toBe("ExplicitlyDenied");
+    expect(await ask("lambda:CreateFunction", "arn:aws:lambda:eu-west-1:123456789012:function:x", "eu-west-1")).toBe(
+      "ExplicitlyDenied",
+    );
+  });
+
+  it("leaves global services alone", async () => {
+    expect(await ask("iam:CreateRole", "arn:aws:iam::123456789012:role/x", "us-east-1")).toBe("Allowed");
+    expect(await ask("cloudfront:UpdateDistribution", "arn:aws:cloudfront::123456789012:distribution/x", "us-east-1")).toBe(
+      "Allowed",
+    );
+  });
+});
+
+describe("developer permission boundary", () => {
+  const ask = (action: string, resource: string) =>
+    decide({ role: developer, action, resource, identity: [allowAll], boundary: developerBoundary() });
+
+  it("denies changing key policies, roles and function code", async () => {
+    expect(await ask("kms:PutKeyPolicy", "arn:aws:kms:eu-central-2:123456789012:key/k")).toBe("ExplicitlyDenied");
+    expect(await ask("iam:PutRolePolicy", "arn:aws:iam::123456789012:role/veil-prod-api")).toBe("ExplicitlyDenied");
+    expect(await ask("iam:UpdateAssumeRolePolicy", "arn:aws:iam::123456789012:role/veil-prod-api")).toBe("ExplicitlyDenied");
+    expect(await ask("lambda:UpdateFunctionCode", "arn:aws:lambda:eu-central-2:123456789012:function:veil-prod-api")).toBe(
+      "ExplicitlyDenied",
+    );
+    expect(
+      await ask("secretsmanager:GetSecretValue", "arn:aws:secretsmanager:eu-central-2:123456789012:secret:veil-prod-fle-private-key-AbCdEf"),
+    ).toBe("ExplicitlyDenied");
+  });
+
+  it("still lets developers read and operate", async () => {
+    expect(await ask("logs:FilterLogEvents", "arn:aws:logs:eu-central-2:123456789012:log-group:/veil/prod/api-access")).toBe(
+      "Allowed",
+    );
+    expect(await ask("lambda:GetFunction", "arn:aws:lambda:eu-central-2:123456789012:function:veil-prod-api")).toBe("Allowed");
+  });
+});
+
+describe("CI deploy role", () => {
+  it("trusts GitHub OIDC from one environment of one repository only", () => {
+    const trust = deployRoleTrust({
+      providerArn: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com",
+      repository: "acme/veil",
+      stage: "prod",
+    });
+    const st = trust.Statement[0] as { Action: string; Condition: { StringEquals: Record<string, string> } };
+    expect(st.Action).toBe("sts:AssumeRoleWithWebIdentity");
+    expect(st.Condition.StringEquals).toEqual({
+      "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+      "token.actions.githubusercontent.com:sub": "repo:acme/veil:environment:prod",
+    });
+  });
+});

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { edgeRegion, homeRegion, isSharedStage, stageConfig } from "./stage.ts";
+
+describe("stage config", () => {
+  it("keeps data in eu-central-2 and uses us-east-1 only for the edge", () => {
+    expect(homeRegion).toBe("eu-central-2");
+    expect(edgeRegion).toBe("us-east-1");
+  });
+
+  it("retains, protects, requires MFA and buys Shield Advanced in prod only", () => {
+    for (const name of ["dev", "sit"]) {
+      const s = stageConfig(name);
+      expect([s.removal, s.protect, s.mfa, s.shieldAdvanced, s.threatProtection]).toEqual(["remove", false, "OPTIONAL", false, false]);
+      expect(s.database.deletionProtection).toBe(false);
+    }
+    const prod = stageConfig("prod");
+    expect([prod.removal, prod.protect, prod.mfa, prod.shieldAdvanced, prod.threatProtection]).toEqual(["retain", true, "ON", true, true]);
+    expect(prod.database.deletionProtection).toBe(true);
+    expect(prod.database.backupRetentionDays).toBe(35);
+  });
+
+  it("keeps logs and backups longer the closer a stage is to production", () => {
+    const [dev, sit, prod] = ["dev", "sit", "prod"].map((s) => stageConfig(s));
+    expect(dev!.logs.retentionDays).toBeLessThan(sit!.logs.retentionDays);
+    expect(sit!.logs.retentionDays).toBeLessThan(prod!.logs.retentionDays);
+    expect(dev!.database.backupRetentionDays).toBeLessThanOrEqual(sit!.database.backupRetentionDays);
+    expect(sit!.database.backupRetentionDays).toBeLessThan(prod!.database.backupRetentionDays);
+    for (const s of [dev!, sit!, prod!]) {
+      expect([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]).toContain(s.logs.retentionDays);
+      expect(s.waf.ratePerIp5Min).toBeGreaterThanOrEqual(100); // WAF's minimum for rate-based rules
+    }
+  });
+
+  it("gives a personal stage the dev settings under its own domain", () => {
+    const alice = stageConfig("alice");
+    expect(alice.protect).toBe(false);
+    expect(alice.domain).toBe("alice.dev.veil.example.com");
+    expect(isSharedStage("alice")).toBe(false);
+    expect(stageConfig("dev", { VEIL_DOMAIN: "veil.test.example" }).domain).toBe("veil.test.example");
+  });
+});

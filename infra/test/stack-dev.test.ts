@@ -1,0 +1,3 @@
+import { describeStack } from "./stack-assertions.ts";
+
+describeStack("dev");
