@@ -81,7 +81,15 @@ export default $config({
       logsKeyArn,
       network,
       timeoutSeconds: 29,
-      link: [links.recordsKey, links.database, links.userPool, links.userPoolClient, links.fleKey, links.images, links.inbox],
+      link: [
+        links.recordsKey,
+        links.database,
+        links.userPool,
+        links.userPoolClient,
+        links.fleKey,
+        links.images,
+        links.inbox,
+      ],
     });
     const ingest = createHandler(ctx, "Ingest", {
       description: "Veil image ingest",
@@ -107,7 +115,11 @@ export default $config({
       inboxArn: storage.inbox.arn,
       dbConnectArn: db.connectArn,
       fleSecretArn: fleSecret.secret.arn,
-      logGroups: { api: api.logGroup.arn, ingest: ingest.logGroup.arn, fleBootstrap: fleBootstrap.logGroup.arn },
+      logGroups: {
+        api: api.logGroup.arn,
+        ingest: ingest.logGroup.arn,
+        fleBootstrap: fleBootstrap.logGroup.arn,
+      },
     });
     connectInbox(ctx, {
       inboxId: storage.inbox.bucket.id,

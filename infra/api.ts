@@ -116,7 +116,9 @@ export function createApi(ctx: Ctx, args: ApiArgs): Api {
     "ApiDeployment",
     {
       restApi: restApi.id,
-      triggers: { redeployment: $jsonStringify([JSON.stringify(recordRoutes), ...integrations.map((i) => i.id)]) },
+      triggers: {
+        redeployment: $jsonStringify([JSON.stringify(recordRoutes), ...integrations.map((i) => i.id)]),
+      },
     },
     { ...p, dependsOn: integrations },
   );
@@ -128,14 +130,19 @@ export function createApi(ctx: Ctx, args: ApiArgs): Api {
       name: ctx.name("apigw-logs"),
       assumeRolePolicy: JSON.stringify({
         Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        Statement: [
+          { Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" },
+        ],
       }),
     },
     p,
   );
   new aws.iam.RolePolicyAttachment(
     "ApiGatewayLogsRolePolicy",
-    { role: pushRole.name, policyArn: "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs" },
+    {
+      role: pushRole.name,
+      policyArn: "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+    },
     p,
   );
   const account = new aws.apigateway.Account("ApiGatewayAccount", { cloudwatchRoleArn: pushRole.arn }, p);

@@ -90,7 +90,11 @@ export function createCdn(ctx: Ctx, args: CdnArgs): Cdn {
   const waf = createWebAcl(ctx);
   const headersPolicy = createResponseHeadersPolicy(ctx, args.connectSrc);
 
-  const webBucket = new aws.s3.Bucket("WebBucket", { bucketPrefix: `${ctx.name("web")}-`, forceDestroy: true }, home);
+  const webBucket = new aws.s3.Bucket(
+    "WebBucket",
+    { bucketPrefix: `${ctx.name("web")}-`, forceDestroy: true },
+    home,
+  );
   hardenCommon(ctx, "WebBucket", webBucket, { sse: { sseAlgorithm: "AES256" } });
   const oac = new aws.cloudfront.OriginAccessControl(
     "WebOriginAccess",
@@ -228,7 +232,9 @@ export function createCdn(ctx: Ctx, args: CdnArgs): Cdn {
         zoneId: zone.zoneId,
         name: domain,
         type,
-        aliases: [{ name: distribution.domainName, zoneId: distribution.hostedZoneId, evaluateTargetHealth: false }],
+        aliases: [
+          { name: distribution.domainName, zoneId: distribution.hostedZoneId, evaluateTargetHealth: false },
+        ],
       },
       home,
     );
@@ -301,15 +307,25 @@ function createWebAcl(ctx: Ctx): aws.wafv2.WebAcl {
 /** The response-headers policy, built from the single definition in @veil/core. */
 function createResponseHeadersPolicy(ctx: Ctx, connectSrc: $util.Input<string>[]) {
   const set = $util.all(connectSrc).apply((origins) => securityHeaders({ connectSrc: origins }));
-  const maxAge = set.apply((h) => Number(/max-age=(\d+)/.exec(h["strict-transport-security"] ?? "")?.[1] ?? 0));
+  const maxAge = set.apply((h) =>
+    Number(/max-age=(\d+)/.exec(h["strict-transport-security"] ?? "")?.[1] ?? 0),
+  );
   return new aws.cloudfront.ResponseHeadersPolicy(
     "SecurityHeaders",
     {
       name: ctx.name("security-headers"),
       comment: "HSTS, CSP, no framing, nosniff, no referrer",
       securityHeadersConfig: {
-        contentSecurityPolicy: { override: true, contentSecurityPolicy: set.apply((h) => h["content-security-policy"]!) },
-        strictTransportSecurity: { override: true, accessControlMaxAgeSec: maxAge, includeSubdomains: true, preload: true },
+        contentSecurityPolicy: {
+          override: true,
+          contentSecurityPolicy: set.apply((h) => h["content-security-policy"]!),
+        },
+        strictTransportSecurity: {
+          override: true,
+          accessControlMaxAgeSec: maxAge,
+          includeSubdomains: true,
+          preload: true,
+        },
         contentTypeOptions: { override: true },
         frameOptions: { override: true, frameOption: "DENY" },
         referrerPolicy: { override: true, referrerPolicy: "no-referrer" },
@@ -317,7 +333,11 @@ function createResponseHeadersPolicy(ctx: Ctx, connectSrc: $util.Input<string>[]
       customHeadersConfig: {
         items: [
           { header: "Permissions-Policy", override: true, value: set.apply((h) => h["permissions-policy"]!) },
-          { header: "Cross-Origin-Opener-Policy", override: true, value: set.apply((h) => h["cross-origin-opener-policy"]!) },
+          {
+            header: "Cross-Origin-Opener-Policy",
+            override: true,
+            value: set.apply((h) => h["cross-origin-opener-policy"]!),
+          },
         ],
       },
     },

@@ -19,11 +19,17 @@ export const buildEdgeBundle: EdgeBundler = ({ region, apiHost, outfile }) =>
   new Promise((resolve, reject) => {
     mkdirSync(dirname(outfile), { recursive: true });
     const tsx = join(process.cwd(), "node_modules", ".bin", "tsx");
-    const child = spawn(tsx, ["edge/build.ts", "--region", region, "--api-host", apiHost, "--outfile", outfile], {
-      stdio: ["ignore", "inherit", "inherit"],
-    });
+    const child = spawn(
+      tsx,
+      ["edge/build.ts", "--region", region, "--api-host", apiHost, "--outfile", outfile],
+      {
+        stdio: ["ignore", "inherit", "inherit"],
+      },
+    );
     child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve(outfile) : reject(new Error(`edge build exited with ${code}`))));
+    child.on("exit", (code) =>
+      code === 0 ? resolve(outfile) : reject(new Error(`edge build exited with ${code}`)),
+    );
   });
 
 export interface Edge {

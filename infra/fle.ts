@@ -151,7 +151,9 @@ export function createFle(ctx: Ctx, args: FleArgs): Fle {
         // forms, and the handlers refuse a sensitive field that does not arrive as FLE ciphertext.
         forwardWhenContentTypeIsUnknown: true,
         contentTypeProfiles: {
-          items: [{ contentType: "application/x-www-form-urlencoded", format: "URLEncoded", profileId: profile.id }],
+          items: [
+            { contentType: "application/x-www-form-urlencoded", format: "URLEncoded", profileId: profile.id },
+          ],
         },
       },
       queryArgProfileConfig: { forwardWhenQueryArgProfileIsUnknown: false, queryArgProfiles: { items: [] } },

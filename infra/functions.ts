@@ -49,8 +49,12 @@ export interface Handler {
 
 /** Creates one handler with its log group. */
 export function createHandler(ctx: Ctx, id: string, args: HandlerArgs): Handler {
-  const functionName = ctx.name(id.replace(/[A-Z]/g, (c, i) => (i === 0 ? c.toLowerCase() : `-${c.toLowerCase()}`)));
-  const logGroup = createLogGroup(ctx, `${id}LogGroup`, `/aws/lambda/${functionName}`, { logsKeyArn: args.logsKeyArn });
+  const functionName = ctx.name(
+    id.replace(/[A-Z]/g, (c, i) => (i === 0 ? c.toLowerCase() : `-${c.toLowerCase()}`)),
+  );
+  const logGroup = createLogGroup(ctx, `${id}LogGroup`, `/aws/lambda/${functionName}`, {
+    logsKeyArn: args.logsKeyArn,
+  });
   const fn = new sst.aws.Function(
     id,
     {
@@ -65,9 +69,17 @@ export function createHandler(ctx: Ctx, id: string, args: HandlerArgs): Handler 
       memory: `${args.memoryMb ?? 512} MB`,
       logging: { logGroup: logGroup.name, format: "json" },
       layers: [powertoolsLayerArn(ctx.homeRegion)],
-      nodejs: { format: "esm", sourcemap: false, esbuild: { external: ["@aws-lambda-powertools/*"] } },
+      // __VEIL_TEST_SWITCHES__ false: the test-only control switches of the handlers are compiled out.
+      nodejs: {
+        format: "esm",
+        sourcemap: false,
+        esbuild: { external: ["@aws-lambda-powertools/*"], define: { __VEIL_TEST_SWITCHES__: "false" } },
+      },
       vpc: args.network
-        ? { privateSubnets: args.network.privateSubnetIds, securityGroups: [args.network.functionSecurityGroup.id] }
+        ? {
+            privateSubnets: args.network.privateSubnetIds,
+            securityGroups: [args.network.functionSecurityGroup.id],
+          }
         : undefined,
       environment: {
         POWERTOOLS_SERVICE_NAME: `veil-${id}`,

@@ -24,17 +24,23 @@ describe("region-fence SCP", () => {
     const fn = "arn:aws:lambda:us-east-1:123456789012:function:veil-prod-edge-signer";
     expect(await ask("lambda:CreateFunction", fn, "us-east-1")).toBe("Allowed");
     expect(await ask("s3:CreateBucket", "arn:aws:s3:::veil-us", "us-east-1")).toBe("ExplicitlyDenied");
-    expect(await ask("rds:CreateDBInstance", "arn:aws:rds:us-east-1:123456789012:db:x", "us-east-1")).toBe("ExplicitlyDenied");
-    expect(await ask("lambda:CreateFunction", "arn:aws:lambda:eu-west-1:123456789012:function:x", "eu-west-1")).toBe(
+    expect(await ask("rds:CreateDBInstance", "arn:aws:rds:us-east-1:123456789012:db:x", "us-east-1")).toBe(
       "ExplicitlyDenied",
     );
+    expect(
+      await ask("lambda:CreateFunction", "arn:aws:lambda:eu-west-1:123456789012:function:x", "eu-west-1"),
+    ).toBe("ExplicitlyDenied");
   });
 
   it("leaves global services alone", async () => {
     expect(await ask("iam:CreateRole", "arn:aws:iam::123456789012:role/x", "us-east-1")).toBe("Allowed");
-    expect(await ask("cloudfront:UpdateDistribution", "arn:aws:cloudfront::123456789012:distribution/x", "us-east-1")).toBe(
-      "Allowed",
-    );
+    expect(
+      await ask(
+        "cloudfront:UpdateDistribution",
+        "arn:aws:cloudfront::123456789012:distribution/x",
+        "us-east-1",
+      ),
+    ).toBe("Allowed");
   });
 });
 
@@ -43,22 +49,39 @@ describe("developer permission boundary", () => {
     decide({ role: developer, action, resource, identity: [allowAll], boundary: developerBoundary() });
 
   it("denies changing key policies, roles and function code", async () => {
-    expect(await ask("kms:PutKeyPolicy", "arn:aws:kms:eu-central-2:123456789012:key/k")).toBe("ExplicitlyDenied");
-    expect(await ask("iam:PutRolePolicy", "arn:aws:iam::123456789012:role/veil-prod-api")).toBe("ExplicitlyDenied");
-    expect(await ask("iam:UpdateAssumeRolePolicy", "arn:aws:iam::123456789012:role/veil-prod-api")).toBe("ExplicitlyDenied");
-    expect(await ask("lambda:UpdateFunctionCode", "arn:aws:lambda:eu-central-2:123456789012:function:veil-prod-api")).toBe(
+    expect(await ask("kms:PutKeyPolicy", "arn:aws:kms:eu-central-2:123456789012:key/k")).toBe(
+      "ExplicitlyDenied",
+    );
+    expect(await ask("iam:PutRolePolicy", "arn:aws:iam::123456789012:role/veil-prod-api")).toBe(
+      "ExplicitlyDenied",
+    );
+    expect(await ask("iam:UpdateAssumeRolePolicy", "arn:aws:iam::123456789012:role/veil-prod-api")).toBe(
       "ExplicitlyDenied",
     );
     expect(
-      await ask("secretsmanager:GetSecretValue", "arn:aws:secretsmanager:eu-central-2:123456789012:secret:veil-prod-fle-private-key-AbCdEf"),
+      await ask(
+        "lambda:UpdateFunctionCode",
+        "arn:aws:lambda:eu-central-2:123456789012:function:veil-prod-api",
+      ),
+    ).toBe("ExplicitlyDenied");
+    expect(
+      await ask(
+        "secretsmanager:GetSecretValue",
+        "arn:aws:secretsmanager:eu-central-2:123456789012:secret:veil-prod-fle-private-key-AbCdEf",
+      ),
     ).toBe("ExplicitlyDenied");
   });
 
   it("still lets developers read and operate", async () => {
-    expect(await ask("logs:FilterLogEvents", "arn:aws:logs:eu-central-2:123456789012:log-group:/veil/prod/api-access")).toBe(
-      "Allowed",
-    );
-    expect(await ask("lambda:GetFunction", "arn:aws:lambda:eu-central-2:123456789012:function:veil-prod-api")).toBe("Allowed");
+    expect(
+      await ask(
+        "logs:FilterLogEvents",
+        "arn:aws:logs:eu-central-2:123456789012:log-group:/veil/prod/api-access",
+      ),
+    ).toBe("Allowed");
+    expect(
+      await ask("lambda:GetFunction", "arn:aws:lambda:eu-central-2:123456789012:function:veil-prod-api"),
+    ).toBe("Allowed");
   });
 });
 

@@ -124,7 +124,11 @@ export function developerBoundary(): PolicyDocument {
 }
 
 /** Trust policy of a stage's CI deploy role: GitHub OIDC from that environment of that repository only. */
-export function deployRoleTrust(p: { providerArn: $util.Input<string>; repository: string; stage: StageName }): PolicyDocument {
+export function deployRoleTrust(p: {
+  providerArn: $util.Input<string>;
+  repository: string;
+  stage: StageName;
+}): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
@@ -166,7 +170,11 @@ export function createGovernance(args: GovernanceArgs) {
       },
       p,
     );
-    new aws.organizations.PolicyAttachment("RegionFenceAttachment", { policyId: scp.id, targetId: args.scpTargetId }, p);
+    new aws.organizations.PolicyAttachment(
+      "RegionFenceAttachment",
+      { policyId: scp.id, targetId: args.scpTargetId },
+      p,
+    );
   }
   const boundary = new aws.iam.Policy(
     "DeveloperBoundary",
@@ -188,7 +196,9 @@ export function createGovernance(args: GovernanceArgs) {
       {
         name: `veil-deploy-${stage}`,
         description: `CI deploy of the ${stage} stage (GitHub environment ${stage})`,
-        assumeRolePolicy: $jsonStringify(deployRoleTrust({ providerArn: github.arn, repository: args.repository, stage })),
+        assumeRolePolicy: $jsonStringify(
+          deployRoleTrust({ providerArn: github.arn, repository: args.repository, stage }),
+        ),
         maxSessionDuration: 3600,
       },
       p,
@@ -204,7 +214,11 @@ export function createGovernance(args: GovernanceArgs) {
   });
   const signing = new aws.signer.SigningProfile(
     "CodeSigning",
-    { namePrefix: "veil_prod_", platformId: "AWSLambda-SHA384-ECDSA", signatureValidityPeriod: { value: 5, type: "YEARS" } },
+    {
+      namePrefix: "veil_prod_",
+      platformId: "AWSLambda-SHA384-ECDSA",
+      signatureValidityPeriod: { value: 5, type: "YEARS" },
+    },
     p,
   );
   const codeSigning = new aws.lambda.CodeSigningConfig(

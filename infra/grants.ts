@@ -15,13 +15,22 @@ export interface GrantArgs {
   readonly inboxArn: $util.Input<string>;
   readonly dbConnectArn: $util.Input<string>;
   readonly fleSecretArn: $util.Input<string>;
-  readonly logGroups: { api: $util.Input<string>; ingest: $util.Input<string>; fleBootstrap: $util.Input<string> };
+  readonly logGroups: {
+    api: $util.Input<string>;
+    ingest: $util.Input<string>;
+    fleBootstrap: $util.Input<string>;
+  };
 }
 
 /** Attaches the policies of the API, ingest and FLE-bootstrap roles; returns them for `dependsOn`. */
 export function grantDataAccess(ctx: Ctx, a: GrantArgs): aws.iam.RolePolicy[] {
   const useKey = { Sid: "UseDataKey", Effect: "Allow", Action: [...keyUseActions], Resource: [a.dataKeyArn] };
-  const connect = { Sid: "ConnectAsAppUser", Effect: "Allow", Action: "rds-db:connect", Resource: [a.dbConnectArn] };
+  const connect = {
+    Sid: "ConnectAsAppUser",
+    Effect: "Allow",
+    Action: "rds-db:connect",
+    Resource: [a.dbConnectArn],
+  };
   const api = grant(ctx, "ApiRolePolicy", a.roles.api, [
     ...baseStatements(a.logGroups.api, { vpc: true }),
     useKey,
@@ -31,7 +40,9 @@ export function grantDataAccess(ctx: Ctx, a: GrantArgs): aws.iam.RolePolicy[] {
       Effect: "Allow",
       Action: "secretsmanager:GetSecretValue",
       Resource: [a.fleSecretArn],
-      Condition: { "ForAnyValue:StringEquals": { "secretsmanager:VersionStage": ["AWSCURRENT", "AWSPREVIOUS"] } },
+      Condition: {
+        "ForAnyValue:StringEquals": { "secretsmanager:VersionStage": ["AWSCURRENT", "AWSPREVIOUS"] },
+      },
     },
     {
       Sid: "PresignUploadsAndImages",
@@ -50,11 +61,21 @@ export function grantDataAccess(ctx: Ctx, a: GrantArgs): aws.iam.RolePolicy[] {
       Action: ["s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject"],
       Resource: [$interpolate`${a.inboxArn}/*`],
     },
-    { Sid: "WriteImages", Effect: "Allow", Action: ["s3:PutObject"], Resource: [$interpolate`${a.imagesArn}/*`] },
+    {
+      Sid: "WriteImages",
+      Effect: "Allow",
+      Action: ["s3:PutObject"],
+      Resource: [$interpolate`${a.imagesArn}/*`],
+    },
   ]);
   const bootstrap = grant(ctx, "FleBootstrapRolePolicy", a.roles.fleBootstrap, [
     ...baseStatements(a.logGroups.fleBootstrap, { vpc: false }),
-    { Sid: "WriteFlePrivateKey", Effect: "Allow", Action: "secretsmanager:PutSecretValue", Resource: [a.fleSecretArn] },
+    {
+      Sid: "WriteFlePrivateKey",
+      Effect: "Allow",
+      Action: "secretsmanager:PutSecretValue",
+      Resource: [a.fleSecretArn],
+    },
   ]);
   return [api, ingest, bootstrap];
 }
@@ -62,7 +83,12 @@ export function grantDataAccess(ctx: Ctx, a: GrantArgs): aws.iam.RolePolicy[] {
 /** Invokes the ingest function for every upload landing in the inbox. */
 export function connectInbox(
   ctx: Ctx,
-  a: { inboxId: $util.Input<string>; inboxArn: $util.Input<string>; functionName: $util.Input<string>; functionArn: $util.Input<string> },
+  a: {
+    inboxId: $util.Input<string>;
+    inboxArn: $util.Input<string>;
+    functionName: $util.Input<string>;
+    functionArn: $util.Input<string>;
+  },
 ): void {
   const p = { provider: ctx.home };
   const permission = new aws.lambda.Permission(
@@ -78,7 +104,10 @@ export function connectInbox(
   );
   new aws.s3.BucketNotification(
     "InboxNotification",
-    { bucket: a.inboxId, lambdaFunctions: [{ lambdaFunctionArn: a.functionArn, events: ["s3:ObjectCreated:*"] }] },
+    {
+      bucket: a.inboxId,
+      lambdaFunctions: [{ lambdaFunctionArn: a.functionArn, events: ["s3:ObjectCreated:*"] }],
+    },
     { ...p, dependsOn: [permission] },
   );
 }

@@ -25,7 +25,9 @@ export function createLinks(i: LinkInputs) {
     }),
     userPool: new sst.Linkable("UserPool", { properties: { id: i.userPoolId } }),
     userPoolClient: new sst.Linkable("UserPoolClient", { properties: { id: i.userPoolClientId } }),
-    fleKey: new sst.Linkable("FleKey", { properties: { secretArn: i.fleSecretArn, providerId: fleProviderId } }),
+    fleKey: new sst.Linkable("FleKey", {
+      properties: { secretArn: i.fleSecretArn, providerId: fleProviderId },
+    }),
     images: new sst.Linkable("ImagesBucket", { properties: { name: i.imagesBucket } }),
     inbox: new sst.Linkable("InboxBucket", { properties: { name: i.inboxBucket } }),
   };

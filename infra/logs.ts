@@ -62,7 +62,12 @@ export interface LogGroupArgs {
 }
 
 /** Creates one encrypted, retained, masked log group. */
-export function createLogGroup(ctx: Ctx, id: string, name: string, args: LogGroupArgs): aws.cloudwatch.LogGroup {
+export function createLogGroup(
+  ctx: Ctx,
+  id: string,
+  name: string,
+  args: LogGroupArgs,
+): aws.cloudwatch.LogGroup {
   const group = new aws.cloudwatch.LogGroup(
     id,
     {

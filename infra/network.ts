@@ -19,7 +19,12 @@ export function createNetwork(ctx: Ctx): Network {
   const p = { provider: ctx.home };
   const vpc = new aws.ec2.Vpc(
     "Vpc",
-    { cidrBlock: "10.40.0.0/16", enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: ctx.name("vpc") } },
+    {
+      cidrBlock: "10.40.0.0/16",
+      enableDnsHostnames: true,
+      enableDnsSupport: true,
+      tags: { Name: ctx.name("vpc") },
+    },
     p,
   );
   const igw = new aws.ec2.InternetGateway("InternetGateway", { vpcId: vpc.id }, p);
@@ -40,7 +45,11 @@ export function createNetwork(ctx: Ctx): Network {
       },
       p,
     );
-    new aws.ec2.RouteTableAssociation(`PublicRoutes${z.toUpperCase()}`, { subnetId: subnet.id, routeTableId: publicRoutes.id }, p);
+    new aws.ec2.RouteTableAssociation(
+      `PublicRoutes${z.toUpperCase()}`,
+      { subnetId: subnet.id, routeTableId: publicRoutes.id },
+      p,
+    );
     return subnet;
   });
   const natIp = new aws.ec2.Eip("NatIp", { domain: "vpc" }, p);
@@ -62,7 +71,11 @@ export function createNetwork(ctx: Ctx): Network {
       },
       p,
     );
-    new aws.ec2.RouteTableAssociation(`PrivateRoutes${z.toUpperCase()}`, { subnetId: subnet.id, routeTableId: privateRoutes.id }, p);
+    new aws.ec2.RouteTableAssociation(
+      `PrivateRoutes${z.toUpperCase()}`,
+      { subnetId: subnet.id, routeTableId: privateRoutes.id },
+      p,
+    );
     return subnet;
   });
 
@@ -80,7 +93,9 @@ export function createNetwork(ctx: Ctx): Network {
     {
       vpcId: vpc.id,
       description: "Veil database: PostgreSQL from the functions only",
-      ingress: [{ protocol: "tcp", fromPort: 5432, toPort: 5432, securityGroups: [functionSecurityGroup.id] }],
+      ingress: [
+        { protocol: "tcp", fromPort: 5432, toPort: 5432, securityGroups: [functionSecurityGroup.id] },
+      ],
       egress: [],
     },
     p,

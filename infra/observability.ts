@@ -40,7 +40,13 @@ export function createObservability(ctx: Ctx, args: ObservabilityArgs): Observab
   const alarm = (id: string, a: Omit<aws.cloudwatch.MetricAlarmArgs, "alarmActions" | "okActions">) =>
     new aws.cloudwatch.MetricAlarm(
       id,
-      { ...a, name: ctx.name(id), alarmActions: [topic.arn], okActions: [topic.arn], treatMissingData: "notBreaching" },
+      {
+        ...a,
+        name: ctx.name(id),
+        alarmActions: [topic.arn],
+        okActions: [topic.arn],
+        treatMissingData: "notBreaching",
+      },
       p,
     );
   alarm("Api5xx", {
@@ -53,7 +59,7 @@ export function createObservability(ctx: Ctx, args: ObservabilityArgs): Observab
     threshold: 5,
     comparisonOperator: "GreaterThanOrEqualToThreshold",
   });
-  args.functionNames.forEach((fn, i) =>
+  args.functionNames.forEach((fn, i) => {
     alarm(`LambdaThrottles${i}`, {
       namespace: "AWS/Lambda",
       metricName: "Throttles",
@@ -63,8 +69,8 @@ export function createObservability(ctx: Ctx, args: ObservabilityArgs): Observab
       evaluationPeriods: 1,
       threshold: 1,
       comparisonOperator: "GreaterThanOrEqualToThreshold",
-    }),
-  );
+    });
+  });
 
   // The archive of the trail: its own bucket, encrypted with the logs key, versioned, access-logged.
   const logArchive = new aws.s3.Bucket(
@@ -85,7 +91,14 @@ export function createObservability(ctx: Ctx, args: ObservabilityArgs): Observab
     "LogArchiveBucketLifecycle",
     {
       bucket: logArchive.id,
-      rules: [{ id: "retention", status: "Enabled", filter: {}, expiration: { days: ctx.stage.storage.auditLogDays } }],
+      rules: [
+        {
+          id: "retention",
+          status: "Enabled",
+          filter: {},
+          expiration: { days: ctx.stage.storage.auditLogDays },
+        },
+      ],
     },
     p,
   );
@@ -139,7 +152,9 @@ export function createObservability(ctx: Ctx, args: ObservabilityArgs): Observab
       name: ctx.name("cloudtrail-logs"),
       assumeRolePolicy: JSON.stringify({
         Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "cloudtrail.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        Statement: [
+          { Effect: "Allow", Principal: { Service: "cloudtrail.amazonaws.com" }, Action: "sts:AssumeRole" },
+        ],
       }),
     },
     p,
@@ -173,7 +188,10 @@ export function createObservability(ctx: Ctx, args: ObservabilityArgs): Observab
       cloudWatchLogsGroupArn: $interpolate`${trailLogs.arn}:*`,
       cloudWatchLogsRoleArn: trailRole.arn,
       advancedEventSelectors: [
-        { name: "Management events, including every KMS call", fieldSelectors: [{ field: "eventCategory", equals: ["Management"] }] },
+        {
+          name: "Management events, including every KMS call",
+          fieldSelectors: [{ field: "eventCategory", equals: ["Management"] }],
+        },
         {
           name: "Object-level events on the data buckets",
           fieldSelectors: [

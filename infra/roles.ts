@@ -18,9 +18,7 @@ export interface FunctionRoles {
 
 const lambdaTrust: PolicyDocument = {
   Version: "2012-10-17",
-  Statement: [
-    { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
-  ],
+  Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
 };
 
 /** Creates the four function roles with only the basic Lambda trust and no permissions. */

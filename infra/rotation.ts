@@ -30,7 +30,12 @@ export function rotationStatements(ctx: Ctx, a: RotationArgs): Record<string, un
       Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
       Resource: [$interpolate`${a.logGroupArn}:*`],
     },
-    { Sid: "Tracing", Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" },
+    {
+      Sid: "Tracing",
+      Effect: "Allow",
+      Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+      Resource: "*",
+    },
     {
       Sid: "ApiKeysOfThisUsagePlan",
       Effect: "Allow",
@@ -45,7 +50,11 @@ export function rotationStatements(ctx: Ctx, a: RotationArgs): Record<string, un
     {
       Sid: "ThisDistributionOnly",
       Effect: "Allow",
-      Action: ["cloudfront:GetDistribution", "cloudfront:GetDistributionConfig", "cloudfront:UpdateDistribution"],
+      Action: [
+        "cloudfront:GetDistribution",
+        "cloudfront:GetDistributionConfig",
+        "cloudfront:UpdateDistribution",
+      ],
       Resource: [a.distributionArn],
     },
     {

@@ -10,11 +10,23 @@ describe("stage config", () => {
   it("retains, protects, requires MFA and buys Shield Advanced in prod only", () => {
     for (const name of ["dev", "sit"]) {
       const s = stageConfig(name);
-      expect([s.removal, s.protect, s.mfa, s.shieldAdvanced, s.threatProtection]).toEqual(["remove", false, "OPTIONAL", false, false]);
+      expect([s.removal, s.protect, s.mfa, s.shieldAdvanced, s.threatProtection]).toEqual([
+        "remove",
+        false,
+        "OPTIONAL",
+        false,
+        false,
+      ]);
       expect(s.database.deletionProtection).toBe(false);
     }
     const prod = stageConfig("prod");
-    expect([prod.removal, prod.protect, prod.mfa, prod.shieldAdvanced, prod.threatProtection]).toEqual(["retain", true, "ON", true, true]);
+    expect([prod.removal, prod.protect, prod.mfa, prod.shieldAdvanced, prod.threatProtection]).toEqual([
+      "retain",
+      true,
+      "ON",
+      true,
+      true,
+    ]);
     expect(prod.database.deletionProtection).toBe(true);
     expect(prod.database.backupRetentionDays).toBe(35);
   });
@@ -26,7 +38,10 @@ describe("stage config", () => {
     expect(dev!.database.backupRetentionDays).toBeLessThanOrEqual(sit!.database.backupRetentionDays);
     expect(sit!.database.backupRetentionDays).toBeLessThan(prod!.database.backupRetentionDays);
     for (const s of [dev!, sit!, prod!]) {
-      expect([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]).toContain(s.logs.retentionDays);
+      expect([
+        1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+        3653,
+      ]).toContain(s.logs.retentionDays);
       expect(s.waf.ratePerIp5Min).toBeGreaterThanOrEqual(100); // WAF's minimum for rate-based rules
     }
   });

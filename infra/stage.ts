@@ -125,7 +125,10 @@ const stages: Record<StageName, StageConfig> = {
  * `sst dev` stage such as `alice`) gets the dev settings under its own name-derived domain.
  * `VEIL_DOMAIN` overrides the domain (a real deploy needs a Route 53 zone for it).
  */
-export function stageConfig(stage: string, env: Readonly<Record<string, string | undefined>> = {}): StageConfig {
+export function stageConfig(
+  stage: string,
+  env: Readonly<Record<string, string | undefined>> = {},
+): StageConfig {
   const known = (stages as Record<string, StageConfig | undefined>)[stage];
   const config = known ?? { ...stages.dev, domain: `${stage}.dev.veil.example.com` };
   return env.VEIL_DOMAIN ? { ...config, domain: env.VEIL_DOMAIN } : config;

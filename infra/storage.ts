@@ -47,7 +47,10 @@ export interface StorageArgs {
 }
 
 /** The bucket policy of a data bucket (exported for the policy tests). */
-export function dataBucketPolicy(bucketArn: $util.Input<string>, allowedRoleArns: $util.Input<string>[]): PolicyDocument {
+export function dataBucketPolicy(
+  bucketArn: $util.Input<string>,
+  allowedRoleArns: $util.Input<string>[],
+): PolicyDocument {
   const resources = [bucketArn, $interpolate`${bucketArn}/*`];
   return {
     Version: "2012-10-17",
@@ -75,21 +78,35 @@ export function dataBucketPolicy(bucketArn: $util.Input<string>, allowedRoleArns
 /** Creates the access-log bucket and the two data buckets with all their controls. */
 export function createStorage(ctx: Ctx, args: StorageArgs): Storage {
   const p = { provider: ctx.home };
-  const accessLogs = new aws.s3.Bucket("AccessLogBucket", { bucketPrefix: `${ctx.name("access-logs")}-`, forceDestroy: !ctx.stage.protect }, { ...p, ...ctx.keep });
+  const accessLogs = new aws.s3.Bucket(
+    "AccessLogBucket",
+    { bucketPrefix: `${ctx.name("access-logs")}-`, forceDestroy: !ctx.stage.protect },
+    { ...p, ...ctx.keep },
+  );
   hardenCommon(ctx, "AccessLogBucket", accessLogs, { sse: { sseAlgorithm: "AES256" } });
   new aws.s3.BucketLifecycleConfiguration(
     "AccessLogBucketLifecycle",
     {
       bucket: accessLogs.id,
       rules: [
-        { id: "expire-logs", status: "Enabled", filter: {}, expiration: { days: ctx.stage.storage.auditLogDays }, noncurrentVersionExpiration: { noncurrentDays: 1 } },
+        {
+          id: "expire-logs",
+          status: "Enabled",
+          filter: {},
+          expiration: { days: ctx.stage.storage.auditLogDays },
+          noncurrentVersionExpiration: { noncurrentDays: 1 },
+        },
       ],
     },
     p,
   );
 
   const make = (id: string, part: "images" | "inbox", methods: string[]): DataBucket => {
-    const bucket = new aws.s3.Bucket(id, { bucketPrefix: `${ctx.name(part)}-`, forceDestroy: !ctx.stage.protect }, { ...p, ...ctx.keep });
+    const bucket = new aws.s3.Bucket(
+      id,
+      { bucketPrefix: `${ctx.name(part)}-`, forceDestroy: !ctx.stage.protect },
+      { ...p, ...ctx.keep },
+    );
     hardenCommon(ctx, id, bucket, {
       sse: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.dataKeyArn },
       bucketKey: true,
@@ -119,7 +136,14 @@ export function createStorage(ctx: Ctx, args: StorageArgs): Storage {
       `${id}Cors`,
       {
         bucket: bucket.id,
-        corsRules: [{ allowedOrigins: [args.webOrigin], allowedMethods: methods, allowedHeaders: ["content-type", "content-md5", "x-amz-*"], maxAgeSeconds: 600 }],
+        corsRules: [
+          {
+            allowedOrigins: [args.webOrigin],
+            allowedMethods: methods,
+            allowedHeaders: ["content-type", "content-md5", "x-amz-*"],
+            maxAgeSeconds: 600,
+          },
+        ],
       },
       p,
     );
@@ -177,14 +201,31 @@ export function hardenCommon(
   const p = { provider: ctx.home };
   new aws.s3.BucketPublicAccessBlock(
     `${id}PublicAccessBlock`,
-    { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+    {
+      bucket: bucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    },
     p,
   );
-  new aws.s3.BucketOwnershipControls(`${id}Ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, p);
-  new aws.s3.BucketVersioning(`${id}Versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, p);
+  new aws.s3.BucketOwnershipControls(
+    `${id}Ownership`,
+    { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+    p,
+  );
+  new aws.s3.BucketVersioning(
+    `${id}Versioning`,
+    { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+    p,
+  );
   new aws.s3.BucketServerSideEncryptionConfiguration(
     `${id}Encryption`,
-    { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: enc.sse, bucketKeyEnabled: enc.bucketKey ?? false }] },
+    {
+      bucket: bucket.id,
+      rules: [{ applyServerSideEncryptionByDefault: enc.sse, bucketKeyEnabled: enc.bucketKey ?? false }],
+    },
     p,
   );
 }

@@ -12,8 +12,14 @@ const root = join(infra, "..");
 const platform = join(root, ".sst", "platform");
 
 const wanted = JSON.parse(readFileSync(join(infra, "node_modules", "sst", "package.json"), "utf8")).version;
-const have = existsSync(join(platform, "version")) ? readFileSync(join(platform, "version"), "utf8").trim() : "";
-const complete = ["config.d.ts", "node_modules/@pulumi/pulumi/package.json", "node_modules/@pulumi/aws/package.json"]
+const have = existsSync(join(platform, "version"))
+  ? readFileSync(join(platform, "version"), "utf8").trim()
+  : "";
+const complete = [
+  "config.d.ts",
+  "node_modules/@pulumi/pulumi/package.json",
+  "node_modules/@pulumi/aws/package.json",
+]
   .map((p) => join(platform, p))
   .every((p) => existsSync(p));
 
@@ -33,7 +39,9 @@ if (r.status !== 0) {
   console.error("sst install failed; see the output above");
   process.exit(r.status ?? 1);
 }
-const after = existsSync(join(platform, "version")) ? readFileSync(join(platform, "version"), "utf8").trim() : "";
+const after = existsSync(join(platform, "version"))
+  ? readFileSync(join(platform, "version"), "utf8").trim()
+  : "";
 if (after !== wanted) {
   console.error(`.sst/platform reports version ${after || "none"}, expected ${wanted}`);
   process.exit(1);

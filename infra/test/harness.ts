@@ -47,11 +47,15 @@ export interface Stack {
 }
 
 let ids = 0;
-const fakeId = (name: string) => `${name.replace(/[^A-Za-z0-9]/g, "").toLowerCase().slice(0, 20)}${(++ids).toString(16)}`;
+const fakeId = (name: string) =>
+  `${name
+    .replace(/[^A-Za-z0-9]/g, "")
+    .toLowerCase()
+    .slice(0, 20)}${(++ids).toString(16)}`;
 
 /** Outputs AWS would compute for a resource, so later inputs (ARNs in policies) resolve. */
 // biome-ignore lint/suspicious/noExplicitAny: resolved inputs of arbitrary resource types
-function computed(type: string, name: string, id: string, inputs: Record<string, any>, region: string) {
+function computed(type: string, id: string, inputs: Record<string, any>, region: string) {
   const acct = testAccount;
   const n = inputs.name ?? id;
   switch (type) {
@@ -61,24 +65,53 @@ function computed(type: string, name: string, id: string, inputs: Record<string,
       return { arn: `arn:aws:kms:${region}:${acct}:key/${id}`, keyId: id };
     case "aws:s3/bucket:Bucket": {
       const bucket = inputs.bucket ?? `${inputs.bucketPrefix ?? ""}${id}`;
-      return { bucket, arn: `arn:aws:s3:::${bucket}`, bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com` };
+      return {
+        bucket,
+        arn: `arn:aws:s3:::${bucket}`,
+        bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com`,
+      };
     }
     case "aws:lambda/function:Function": {
       const arn = `arn:aws:lambda:${region}:${acct}:function:${n}`;
-      return { arn, qualifiedArn: `${arn}:1`, version: "1", invokeArn: `arn:aws:apigateway:${region}:lambda:path/${arn}` };
+      return {
+        arn,
+        qualifiedArn: `${arn}:1`,
+        version: "1",
+        invokeArn: `arn:aws:apigateway:${region}:lambda:path/${arn}`,
+      };
     }
     case "aws:apigateway/restApi:RestApi":
       return { rootResourceId: `${id}root`, executionArn: `arn:aws:execute-api:${region}:${acct}:${id}` };
     case "aws:rds/instance:Instance":
-      return { address: `${inputs.identifier}.abc.${region}.rds.amazonaws.com`, resourceId: "db-TESTRESOURCEID", arn: `arn:aws:rds:${region}:${acct}:db:${inputs.identifier}` };
+      return {
+        address: `${inputs.identifier}.abc.${region}.rds.amazonaws.com`,
+        resourceId: "db-TESTRESOURCEID",
+        arn: `arn:aws:rds:${region}:${acct}:db:${inputs.identifier}`,
+      };
     case "aws:lambda/invocation:Invocation":
-      return { result: JSON.stringify({ publicKeyPem: "-----BEGIN PUBLIC KEY-----\nTEST\n-----END PUBLIC KEY-----\n", keyName: "test" }) };
+      return {
+        result: JSON.stringify({
+          publicKeyPem: "-----BEGIN PUBLIC KEY-----\nTEST\n-----END PUBLIC KEY-----\n",
+          keyName: "test",
+        }),
+      };
     case "aws:cloudfront/distribution:Distribution":
-      return { arn: `arn:aws:cloudfront::${acct}:distribution/${id}`, domainName: `${id}.cloudfront.net`, hostedZoneId: "Z2FDTNDATAQYW2" };
+      return {
+        arn: `arn:aws:cloudfront::${acct}:distribution/${id}`,
+        domainName: `${id}.cloudfront.net`,
+        hostedZoneId: "Z2FDTNDATAQYW2",
+      };
     case "aws:acm/certificate:Certificate":
       return {
         arn: `arn:aws:acm:${region}:${acct}:certificate/${id}`,
-        domainValidationOptions: [{ domainName: inputs.domainName, resourceRecordName: `_x.${inputs.domainName}`, resourceRecordType: "CNAME", resourceRecordValue: "_y.acm-validations.aws" }],
+        domainValidationOptions: [
+          {
+            domainName: inputs.domainName,
+            resourceRecordName: `_x.${inputs.domainName}`,
+            resourceRecordType: "CNAME",
+            resourceRecordValue: "_y.acm-validations.aws",
+          },
+        ],
       };
     case "aws:acm/certificateValidation:CertificateValidation":
       return { certificateArn: inputs.certificateArn };
@@ -114,15 +147,29 @@ export async function synthesize(stage: string, env: Record<string, string> = {}
           return { id, state: args.inputs };
         }
         const providerName = args.provider?.split("::")[3];
-        const region = String(args.inputs.region ?? (providerName && providerRegions.get(providerName)) ?? defaultRegion);
-        const state = { ...args.inputs, ...computed(args.type, args.name, id, args.inputs, region) };
-        resources.push({ type: args.type, name: args.name, id, inputs: args.inputs, region, state, opts: {} });
+        const region = String(
+          args.inputs.region ?? (providerName && providerRegions.get(providerName)) ?? defaultRegion,
+        );
+        const state = { ...args.inputs, ...computed(args.type, id, args.inputs, region) };
+        resources.push({
+          type: args.type,
+          name: args.name,
+          id,
+          inputs: args.inputs,
+          region,
+          state,
+          opts: {},
+        });
         return { id, state };
       },
       call(args) {
         switch (args.token) {
           case "aws:index/getCallerIdentity:getCallerIdentity":
-            return { accountId: testAccount, arn: `arn:aws:iam::${testAccount}:user/test`, userId: "AIDTEST" };
+            return {
+              accountId: testAccount,
+              arn: `arn:aws:iam::${testAccount}:user/test`,
+              userId: "AIDTEST",
+            };
           case "aws:index/getRegion:getRegion":
             return { name: defaultRegion, region: defaultRegion, id: defaultRegion };
           case "aws:index/getPartition:getPartition":
@@ -158,27 +205,33 @@ export async function synthesize(stage: string, env: Record<string, string> = {}
     home: "aws",
   };
   g.aws = platformRequire("@pulumi/aws");
-  const { Function } = await import("../../.sst/platform/src/components/aws/function.ts");
+  const { Function: SstFunction } = await import("../../.sst/platform/src/components/aws/function.ts");
   const { Linkable } = await import("../../.sst/platform/src/components/linkable.ts");
-  g.sst = { aws: { Function }, Linkable };
+  g.sst = { aws: { Function: SstFunction }, Linkable };
 
   // biome-ignore lint/suspicious/noExplicitAny: the config object of sst.config.ts
   const config = (await import("../../sst.config.ts")).default as any;
   const app = await config.app({ stage });
-  g.$app = { name: app.name, stage, removal: app.removal ?? "retain", protect: app.protect ?? false, providers: app.providers };
+  g.$app = {
+    name: app.name,
+    stage,
+    removal: app.removal ?? "retain",
+    protect: app.protect ?? false,
+    providers: app.providers,
+  };
   const { run } = await import("../../.sst/platform/src/auto/run.ts");
   // biome-ignore lint/suspicious/noExplicitAny: stack outputs
   let outputsRaw: Record<string, any> = {};
-  await (pulumi.runtime as unknown as { runInPulumiStack: (f: () => Promise<unknown>) => Promise<unknown> }).runInPulumiStack(
-    async () => {
-      pulumi.runtime.registerStackTransformation((t) => {
-        opts.set(`${t.type}::${t.name}`, t.opts as Recorded["opts"]);
-        return undefined;
-      });
-      outputsRaw = await run(() => config.run());
-      return outputsRaw;
-    },
-  );
+  await (
+    pulumi.runtime as unknown as { runInPulumiStack: (f: () => Promise<unknown>) => Promise<unknown> }
+  ).runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation((t) => {
+      opts.set(`${t.type}::${t.name}`, t.opts as Recorded["opts"]);
+      return undefined;
+    });
+    outputsRaw = await run(() => config.run());
+    return outputsRaw;
+  });
 
   // Resources created inside `apply` register later; wait until the count stops moving.
   const settle = (pulumi.runtime as unknown as { waitForRPCs: () => Promise<void> }).waitForRPCs;
@@ -190,7 +243,9 @@ export async function synthesize(stage: string, env: Record<string, string> = {}
   }
   const outputs: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(outputsRaw ?? {})) {
-    outputs[k] = pulumi.Output.isInstance(v) ? await new Promise((r) => (v as import("@pulumi/pulumi").Output<unknown>).apply(r)) : v;
+    outputs[k] = pulumi.Output.isInstance(v)
+      ? await new Promise((r) => (v as import("@pulumi/pulumi").Output<unknown>).apply(r))
+      : v;
   }
   for (const r of resources) Object.assign(r.opts, opts.get(`${r.type}::${r.name}`) ?? {});
 

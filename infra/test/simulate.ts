@@ -47,9 +47,13 @@ export async function decide(q: Question): Promise<Decision> {
     },
     {},
   );
-  if (response.resultType === "error") throw new Error(`simulation error: ${JSON.stringify(response.errors)}`);
+  if (response.resultType === "error")
+    throw new Error(`simulation error: ${JSON.stringify(response.errors)}`);
   return response.overallResult as Decision;
 }
 
 /** An identity policy allowing everything: the most a misconfigured developer role could hold. */
-export const allowAll = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] };
+export const allowAll = {
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }],
+};

@@ -57,7 +57,8 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
   let dataKeyArn: string;
   let logsKeyArn: string;
   const policyOf = (roleName: string): Doc[] =>
-    s.ofType(T.rolePolicy)
+    s
+      .ofType(T.rolePolicy)
       .filter((p) => p.inputs.role === roleName)
       .map((p) => parse(p.inputs.policy));
   const bucketByPrefix = (part: string): Recorded => {
@@ -141,16 +142,29 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
 
     it("grants Encrypt/Decrypt/GenerateDataKey only to the API and ingest roles", () => {
       const doc = parse(s.get(T.key, "DataKey").inputs.policy);
-      const useActions = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:*", "kms:ReEncrypt*", "kms:GenerateDataKey*"];
-      const users = doc.Statement.filter((st) => asArray(st.Action).some((a: string) => useActions.includes(a)));
+      const useActions = [
+        "kms:Encrypt",
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+        "kms:*",
+        "kms:ReEncrypt*",
+        "kms:GenerateDataKey*",
+      ];
+      const users = doc.Statement.filter((st) =>
+        asArray(st.Action).some((a: string) => useActions.includes(a)),
+      );
       const unconditioned = users.filter((st) => !st.Condition);
       expect(unconditioned).toHaveLength(1);
-      expect(asArray(unconditioned[0].Principal.AWS).sort()).toEqual([roleArn(n("api")), roleArn(n("ingest"))].sort());
+      expect(asArray(unconditioned[0].Principal.AWS).sort()).toEqual(
+        [roleArn(n("api")), roleArn(n("ingest"))].sort(),
+      );
       expect(asArray(unconditioned[0].Action).sort()).toEqual([...keyUseActions].sort());
       // The only other use: the FLE bootstrap may make Secrets Manager encrypt its secret, nothing else.
       for (const st of users.filter((x) => x.Condition)) {
         expect(asArray(st.Action)).toEqual(["kms:GenerateDataKey"]);
-        expect(st.Condition.StringEquals["kms:ViaService"]).toBe(`secretsmanager.${homeRegion}.amazonaws.com`);
+        expect(st.Condition.StringEquals["kms:ViaService"]).toBe(
+          `secretsmanager.${homeRegion}.amazonaws.com`,
+        );
       }
     });
 
@@ -172,11 +186,30 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
     it("lets the API role decrypt and denies a developer role holding kms:*", async () => {
       const doc = parse(s.get(T.key, "DataKey").inputs.policy);
       const q = { resource: dataKeyArn, resourcePolicy: doc };
-      expect(await decide({ ...q, role: roleArn(n("api")), action: "kms:Decrypt", identity: policyOf(n("api")) })).toBe("Allowed");
-      expect(await decide({ ...q, role: roleArn(n("ingest")), action: "kms:GenerateDataKey", identity: policyOf(n("ingest")) })).toBe("Allowed");
+      expect(
+        await decide({ ...q, role: roleArn(n("api")), action: "kms:Decrypt", identity: policyOf(n("api")) }),
+      ).toBe("Allowed");
+      expect(
+        await decide({
+          ...q,
+          role: roleArn(n("ingest")),
+          action: "kms:GenerateDataKey",
+          identity: policyOf(n("ingest")),
+        }),
+      ).toBe("Allowed");
       for (const role of ["veil-developer", n("rotate-api-key"), n("fle-bootstrap"), n("edge-signer")])
-        expect(await decide({ ...q, role: roleArn(role), action: "kms:Decrypt", identity: [allowAll] }), role).not.toBe("Allowed");
-      expect(await decide({ ...q, role: roleArn("veil-developer"), action: "kms:PutKeyPolicy", identity: [allowAll] })).not.toBe("Allowed");
+        expect(
+          await decide({ ...q, role: roleArn(role), action: "kms:Decrypt", identity: [allowAll] }),
+          role,
+        ).not.toBe("Allowed");
+      expect(
+        await decide({
+          ...q,
+          role: roleArn("veil-developer"),
+          action: "kms:PutKeyPolicy",
+          identity: [allowAll],
+        }),
+      ).not.toBe("Allowed");
     });
   });
 
@@ -202,7 +235,8 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
     });
 
     it("sits in private subnets reachable only from the functions' security group", () => {
-      const subnets = s.get("aws:rds/subnetGroup:SubnetGroup", "DatabaseSubnets").inputs.subnetIds as string[];
+      const subnets = s.get("aws:rds/subnetGroup:SubnetGroup", "DatabaseSubnets").inputs
+        .subnetIds as string[];
       const privateIds = s.ofType("aws:ec2/subnet:Subnet").filter((r) => r.name.startsWith("PrivateSubnet"));
       expect(subnets).toHaveLength(privateIds.length);
       for (const subnet of privateIds) expect(subnet.inputs.mapPublicIpOnLaunch).toBe(false);
@@ -217,9 +251,14 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
         const statements = policyOf(role).flatMap((d) => d.Statement);
         const connect = statements.filter((st) => asArray(st.Action).includes("rds-db:connect"));
         expect(connect).toHaveLength(1);
-        expect(asArray(connect[0].Resource)[0]).toMatch(/^arn:aws:rds-db:eu-central-2:\d+:dbuser:db-\w+\/veil_app$/);
-        const secrets = statements.filter((st) => asArray(st.Action).some((a: string) => a.startsWith("secretsmanager:")));
-        for (const st of secrets) expect(asArray(st.Resource)).toEqual([expect.stringContaining(n("fle-private-key"))]);
+        expect(asArray(connect[0].Resource)[0]).toMatch(
+          /^arn:aws:rds-db:eu-central-2:\d+:dbuser:db-\w+\/veil_app$/,
+        );
+        const secrets = statements.filter((st) =>
+          asArray(st.Action).some((a: string) => a.startsWith("secretsmanager:")),
+        );
+        for (const st of secrets)
+          expect(asArray(st.Resource)).toEqual([expect.stringContaining(n("fle-private-key"))]);
       }
       const link = s.builds.Api.links.Database;
       expect(Object.keys(link).sort()).toEqual(["database", "host", "port", "type", "username"]);
@@ -232,18 +271,33 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
       it(`${part}: blocks public access, versions, encrypts with the key and bucket keys, logs, expires old versions`, () => {
         const b = bucketByPrefix(part);
         const pab = forBucket("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", b)[0]!.inputs;
-        expect(pab).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
-        expect(forBucket("aws:s3/bucketVersioning:BucketVersioning", b)[0]!.inputs.versioningConfiguration.status).toBe("Enabled");
-        const sse = forBucket("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", b)[0]!
-          .inputs.rules[0];
-        expect(sse.applyServerSideEncryptionByDefault).toEqual({ sseAlgorithm: "aws:kms", kmsMasterKeyId: dataKeyArn });
+        expect(pab).toMatchObject({
+          blockPublicAcls: true,
+          blockPublicPolicy: true,
+          ignorePublicAcls: true,
+          restrictPublicBuckets: true,
+        });
+        expect(
+          forBucket("aws:s3/bucketVersioning:BucketVersioning", b)[0]!.inputs.versioningConfiguration.status,
+        ).toBe("Enabled");
+        const sse = forBucket(
+          "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+          b,
+        )[0]!.inputs.rules[0];
+        expect(sse.applyServerSideEncryptionByDefault).toEqual({
+          sseAlgorithm: "aws:kms",
+          kmsMasterKeyId: dataKeyArn,
+        });
         expect(sse.bucketKeyEnabled).toBe(true);
         const logging = forBucket("aws:s3/bucketLogging:BucketLogging", b)[0]!.inputs;
         const logBucket = bucketByPrefix("access-logs");
         expect(logging.targetBucket).not.toBe(logging.bucket);
         expect(logging.targetBucket).toBe(logBucket.id);
-        const lifecycle = forBucket("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", b)[0]!.inputs.rules[0];
-        expect(lifecycle.noncurrentVersionExpiration.noncurrentDays).toBe(stage.storage.noncurrentVersionDays);
+        const lifecycle = forBucket("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", b)[0]!
+          .inputs.rules[0];
+        expect(lifecycle.noncurrentVersionExpiration.noncurrentDays).toBe(
+          stage.storage.noncurrentVersionDays,
+        );
       });
 
       it(`${part}: the bucket policy denies plain HTTP and every principal but the function roles`, async () => {
@@ -260,16 +314,28 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
         expect(await ask(developer, "s3:PutObject")).toBe("ExplicitlyDenied");
         const foreign = { role: "arn:aws:iam::999999999999:role/attacker", identity: [allowAll] };
         expect(
-          await decide({ ...foreign, action: "s3:GetObject", resource: object, resourcePolicy: doc, context: { "aws:PrincipalAccount": "999999999999" } }),
+          await decide({
+            ...foreign,
+            action: "s3:GetObject",
+            resource: object,
+            resourcePolicy: doc,
+            context: { "aws:PrincipalAccount": "999999999999" },
+          }),
         ).not.toBe("Allowed");
       });
     }
 
     it("keeps server access logs in a separate SSE-S3 bucket (S3 log delivery cannot write SSE-KMS)", () => {
       const b = bucketByPrefix("access-logs");
-      const sse = forBucket("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", b)[0]!;
+      const sse = forBucket(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        b,
+      )[0]!;
       expect(sse.inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm).toBe("AES256");
-      expect(forBucket("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", b)[0]!.inputs.restrictPublicBuckets).toBe(true);
+      expect(
+        forBucket("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", b)[0]!.inputs
+          .restrictPublicBuckets,
+      ).toBe(true);
     });
   });
 
@@ -277,7 +343,12 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
     it("enforces strong passwords, MFA, e-mail verification and (prod) threat protection", () => {
       const pool = s.get("aws:cognito/userPool:UserPool", "UserPool").inputs;
       expect(pool.passwordPolicy.minimumLength).toBeGreaterThanOrEqual(12);
-      expect(pool.passwordPolicy).toMatchObject({ requireLowercase: true, requireUppercase: true, requireNumbers: true, requireSymbols: true });
+      expect(pool.passwordPolicy).toMatchObject({
+        requireLowercase: true,
+        requireUppercase: true,
+        requireNumbers: true,
+        requireSymbols: true,
+      });
       expect(pool.mfaConfiguration).toBe(stageName === "prod" ? "ON" : "OPTIONAL");
       expect(pool.softwareTokenMfaConfiguration.enabled).toBe(true);
       expect(pool.autoVerifiedAttributes).toEqual(["email"]);
@@ -291,25 +362,33 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
 
   describe(`${stageName}: API Gateway`, () => {
     it("is regional and every method needs AWS_IAM and an API key", () => {
-      expect(s.get("aws:apigateway/restApi:RestApi", "Api").inputs.endpointConfiguration.types).toBe("REGIONAL");
+      expect(s.get("aws:apigateway/restApi:RestApi", "Api").inputs.endpointConfiguration.types).toBe(
+        "REGIONAL",
+      );
       const methods = s.ofType("aws:apigateway/method:Method");
       expect(methods).toHaveLength(recordRoutes.length);
       for (const m of methods) {
         expect(m.inputs.authorization, m.name).toBe("AWS_IAM");
         expect(m.inputs.apiKeyRequired, m.name).toBe(true);
       }
-      expect(methods.map((m) => m.inputs.httpMethod).sort()).toEqual(recordRoutes.map((r) => r.method).sort());
+      expect(methods.map((m) => m.inputs.httpMethod).sort()).toEqual(
+        recordRoutes.map((r) => r.method).sort(),
+      );
     });
 
     it("throttles through a usage plan and logs access without bodies", () => {
       const plan = s.get("aws:apigateway/usagePlan:UsagePlan", "ApiUsagePlan").inputs;
-      expect(plan.throttleSettings).toEqual({ rateLimit: stage.api.rateLimit, burstLimit: stage.api.burstLimit });
+      expect(plan.throttleSettings).toEqual({
+        rateLimit: stage.api.rateLimit,
+        burstLimit: stage.api.burstLimit,
+      });
       expect(plan.apiStages).toHaveLength(1);
       const st = s.get("aws:apigateway/stage:Stage", "ApiStage").inputs;
       const format = String(st.accessLogSettings.format);
       expect(format).toContain("$context.requestId");
       expect(format).not.toMatch(/body|requestOverride|responseOverride|\$input|header/i);
-      const settings = s.get("aws:apigateway/methodSettings:MethodSettings", "ApiMethodSettings").inputs.settings;
+      const settings = s.get("aws:apigateway/methodSettings:MethodSettings", "ApiMethodSettings").inputs
+        .settings;
       expect(settings.dataTraceEnabled).toBe(false);
       expect(settings.loggingLevel).toBe("OFF");
     });
@@ -324,16 +403,23 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
       expect(fn.inputs.layers ?? []).toEqual([]);
       expect(fn.inputs.tracingConfig).toBeUndefined();
       const trust = parse(s.get(T.role, "EdgeSignerRole").inputs.assumeRolePolicy);
-      expect(trust.Statement[0].Principal.Service.sort()).toEqual(["edgelambda.amazonaws.com", "lambda.amazonaws.com"]);
+      expect(trust.Statement[0].Principal.Service.sort()).toEqual([
+        "edgelambda.amazonaws.com",
+        "lambda.amazonaws.com",
+      ]);
     });
 
     it("may invoke this API only", () => {
       const doc = parse(s.get(T.rolePolicy, "EdgeSignerPolicy").inputs.policy);
-      const invoke = doc.Statement.filter((st) => asArray(st.Action).some((a: string) => a.startsWith("execute-api:")));
+      const invoke = doc.Statement.filter((st) =>
+        asArray(st.Action).some((a: string) => a.startsWith("execute-api:")),
+      );
       expect(invoke).toHaveLength(1);
       expect(asArray(invoke[0].Action)).toEqual(["execute-api:Invoke"]);
       const apiId = String(s.outputs.apiHost).split(".")[0];
-      expect(asArray(invoke[0].Resource)).toEqual([`arn:aws:execute-api:${homeRegion}:${testAccount}:${apiId}/v1/*`]);
+      expect(asArray(invoke[0].Resource)).toEqual([
+        `arn:aws:execute-api:${homeRegion}:${testAccount}:${apiId}/v1/*`,
+      ]);
     });
 
     it("bundles the API host and region at build time (no environment at the edge)", () => {
@@ -346,15 +432,22 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
 
   describe(`${stageName}: CloudFront`, () => {
     const dist = () => s.get(T.distribution, "Distribution").inputs;
-    const apiBehavior = () => dist().orderedCacheBehaviors.find((b: { pathPattern: string }) => b.pathPattern === "/api/*");
+    const apiBehavior = () =>
+      dist().orderedCacheBehaviors.find((b: { pathPattern: string }) => b.pathPattern === "/api/*");
 
     it("encrypts exactly the classification's sensitive fields with the bootstrap's public key", () => {
       const key = s.get("aws:cloudfront/publicKey:PublicKey", "FlePublicKey").inputs;
       expect(key.encodedKey).toContain("BEGIN PUBLIC KEY");
-      const profile = s.get("aws:cloudfront/fieldLevelEncryptionProfile:FieldLevelEncryptionProfile", "FleProfile").inputs;
+      const profile = s.get(
+        "aws:cloudfront/fieldLevelEncryptionProfile:FieldLevelEncryptionProfile",
+        "FleProfile",
+      ).inputs;
       expect(profile.encryptionEntities.items).toHaveLength(1);
       expect(profile.encryptionEntities.items[0].fieldPatterns.items).toEqual([...fleFields]);
-      const config = s.get("aws:cloudfront/fieldLevelEncryptionConfig:FieldLevelEncryptionConfig", "FleConfig").inputs;
+      const config = s.get(
+        "aws:cloudfront/fieldLevelEncryptionConfig:FieldLevelEncryptionConfig",
+        "FleConfig",
+      ).inputs;
       expect(config.contentTypeProfileConfig.contentTypeProfiles.items[0]).toMatchObject({
         contentType: "application/x-www-form-urlencoded",
         format: "URLEncoded",
@@ -365,27 +458,50 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
     it("sends /api/* to the API: https only, all methods, no caching, API key header, signer on origin-request", () => {
       const b = apiBehavior();
       expect(b.viewerProtocolPolicy).toBe("https-only");
-      expect([...b.allowedMethods].sort()).toEqual(["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]);
+      expect([...b.allowedMethods].sort()).toEqual([
+        "DELETE",
+        "GET",
+        "HEAD",
+        "OPTIONS",
+        "PATCH",
+        "POST",
+        "PUT",
+      ]);
       expect(b.cachePolicyId).toBe(managedPolicies.cachingDisabled);
       expect(b.lambdaFunctionAssociations).toEqual([
-        { eventType: "origin-request", includeBody: true, lambdaArn: expect.stringMatching(/:function:veil-\w+-edge-signer:1$/) },
+        {
+          eventType: "origin-request",
+          includeBody: true,
+          lambdaArn: expect.stringMatching(/:function:veil-\w+-edge-signer:1$/),
+        },
       ]);
       const origin = dist().origins.find((o: { originId: string }) => o.originId === b.targetOriginId);
       expect(origin.domainName).toBe(s.outputs.apiHost);
-      expect(origin.customOriginConfig).toMatchObject({ originProtocolPolicy: "https-only", originSslProtocols: ["TLSv1.2"] });
+      expect(origin.customOriginConfig).toMatchObject({
+        originProtocolPolicy: "https-only",
+        originSslProtocols: ["TLSv1.2"],
+      });
       expect(origin.customHeaders.map((h: { name: string }) => h.name)).toEqual(["x-api-key"]);
       const index = dist().origins.indexOf(origin);
-      expect(s.get(T.distribution, "Distribution").opts.ignoreChanges).toContain(`origins[${index}].customHeaders`);
+      expect(s.get(T.distribution, "Distribution").opts.ignoreChanges).toContain(
+        `origins[${index}].customHeaders`,
+      );
     });
 
     it("serves the static site through origin access control, TLS 1.2+, security headers, WAF", () => {
       const d = dist();
-      const web = d.origins.find((o: { originId: string }) => o.originId === d.defaultCacheBehavior.targetOriginId);
+      const web = d.origins.find(
+        (o: { originId: string }) => o.originId === d.defaultCacheBehavior.targetOriginId,
+      );
       expect(web.originAccessControlId).toBeTruthy();
-      expect(d.viewerCertificate).toMatchObject({ minimumProtocolVersion: "TLSv1.2_2021", sslSupportMethod: "sni-only" });
+      expect(d.viewerCertificate).toMatchObject({
+        minimumProtocolVersion: "TLSv1.2_2021",
+        sslSupportMethod: "sni-only",
+      });
       expect(d.viewerCertificate.cloudfrontDefaultCertificate).toBeUndefined();
       expect(d.webAclId).toMatch(/webacl/);
-      const h = s.get("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy", "SecurityHeaders").inputs.securityHeadersConfig;
+      const h = s.get("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy", "SecurityHeaders").inputs
+        .securityHeadersConfig;
       expect(h.strictTransportSecurity.accessControlMaxAgeSec).toBeGreaterThanOrEqual(31536000);
       const csp = String(h.contentSecurityPolicy.contentSecurityPolicy);
       const scriptSrc = csp.split(";").find((d) => d.trim().startsWith("script-src")) ?? "";
@@ -400,13 +516,19 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
     it("has a WAF with the AWS managed rule groups and a per-IP rate rule at the stage's limit", () => {
       const acl = s.get("aws:wafv2/webAcl:WebAcl", "WebAcl").inputs;
       expect(acl.scope).toBe("CLOUDFRONT");
-      const groups = acl.rules.flatMap((r: { statement: { managedRuleGroupStatement?: { name: string } } }) =>
-        r.statement.managedRuleGroupStatement ? [r.statement.managedRuleGroupStatement.name] : [],
+      const groups = acl.rules.flatMap(
+        (r: { statement: { managedRuleGroupStatement?: { name: string } } }) =>
+          r.statement.managedRuleGroupStatement ? [r.statement.managedRuleGroupStatement.name] : [],
       );
       expect(groups).toEqual([...managedRuleGroups]);
-      const rate = acl.rules.find((r: { statement: { rateBasedStatement?: unknown } }) => r.statement.rateBasedStatement);
+      const rate = acl.rules.find(
+        (r: { statement: { rateBasedStatement?: unknown } }) => r.statement.rateBasedStatement,
+      );
       expect(rate.action).toEqual({ block: {} });
-      expect(rate.statement.rateBasedStatement).toMatchObject({ limit: stage.waf.ratePerIp5Min, aggregateKeyType: "IP" });
+      expect(rate.statement.rateBasedStatement).toMatchObject({
+        limit: stage.waf.ratePerIp5Min,
+        aggregateKeyType: "IP",
+      });
     });
 
     it("is protected by Shield Advanced exactly in prod", () => {
@@ -417,8 +539,12 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
 
   describe(`${stageName}: API key rotation`, () => {
     it("runs on the stage's schedule and once at deploy time", () => {
-      expect(s.get("aws:cloudwatch/eventRule:EventRule", "RotateApiKeySchedule").inputs.scheduleExpression).toBe(stage.apiKeyRotation);
-      expect(s.get("aws:lambda/invocation:Invocation", "RotateApiKeyAtDeploy").inputs.functionName).toBe(n("rotate-api-key"));
+      expect(
+        s.get("aws:cloudwatch/eventRule:EventRule", "RotateApiKeySchedule").inputs.scheduleExpression,
+      ).toBe(stage.apiKeyRotation);
+      expect(s.get("aws:lambda/invocation:Invocation", "RotateApiKeyAtDeploy").inputs.functionName).toBe(
+        n("rotate-api-key"),
+      );
     });
 
     it("has a least-privilege role: this usage plan's keys and this distribution only", () => {
@@ -427,10 +553,16 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
       expect(actions.filter((a) => a.includes("*") && !a.startsWith("lambda:EnableReplication"))).toEqual([]);
       expect(actions.some((a) => /^(kms|s3|secretsmanager|rds-db|iam):/.test(a))).toBe(false);
       const cf = statements.find((st) => asArray(st.Action).includes("cloudfront:UpdateDistribution"));
-      expect(asArray(cf.Resource)).toEqual([expect.stringMatching(/^arn:aws:cloudfront::\d+:distribution\//)]);
+      expect(asArray(cf.Resource)).toEqual([
+        expect.stringMatching(/^arn:aws:cloudfront::\d+:distribution\//),
+      ]);
       const gw = statements.find((st) => asArray(st.Action).includes("apigateway:DELETE"));
-      for (const r of asArray(gw.Resource) as string[]) expect(r).toMatch(/::\/(apikeys|usageplans\/[^*/]+\/keys)(\/\*)?$/);
-      expect(s.builds.RotateApiKey.links.RotationTarget).toMatchObject({ originId: "api", keyNamePrefix: n("cloudfront-") });
+      for (const r of asArray(gw.Resource) as string[])
+        expect(r).toMatch(/::\/(apikeys|usageplans\/[^*/]+\/keys)(\/\*)?$/);
+      expect(s.builds.RotateApiKey.links.RotationTarget).toMatchObject({
+        originId: "api",
+        keyNamePrefix: n("cloudfront-"),
+      });
       expect(Object.keys(s.builds.RotateApiKey.links).sort()).toEqual(["RotationTarget"]);
     });
   });
@@ -438,21 +570,36 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
   describe(`${stageName}: FLE key bootstrap`, () => {
     it("generates the key pair in AWS and keeps the private key out of Pulumi", () => {
       const inv = s.get("aws:lambda/invocation:Invocation", "FleKeyBootstrap").inputs;
-      expect(JSON.parse(inv.input)).toMatchObject({ action: "generate", generation: stage.fleKeyGeneration, providerId: "veil" });
+      expect(JSON.parse(inv.input)).toMatchObject({
+        action: "generate",
+        generation: stage.fleKeyGeneration,
+        providerId: "veil",
+      });
       expect(JSON.stringify(s.resources.map((r) => r.inputs))).not.toMatch(/PRIVATE KEY/);
     });
 
     it("stores it in a secret encrypted with the data key, readable by the API role only", async () => {
       const secret = s.get("aws:secretsmanager/secret:Secret", "FlePrivateKey").inputs;
       expect(secret.kmsKeyId).toBe(dataKeyArn);
-      const doc = parse(s.get("aws:secretsmanager/secretPolicy:SecretPolicy", "FlePrivateKeyPolicy").inputs.policy);
+      const doc = parse(
+        s.get("aws:secretsmanager/secretPolicy:SecretPolicy", "FlePrivateKeyPolicy").inputs.policy,
+      );
       const arn = `arn:aws:secretsmanager:${homeRegion}:${testAccount}:secret:${n("fle-private-key")}-AbCdEf`;
       const ask = (role: string, identity: unknown[], action = "secretsmanager:GetSecretValue") =>
-        decide({ role: roleArn(role), identity, action, resource: arn, resourcePolicy: doc, context: { "secretsmanager:VersionStage": "AWSCURRENT" } });
+        decide({
+          role: roleArn(role),
+          identity,
+          action,
+          resource: arn,
+          resourcePolicy: doc,
+          context: { "secretsmanager:VersionStage": "AWSCURRENT" },
+        });
       expect(await ask(n("api"), policyOf(n("api")))).toBe("Allowed");
       expect(await ask("veil-developer", [allowAll])).toBe("ExplicitlyDenied");
       expect(await ask(n("fle-bootstrap"), [allowAll])).toBe("ExplicitlyDenied");
-      expect(await ask(n("fle-bootstrap"), policyOf(n("fle-bootstrap")), "secretsmanager:PutSecretValue")).toBe("Allowed");
+      expect(
+        await ask(n("fle-bootstrap"), policyOf(n("fle-bootstrap")), "secretsmanager:PutSecretValue"),
+      ).toBe("Allowed");
       expect(await ask(n("api"), [allowAll], "secretsmanager:PutSecretValue")).toBe("ExplicitlyDenied");
     });
   });
@@ -468,17 +615,26 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
         expect(masked.has(g.inputs.name), g.name).toBe(true);
       }
       const doc = JSON.parse(s.ofType(T.dataProtection)[0]!.inputs.policyDocument);
-      const redact = doc.Statement.find((st: { Operation: { Deidentify?: unknown } }) => st.Operation.Deidentify);
+      const redact = doc.Statement.find(
+        (st: { Operation: { Deidentify?: unknown } }) => st.Operation.Deidentify,
+      );
       expect(redact.DataIdentifier).toHaveLength(maskedDataIdentifiers.length);
       expect(redact.DataIdentifier).toContain("arn:aws:dataprotection::aws:data-identifier/EmailAddress");
     });
 
     it("traces the handlers with Powertools configured by environment, never capturing payloads", () => {
-      for (const name of ["ApiFunction", "IngestFunction", "RotateApiKeyFunction", "FleKeyBootstrapFunction"]) {
+      for (const name of [
+        "ApiFunction",
+        "IngestFunction",
+        "RotateApiKeyFunction",
+        "FleKeyBootstrapFunction",
+      ]) {
         const fn = s.get(T.lambda, name).inputs;
         expect(fn.tracingConfig, name).toEqual({ mode: "Active" });
         expect(fn.runtime).toBe("nodejs22.x");
-        expect(fn.layers[0]).toMatch(/^arn:aws:lambda:eu-central-2:094274105915:layer:AWSLambdaPowertoolsTypeScriptV2:\d+$/);
+        expect(fn.layers[0]).toMatch(
+          /^arn:aws:lambda:eu-central-2:094274105915:layer:AWSLambdaPowertoolsTypeScriptV2:\d+$/,
+        );
         expect(fn.environment.variables).toMatchObject({
           POWERTOOLS_TRACER_CAPTURE_RESPONSE: "false",
           POWERTOOLS_TRACER_CAPTURE_ERROR: "false",
@@ -490,9 +646,13 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
 
     it("alarms on API 5xx, throttles and KMS errors", () => {
       const alarms = s.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.inputs.metricName);
-      expect(alarms).toEqual(expect.arrayContaining(["5XXError", "Throttles", "KmsErrors", "KeyPolicyChanges"]));
-      for (const a of s.ofType("aws:cloudwatch/metricAlarm:MetricAlarm")) expect(a.inputs.alarmActions).toHaveLength(1);
-      const filter = s.get("aws:cloudwatch/logMetricFilter:LogMetricFilter", "KmsErrorsFilter").inputs.pattern;
+      expect(alarms).toEqual(
+        expect.arrayContaining(["5XXError", "Throttles", "KmsErrors", "KeyPolicyChanges"]),
+      );
+      for (const a of s.ofType("aws:cloudwatch/metricAlarm:MetricAlarm"))
+        expect(a.inputs.alarmActions).toHaveLength(1);
+      const filter = s.get("aws:cloudwatch/logMetricFilter:LogMetricFilter", "KmsErrorsFilter").inputs
+        .pattern;
       expect(filter).toContain("kms.amazonaws.com");
       expect(filter).toContain("errorCode");
     });
@@ -503,11 +663,16 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
       expect(trail.kmsKeyId).toBe(logsKeyArn);
       const archive = bucketByPrefix("log-archive");
       expect(trail.s3BucketName).toBe(archive.id);
-      for (const other of ["images", "inbox", "access-logs"]) expect(bucketByPrefix(other).id).not.toBe(archive.id);
+      for (const other of ["images", "inbox", "access-logs"])
+        expect(bucketByPrefix(other).id).not.toBe(archive.id);
       const selectors = trail.advancedEventSelectors;
       expect(selectors[0].fieldSelectors).toEqual([{ field: "eventCategory", equals: ["Management"] }]);
-      const data = selectors[1].fieldSelectors.find((f: { field: string }) => f.field === "resources.ARN").startsWiths;
-      expect(data.sort()).toEqual([`${bucketArn(bucketByPrefix("images"))}/`, `${bucketArn(bucketByPrefix("inbox"))}/`].sort());
+      const data = selectors[1].fieldSelectors.find(
+        (f: { field: string }) => f.field === "resources.ARN",
+      ).startsWiths;
+      expect(data.sort()).toEqual(
+        [`${bucketArn(bucketByPrefix("images"))}/`, `${bucketArn(bucketByPrefix("inbox"))}/`].sort(),
+      );
     });
   });
 }
