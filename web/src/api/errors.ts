@@ -1,0 +1,48 @@
+/**
+ * Typed errors of the web app's API layer. Like the server's, they carry field names and request ids,
+ * never a record value.
+ */
+
+/** One field problem as the API reports it in a 400 `ValidationError`. */
+export interface FieldProblem {
+  readonly field: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** The API answered with an error status. */
+export class ApiError extends Error {
+  override readonly name = "ApiError";
+  constructor(
+    readonly status: number,
+    /** The API's stable error code (`ValidationError`, `NotFound`, …), or the edge's. */
+    readonly code: string,
+    message: string,
+    /** Quote it to support: it finds the request in the logs. */
+    readonly requestId: string | undefined,
+    readonly details: readonly FieldProblem[] = [],
+  ) {
+    super(message);
+  }
+
+  /** Something failed on the server side, not the caller's input. */
+  get isServerError(): boolean {
+    return this.status >= 500;
+  }
+}
+
+/** The request never got an answer (offline, DNS, connection reset). */
+export class NetworkError extends Error {
+  override readonly name = "NetworkError";
+  constructor() {
+    super("Could not reach Veil. Check your connection and try again.");
+  }
+}
+
+/** The session is gone (no token, or the API said 401): the user must sign in again. */
+export class SessionExpiredError extends Error {
+  override readonly name = "SessionExpiredError";
+  constructor() {
+    super("Your session has ended. Please sign in again.");
+  }
+}
