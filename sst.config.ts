@@ -43,7 +43,7 @@ export default $config({
     const { createHandler, handlers } = await import("./infra/functions.ts");
     const { grantDataAccess, connectInbox } = await import("./infra/grants.ts");
     const { createApi } = await import("./infra/api.ts");
-    const { createEdge } = await import("./infra/edge.ts");
+    const { createEdge, edgeRoleArn } = await import("./infra/edge.ts");
     const { createCdn } = await import("./infra/cdn.ts");
     const { createRotation } = await import("./infra/rotation.ts");
     const { createObservability } = await import("./infra/observability.ts");
@@ -128,7 +128,12 @@ export default $config({
       functionArn: ingest.fn.arn,
     });
 
-    const restApi = createApi(ctx, { functionArn: api.fn.arn, functionName: api.functionName, logsKeyArn });
+    const restApi = createApi(ctx, {
+      functionArn: api.fn.arn,
+      functionName: api.functionName,
+      logsKeyArn,
+      callerRoleArn: edgeRoleArn(ctx),
+    });
     const edge = createEdge(ctx, { apiHost: restApi.host, apiInvokeArn: restApi.invokeArn });
     const fle = createFle(ctx, {
       bootstrapFunctionName: fleBootstrap.functionName,

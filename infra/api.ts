@@ -4,7 +4,7 @@
  * request metadata only (no bodies, no headers, no query strings); execution data tracing is off.
  */
 import { recordRoutes } from "@veil/core";
-import type { Ctx } from "./context.ts";
+import { type Ctx, type PolicyDocument, policyJson } from "./context.ts";
 import { createLogGroup } from "./logs.ts";
 
 export interface Api {
@@ -23,6 +23,40 @@ export interface ApiArgs {
   readonly functionArn: $util.Input<string>;
   readonly functionName: $util.Input<string>;
   readonly logsKeyArn: $util.Input<string>;
+  /** The only principal whose signed requests the API accepts (the edge signer's role). */
+  readonly callerRoleArn: $util.Input<string>;
+}
+
+/**
+ * The API's resource policy: IAM auth alone would accept a signature of any principal in the account
+ * whose identity policy allows execute-api:Invoke; this denies everyone but the edge signer's role.
+ */
+export function apiResourcePolicy(
+  callerRoleArn: $util.Input<string>,
+  executionArn: $util.Input<string>,
+): PolicyDocument {
+  const resource = $interpolate`${executionArn}/*`;
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "EdgeSignerOnly",
+        Effect: "Allow",
+        Principal: "*",
+        Action: "execute-api:Invoke",
+        Resource: resource,
+        Condition: { ArnEquals: { "aws:PrincipalArn": callerRoleArn } },
+      },
+      {
+        Sid: "DenyEveryoneElse",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "execute-api:Invoke",
+        Resource: resource,
+        Condition: { ArnNotEquals: { "aws:PrincipalArn": callerRoleArn } },
+      },
+    ],
+  };
 }
 
 /** Access-log fields: who, what, outcome, timing. Never `$context.requestOverride`, bodies or headers. */
@@ -54,6 +88,13 @@ export function createApi(ctx: Ctx, args: ApiArgs): Api {
       apiKeySource: "HEADER",
       disableExecuteApiEndpoint: false,
     },
+    p,
+  );
+  // Part of the deployment: a resource-policy change only takes effect when the stage is redeployed.
+  const policyText = policyJson(apiResourcePolicy(args.callerRoleArn, restApi.executionArn));
+  const resourcePolicy = new aws.apigateway.RestApiPolicy(
+    "ApiResourcePolicy",
+    { restApiId: restApi.id, policy: policyText },
     p,
   );
   // One API Gateway resource per path segment of the route table; nothing else is routable.
@@ -117,10 +158,14 @@ export function createApi(ctx: Ctx, args: ApiArgs): Api {
     {
       restApi: restApi.id,
       triggers: {
-        redeployment: $jsonStringify([JSON.stringify(recordRoutes), ...integrations.map((i) => i.id)]),
+        redeployment: $jsonStringify([
+          JSON.stringify(recordRoutes),
+          policyText,
+          ...integrations.map((i) => i.id),
+        ]),
       },
     },
-    { ...p, dependsOn: integrations },
+    { ...p, dependsOn: [...integrations, resourcePolicy] },
   );
   // Access logging needs the account-level CloudWatch role of API Gateway (one per account and region;
   // every stage in the account sets the same value).

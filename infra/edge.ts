@@ -58,9 +58,16 @@ export const edgeTrustPolicy = {
   ],
 } as const;
 
+const edgeName = (ctx: Ctx) => ctx.name("edge-signer");
+
+/** The edge role's ARN, known before the role exists (the API's resource policy needs it first). */
+export function edgeRoleArn(ctx: Ctx): $util.Output<string> {
+  return $interpolate`arn:aws:iam::${ctx.accountId}:role/${edgeName(ctx)}`;
+}
+
 /** Creates the edge role, its policy and the published function in us-east-1. */
 export function createEdge(ctx: Ctx, args: EdgeArgs): Edge {
-  const functionName = ctx.name("edge-signer");
+  const functionName = edgeName(ctx);
   const role = new aws.iam.Role(
     "EdgeSignerRole",
     { name: functionName, assumeRolePolicy: JSON.stringify(edgeTrustPolicy), maxSessionDuration: 3600 },

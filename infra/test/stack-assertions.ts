@@ -376,6 +376,38 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
       );
     });
 
+    it("accepts signatures of the edge signer's role only (resource policy, redeployed with the stage)", async () => {
+      const doc = parse(
+        s.get("aws:apigateway/restApiPolicy:RestApiPolicy", "ApiResourcePolicy").inputs.policy,
+      );
+      const apiId = String(s.outputs.apiHost).split(".")[0];
+      const resource = `arn:aws:execute-api:${homeRegion}:${testAccount}:${apiId}/v1/POST/api/records`;
+      const edgeRole = roleArn(n("edge-signer"));
+      const edgeIdentity = [parse(s.get(T.rolePolicy, "EdgeSignerPolicy").inputs.policy)];
+      expect(
+        await decide({
+          role: edgeRole,
+          identity: edgeIdentity,
+          action: "execute-api:Invoke",
+          resource,
+          resourcePolicy: doc,
+        }),
+      ).toBe("Allowed");
+      for (const role of ["veil-developer", n("api"), `veil-deploy-${stageName}`])
+        expect(
+          await decide({
+            role: roleArn(role),
+            identity: [allowAll],
+            action: "execute-api:Invoke",
+            resource,
+            resourcePolicy: doc,
+          }),
+          role,
+        ).toBe("ExplicitlyDenied");
+      const deployment = s.get("aws:apigateway/deployment:Deployment", "ApiDeployment").inputs;
+      expect(deployment.triggers.redeployment).toContain("EdgeSignerOnly");
+    });
+
     it("throttles through a usage plan and logs access without bodies", () => {
       const plan = s.get("aws:apigateway/usagePlan:UsagePlan", "ApiUsagePlan").inputs;
       expect(plan.throttleSettings).toEqual({
