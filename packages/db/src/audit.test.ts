@@ -46,6 +46,25 @@ describe("audit", { timeout: 60_000 }, () => {
     expect(await audit.listForRecord(db.pool, owner, recordId)).toEqual([event]);
   });
 
+  it("keeps the order past 9, 99, 999 events (ids sort as numbers, not as their text)", async () => {
+    const owner = newOwner();
+    const recordId = newRecordId();
+    const requestIds = Array.from({ length: 12 }, (_, i) => `r${i}`);
+    for (const requestId of requestIds)
+      await audit.append(db.pool, { ownerId: owner, actor: owner, action: "read", recordId, requestId });
+    // Push the sequence across a power of ten so a text sort would misplace the last entries.
+    await db.pool.query("SELECT setval('audit_events_id_seq', (SELECT max(id) FROM audit_events) + 1000)");
+    await audit.append(db.pool, {
+      ownerId: owner,
+      actor: owner,
+      action: "delete",
+      recordId,
+      requestId: "last",
+    });
+    const trail = await audit.listForRecord(db.pool, owner, recordId);
+    expect(trail.map((e) => e.requestId)).toEqual([...requestIds, "last"]);
+  });
+
   it("accepts only known actions", async () => {
     const owner = newOwner();
     await expect(

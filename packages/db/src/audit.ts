@@ -56,10 +56,11 @@ export async function listForRecord(
   recordId: string,
   limit = 100,
 ): Promise<AuditEvent[]> {
+  // Ordered by the column, not the `id::text` output column: as text, event 10 would sort before 9.
   const rows = await run<Row>(db, {
     name: "veil.audit.listForRecord",
     text: `SELECT id::text, owner_id, actor, action, record_id, request_id, at FROM audit_events
-           WHERE record_id = $1 AND owner_id = $2 ORDER BY id LIMIT $3`,
+           WHERE record_id = $1 AND owner_id = $2 ORDER BY audit_events.id LIMIT $3`,
     values: [recordId, ownerId, Math.min(1000, Math.max(1, Math.trunc(limit)))],
   });
   return rows.map(toEvent);
