@@ -4,13 +4,17 @@
  * and records every resource: its type, logical name, resolved inputs, region and resource options.
  * No network, no AWS credentials, no SST CLI.
  */
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export const repoRoot = join(import.meta.dirname, "..", "..");
 export const platformDir = join(repoRoot, ".sst", "platform");
+if (!existsSync(join(platformDir, "config.d.ts")))
+  throw new Error(
+    ".sst/platform is missing: run `pnpm --filter @veil/infra prepare:sst` (part of `pnpm test`)",
+  );
 const platformRequire = createRequire(join(platformDir, "package.json"));
 
 /** The platform's Pulumi SDK: the only copy whose mocks the SST components see. */
