@@ -45,24 +45,34 @@ export async function decryptFleForm(
 ): Promise<Record<string, string>> {
   const isDeclared = declaredMatcher(options.fleFields);
   const pairs = parseFormPairs(body);
-  const values = pairs.map(async (pair): Promise<[string, string]> => {
+  // Every field is checked before any private-key work: a body that will be refused costs no RSA.
+  const plan = pairs.map((pair): { name: string; field: string; clear?: string; message?: Uint8Array } => {
     const field = safeFieldName(pair.name);
     if (!isDeclared(pair.name)) {
       if (encryptedBytes(pair)) throw new FleFieldNotAllowedError(field, "notDeclared");
-      return [pair.name, decodeFormComponent(pair.rawValue, true, field)];
+      return { name: pair.name, field, clear: decodeFormComponent(pair.rawValue, true, field) };
     }
-    if (pair.rawValue === "") return [pair.name, ""];
+    if (pair.rawValue === "") return { name: pair.name, field, clear: "" };
     const message = encryptedBytes(pair);
     if (!message) throw new FleFieldNotAllowedError(field, "notEncrypted");
+    return { name: pair.name, field, message };
+  });
+  // One after the other: the work is CPU-bound, there is no I/O to overlap.
+  const entries: Array<[string, string]> = [];
+  for (const { name, field, clear, message } of plan) {
+    if (!message) {
+      entries.push([name, clear ?? ""]);
+      continue;
+    }
     const plaintext = await decryptFleMessage(message, options, field);
     try {
-      return [pair.name, strictUtf8.decode(plaintext)];
+      entries.push([name, strictUtf8.decode(plaintext)]);
     } catch {
       throw new FleDecryptError("notUtf8", field);
     }
-  });
+  }
   // Object.fromEntries defines own properties, so a field named `__proto__` cannot touch a prototype.
-  return Object.fromEntries(await Promise.all(values));
+  return Object.fromEntries(entries);
 }
 
 /**

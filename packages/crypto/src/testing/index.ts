@@ -5,3 +5,4 @@
 export * from "./keys.ts";
 export * from "./kms-http-stand-in.ts";
 export * from "./kms-stand-in.ts";
+export * as stockSdk from "./stock-sdk.ts";
