@@ -18,6 +18,19 @@ export const projects: TestProjectConfiguration[] = [
   unit("edge", "edge"),
   "infra/vitest.config.ts",
   unit("repo", "scripts"),
+  { test: { name: "web", root: "web", include: ["src/**/*.test.ts"], exclude: ["**/node_modules/**"] } },
+  // The web app in Chromium against a whole local stack (builds web/dist when stale).
+  {
+    test: {
+      name: "web-e2e",
+      root: "web",
+      include: ["e2e/**/*.test.ts"],
+      exclude: ["**/node_modules/**"],
+      testTimeout: 180_000,
+      hookTimeout: 180_000,
+      fileParallelism: false,
+    },
+  },
   // The whole local stack end to end: real PostgreSQL, real servers, one test file at a time.
   {
     test: {

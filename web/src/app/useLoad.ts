@@ -12,7 +12,6 @@ export type Loaded<T> =
 export function useLoad<T>(load: () => Promise<T>, deps: DependencyList): [Loaded<T>, () => void] {
   const [state, setState] = useState<Loaded<T>>({ status: "loading" });
   const [round, setRound] = useState(0);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the caller names what `load` depends on
   const run = useCallback(load, deps);
   useEffect(() => {
     let live = true;

@@ -23,7 +23,6 @@ export function Page({ title, intro, actions, back, children }: PageProps) {
   useEffect(() => {
     document.title = `${title} · Veil`;
   }, [title]);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: focus moves once per navigation (key)
   useEffect(() => {
     heading.current?.focus({ preventScroll: false });
   }, [key]);
