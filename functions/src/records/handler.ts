@@ -15,8 +15,16 @@ import {
   recordAudit,
   updateRecord,
 } from "./routes.ts";
+import { type HandlerLogger, testLogger, withTestSwitches } from "./test-switches.ts";
 
-const logger = createLogger({ serviceName: "veil-records" });
+// Test builds only: esbuild defines this as `false` in every production bundle, which removes the test
+// switches (./test-switches.ts) and everything they reference. Unbundled (tsx, Vitest) it is undeclared.
+declare const __VEIL_TEST_SWITCHES__: boolean | undefined;
+
+const logger: HandlerLogger =
+  typeof __VEIL_TEST_SWITCHES__ === "undefined" || __VEIL_TEST_SWITCHES__
+    ? testLogger(createLogger({ serviceName: "veil-records" }), "veil-records")
+    : createLogger({ serviceName: "veil-records" });
 
 type Route = (input: RouteInput) => Promise<APIGatewayProxyResult>;
 
@@ -34,10 +42,16 @@ export const routes: Readonly<Record<RecordRouteKey, Route>> = {
 // Built on the first invocation, outside the hot path; a failed build is retried by the next one.
 let deps: Promise<RecordsDeps> | undefined;
 function getDeps(): Promise<RecordsDeps> {
-  deps ??= createRecordsDeps().catch((err: unknown) => {
-    deps = undefined;
-    throw err;
-  });
+  deps ??= createRecordsDeps().then(
+    (d) =>
+      typeof __VEIL_TEST_SWITCHES__ === "undefined" || __VEIL_TEST_SWITCHES__
+        ? withTestSwitches(d, logger)
+        : d,
+    (err: unknown) => {
+      deps = undefined;
+      throw err;
+    },
+  );
   return deps;
 }
 

@@ -1,6 +1,7 @@
 export { startGateway } from "./server.ts";
 export type {
   ApiKeyPlan,
+  GatewayCheck,
   GatewayLogger,
   GatewayOptions,
   GatewayPrincipal,

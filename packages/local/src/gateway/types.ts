@@ -64,7 +64,15 @@ export interface GatewayOptions {
   readonly maxBodyBytes?: number;
   /** Clock for SigV4 skew and throttling; for tests. Default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * Test only: checks to skip, so a proof test can show that the matching security test then fails.
+   * The local stack passes it only inside a test run (see `startLocalStack`).
+   */
+  readonly disabledChecks?: readonly GatewayCheck[];
 }
+
+/** The gateway's own security checks, each of which a test may switch off. */
+export type GatewayCheck = "apiKey" | "sigv4" | "signatureFreshness" | "principalAllowList";
 
 /** A running gateway. */
 export interface LocalGateway {

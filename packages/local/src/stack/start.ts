@@ -11,6 +11,7 @@ import { type LocalCognito, startLocalCognito } from "../cognito/index.ts";
 import { type LocalGateway, startGateway } from "../gateway/index.ts";
 import { keyPolicy, type LocalKms, startLocalKms } from "../kms/index.ts";
 import { type LocalLambda, startLocalLambda } from "../lambda/index.ts";
+import { type StackTestOptions, testStackSettings } from "../proof/controls.ts";
 import { type LocalSecrets, startLocalSecrets } from "../secrets/index.ts";
 import { defaultPorts, type LocalStackInfo, type PortMap, stackPaths, writeStackInfo } from "./config.ts";
 import { type LocalIdentities, loadIdentities, saveIdentities } from "./identities.ts";
@@ -29,6 +30,11 @@ export interface StartStackOptions {
   readonly webRoot?: string;
   readonly region?: string;
   readonly stage?: string;
+  /**
+   * Test only, refused outside a test run: switch one security control off (to show a test fails
+   * without it), make the function log its input, put a proxy in front of the gateway.
+   */
+  readonly test?: StackTestOptions;
 }
 
 /** A running local stack. */
@@ -55,6 +61,7 @@ const fleSecretName = "veil/local/fle-private-key";
 export async function startLocalStack(options: StartStackOptions = {}): Promise<LocalStack> {
   const region = options.region ?? "eu-central-2";
   const stage = options.stage ?? "local";
+  const testing = testStackSettings(options.test);
   const paths = stackPaths(options.stateDir ?? join(repoRoot, ".veil"));
   mkdirSync(paths.logDir, { recursive: true });
   const ports = await resolvePorts(options.ports ?? { ...defaultPorts });
@@ -111,7 +118,8 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
     let recordsKeyArn = ids.recordsKeyArn;
     if (!recordsKeyArn) {
       recordsKeyArn = kms.createKey({
-        policy: keyPolicy({ admins: [ids.adminRole.arn], users: [ids.functionRole.arn] }),
+        policy:
+          testing.keyPolicy ?? keyPolicy({ admins: [ids.adminRole.arn], users: [ids.functionRole.arn] }),
         description: "Veil local records key",
         alias: recordsKeyAlias,
       });
@@ -172,6 +180,7 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
         SST_RESOURCE_UserPoolClient: JSON.stringify({ id: cognito.clientId }),
         SST_RESOURCE_FleKey: JSON.stringify({ secretArn: fleSecretArn, providerId: ids.fle.providerId }),
         VEIL_COGNITO_JWKS: JSON.stringify(cognito.jwks),
+        ...testing.functionEnv,
       },
     });
     stops.push(() => records.stop());
@@ -189,6 +198,7 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
           .filter((p) => p.accessKeyId === id)
           .map((p) => ({ secret: p.secretAccessKey, arn: p.arn }))[0],
       allowedPrincipalArns: [ids.edgeRole.arn],
+      ...(testing.gatewayChecksOff.length > 0 ? { disabledChecks: testing.gatewayChecksOff } : {}),
       routes: recordRoutes.map((r) => ({
         method: r.method,
         resource: r.resource,
@@ -214,24 +224,29 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
     const webRoot =
       options.webRoot ??
       (existsSync(join(repoRoot, "web/dist/index.html")) ? join(repoRoot, "web/dist") : undefined);
+    const originPort = testing.originPort ? await testing.originPort(ports.gateway) : ports.gateway;
     const cloudfront: LocalCloudFront = await startLocalCloudFront({
       port: ports.edge,
       ...(webRoot ? { webRoot } : {}),
       origin: () => ({
         domainName: "127.0.0.1",
-        port: ports.gateway,
+        port: originPort,
         protocol: "http",
         path: `/${stage}`,
         customHeaders: { [headers.apiKey]: apiKey },
       }),
       originRequest: edgeSigner,
-      encryptForm: (body) =>
-        encryptFleForm(body, {
-          publicKeyPem: ids.fle.publicKeyPem,
-          providerId: ids.fle.providerId,
-          keyName: ids.fle.keyName,
-        }),
-      responseHeaders: securityHeaders({ connectSrc: [cognito.endpoint], upgradeInsecureRequests: false }),
+      encryptForm: async (body) =>
+        testing.fleOff
+          ? body
+          : encryptFleForm(body, {
+              publicKeyPem: ids.fle.publicKeyPem,
+              providerId: ids.fle.providerId,
+              keyName: ids.fle.keyName,
+            }),
+      responseHeaders: testing.securityHeadersOff
+        ? {}
+        : securityHeaders({ connectSrc: [cognito.endpoint], upgradeInsecureRequests: false }),
       accessLog: logTo("cloudfront"),
       runtimeConfig: () => ({
         region,

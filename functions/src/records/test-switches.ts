@@ -1,0 +1,172 @@
+/**
+ * TEST ONLY. Switches that turn exactly one security control of the records function off, so the proof
+ * tests can show that the matching security test then fails ("tests with teeth").
+ *
+ * Never in a deployed bundle: the handler reaches this module only behind `__VEIL_TEST_SWITCHES__`,
+ * which esbuild defines as `false` for every production build (infra/functions.ts), so the minifier
+ * drops the call and tree-shaking drops this module (checked by `test-switches.test.ts`). Unbundled
+ * (tsx, Vitest) the code is present but inert unless the local stack — which refuses outside a test
+ * run — sets `VEIL_TEST_DISABLE_CONTROL` in the function's own environment.
+ */
+import { FleFieldNotAllowedError } from "@veil/crypto";
+import type { createLogger } from "@veil/log";
+import type { APIGatewayProxyEvent } from "aws-lambda";
+import { UnauthorizedError } from "../shared/errors.ts";
+import { header } from "../shared/http.ts";
+import type { RecordsDeps } from "./deps.ts";
+
+/** The controls of the records function a test may switch off. */
+export const handlerControls = [
+  "fleRequired",
+  "tokenVerification",
+  "ownerScoping",
+  "envelopeEncryption",
+  "encryptionContext",
+  "logRedaction",
+  "auditTrail",
+  "idempotency",
+] as const;
+export type HandlerControl = (typeof handlerControls)[number];
+
+/** Names the control to switch off (function environment). */
+export const disableControlEnv = "VEIL_TEST_DISABLE_CONTROL";
+/** When "1", the function logs each decrypted input, as a careless debug line would (redaction must catch it). */
+export const logProbeEnv = "VEIL_TEST_LOG_PROBE";
+
+/** The log methods the handler uses (those of the redacting Powertools logger). */
+export type HandlerLogger = Pick<ReturnType<typeof createLogger>, "info" | "warn" | "error">;
+
+/** The control switched off in this process, if any. */
+export function disabledControl(): HandlerControl | undefined {
+  const name = process.env[disableControlEnv];
+  return (handlerControls as readonly string[]).includes(name ?? "") ? (name as HandlerControl) : undefined;
+}
+
+/** With `logRedaction` off: a plain JSON logger with no redaction at all; otherwise `redacting`. */
+export function testLogger(redacting: HandlerLogger, serviceName: string): HandlerLogger {
+  if (disabledControl() !== "logRedaction") return redacting;
+  const line =
+    (level: string) =>
+    (message: unknown, ...extra: unknown[]): void => {
+      const attributes = Object.assign({}, ...extra.filter((e) => typeof e === "object")) as object;
+      process.stdout.write(`${JSON.stringify({ level, message, service: serviceName, ...attributes })}\n`);
+    };
+  return { info: line("INFO"), warn: line("WARN"), error: line("ERROR") };
+}
+
+type QueryConfig = { name?: string; text: string; values?: unknown[] };
+type Rewrite = (q: QueryConfig) => QueryConfig;
+
+/** Rewrites the statements of the db repositories by their names, as if their code had been changed. */
+const rewrites: Partial<Record<HandlerControl, Rewrite>> = {
+  // Owner scoping removed: every `owner_id = $n` condition of the record and audit reads/writes holds.
+  ownerScoping: (q) =>
+    q.name?.startsWith("veil.records.") || q.name === "veil.audit.listForRecord"
+      ? { text: q.text.replace(/owner_id = \$(\d)/g, "(owner_id = $$$1 OR TRUE)"), values: q.values ?? [] }
+      : q,
+  // Audit trail removed: appends return a row but write nothing.
+  auditTrail: (q) =>
+    q.name === "veil.audit.append"
+      ? {
+          text: `SELECT '0' AS id, $1::text AS owner_id, $2::text AS actor, $3::text AS action,
+                 $4::uuid AS record_id, $5::text AS request_id, now() AS at`,
+          values: q.values ?? [],
+        }
+      : q,
+  // Idempotency removed: every claim succeeds, so a retried create makes a second record.
+  idempotency: (q) =>
+    q.name === "veil.idempotency.claim"
+      ? {
+          text: "SELECT $2::text AS key WHERE $1::text IS NOT NULL AND $3::text IS NOT NULL",
+          values: q.values ?? [],
+        }
+      : q,
+};
+
+function rewriting<T extends object>(target: T, rewrite: Rewrite): T {
+  return new Proxy(target, {
+    get(t, prop) {
+      const value = Reflect.get(t, prop, t) as unknown;
+      if (prop === "query" && typeof value === "function") {
+        return (q: unknown, ...rest: unknown[]) =>
+          (value as (...a: unknown[]) => unknown).call(
+            t,
+            typeof q === "object" && q !== null ? rewrite(q as QueryConfig) : q,
+            ...rest,
+          );
+      }
+      if (prop === "connect" && typeof value === "function") {
+        return async () => rewriting(await (value as () => Promise<object>).call(t), rewrite);
+      }
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(t) : value;
+    },
+  });
+}
+
+function unverifiedCaller(event: APIGatewayProxyEvent) {
+  const token = header(event, "x-veil-identity")?.replace(/^Bearer /, "") ?? "";
+  try {
+    const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as {
+      sub?: unknown;
+    };
+    if (typeof payload.sub === "string") return Promise.resolve({ sub: payload.sub, username: payload.sub });
+  } catch {
+    // fall through
+  }
+  return Promise.reject(new UnauthorizedError());
+}
+
+/**
+ * Returns the deps with the one switched-off control removed (and the log probe wired in when asked),
+ * or `deps` unchanged when no switch is set.
+ */
+export function withTestSwitches(deps: RecordsDeps, logger: HandlerLogger): RecordsDeps {
+  const off = disabledControl();
+  const probe = process.env[logProbeEnv] === "1";
+  if (off === undefined && !probe) return deps;
+  let d: RecordsDeps = deps;
+  const rewrite = off ? rewrites[off] : undefined;
+  if (rewrite) d = { ...d, pool: rewriting(d.pool, rewrite) as RecordsDeps["pool"] };
+  if (off === "tokenVerification") d = { ...d, verifyCaller: unverifiedCaller };
+  if (off === "envelopeEncryption") {
+    d = {
+      ...d,
+      envelope: {
+        ...d.envelope,
+        encryptFields: async (fields) => Buffer.from(JSON.stringify(fields), "utf8"),
+        decryptFields: async (bytes) => JSON.parse(Buffer.from(bytes).toString("utf8")),
+      },
+    };
+  }
+  if (off === "encryptionContext") {
+    const fixed = (ctx: { purpose: string }) => ({ ownerId: "-", recordId: "-", purpose: ctx.purpose });
+    const envelope = d.envelope;
+    d = {
+      ...d,
+      envelope: {
+        ...envelope,
+        encryptFields: (fields, ctx) => envelope.encryptFields(fields, fixed(ctx)),
+        decryptFields: (bytes, ctx) => envelope.decryptFields(bytes, fixed(ctx)),
+      },
+    };
+  }
+  const open = d.openForm;
+  d = {
+    ...d,
+    openForm: async (body) => {
+      let form: Record<string, string>;
+      try {
+        form = await open(body);
+      } catch (err) {
+        if (off !== "fleRequired" || !(err instanceof FleFieldNotAllowedError)) throw err;
+        form = Object.fromEntries(new URLSearchParams(body));
+      }
+      if (probe) {
+        logger.info("test probe: decrypted input", { form });
+        logger.info(`test probe: decrypted input ${new URLSearchParams(form).toString()}`);
+      }
+      return form;
+    },
+  };
+  return d;
+}

@@ -1,0 +1,212 @@
+/**
+ * A local stack prepared for proof tests: two signed-up users, a recording proxy between CloudFront and
+ * the gateway (what a rogue operator could read in transit), the records function's log probe on, and
+ * helpers to call the API through CloudFront or straight at the gateway with a chosen signature.
+ */
+import { randomBytes, randomInt } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { headers as headerNames, type SensitiveFieldName } from "@veil/core";
+import { createOriginRequestHandler } from "@veil/edge";
+import type { CloudFrontRequest } from "aws-lambda";
+import { buildOriginRequestEvent } from "../cloudfront/index.ts";
+import { signUpAndSignIn } from "../cognito/index.ts";
+import { jwtClaims } from "../cognito/signing-key.ts";
+import { ephemeralPorts } from "../stack/config.ts";
+import type { LocalPrincipal } from "../stack/identities.ts";
+import { type LocalStack, type StartStackOptions, startLocalStack } from "../stack/start.ts";
+import type { ControlName, StackTestOptions } from "./controls.ts";
+import { startTcpProxy, type TcpProxy } from "./tcp-proxy.ts";
+
+/** A signed-in user of the local Cognito. */
+export interface ProofUser {
+  readonly token: string;
+  readonly sub: string;
+}
+
+/** The direct-to-gateway request a test wants, signed as the edge would unless told otherwise. */
+export interface DirectRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly querystring?: string;
+  readonly body?: string | Buffer;
+  readonly contentType?: string;
+  readonly token?: string;
+  readonly headers?: Record<string, string>;
+  readonly signer?: LocalPrincipal;
+  readonly now?: Date;
+  /** `null`: send no API key. */
+  readonly apiKey?: string | null;
+  /** `false`: send no SigV4 headers at all. */
+  readonly sign?: boolean;
+  readonly tamper?: (body: Buffer) => Buffer;
+}
+
+export interface ProofStack {
+  readonly stack: LocalStack;
+  readonly databaseUrl: string;
+  readonly stateDir: string;
+  readonly alice: ProofUser;
+  readonly bob: ProofUser;
+  /** Records every byte between the local CloudFront and the gateway. */
+  readonly wire: TcpProxy;
+  /** A fetch through the local CloudFront (the only public entry point). */
+  api(path: string, init?: RequestInit & { token?: string }): Promise<Response>;
+  /** A request sent straight to the gateway, bypassing CloudFront (and its FLE). */
+  direct(request: DirectRequest): Promise<Response>;
+  /** Signs up another user. */
+  newUser(name: string): Promise<ProofUser>;
+  stop(): Promise<void>;
+}
+
+/** Options of `startProofStack`. */
+export interface ProofStackOptions extends Omit<StartStackOptions, "test" | "stateDir" | "ports"> {
+  readonly databaseUrl: string;
+  readonly disableControl?: ControlName;
+  readonly logProbe?: boolean;
+  /** More test options (e.g. a fault proxy in front of the gateway instead of the recorder). */
+  readonly test?: Omit<StackTestOptions, "disableControl" | "logProbe" | "originPort">;
+}
+
+/** Starts a proof stack on a fresh state folder. */
+export async function startProofStack(options: ProofStackOptions): Promise<ProofStack> {
+  const { disableControl, logProbe = true, test, ...rest } = options;
+  const stateDir = mkdtempSync(join(tmpdir(), "veil-proof-"));
+  let wire: TcpProxy | undefined;
+  const stack = await startLocalStack({
+    ...rest,
+    stateDir,
+    ports: ephemeralPorts,
+    webRoot: stateDir,
+    test: {
+      ...test,
+      ...(disableControl ? { disableControl } : {}),
+      logProbe,
+      originPort: async (gatewayPort) => {
+        wire = await startTcpProxy({ targetPort: gatewayPort, record: true });
+        return wire.port;
+      },
+    },
+  });
+  if (!wire) throw new Error("the stack did not ask for an origin port");
+  const tap = wire;
+
+  const newUser = async (name: string): Promise<ProofUser> => {
+    const { accessToken } = await signUpAndSignIn(stack.info.cognito.endpoint, stack.info.cognito.clientId, {
+      email: `${name}-${randomBytes(4).toString("hex")}@users.example.net`,
+      password: `Pw-${randomBytes(9).toString("base64url")}-1a`,
+    });
+    return { token: accessToken, sub: String(jwtClaims(accessToken).sub) };
+  };
+  const [alice, bob] = await Promise.all([newUser("alice"), newUser("bob")]);
+
+  return {
+    stack,
+    databaseUrl: options.databaseUrl,
+    stateDir,
+    alice,
+    bob,
+    wire: tap,
+    newUser,
+    api(path, init = {}) {
+      const { token, headers, ...restInit } = init;
+      return fetch(`${stack.info.edgeUrl}${path}`, {
+        ...restInit,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(headers as Record<string, string>),
+        },
+      });
+    },
+    direct: (request) => sendDirect(stack, request),
+    async stop() {
+      await stack.stop();
+      await tap.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function sendDirect(stack: LocalStack, o: DirectRequest): Promise<Response> {
+  const gateway = new URL(stack.info.gatewayUrl);
+  const body = typeof o.body === "string" ? Buffer.from(o.body) : (o.body ?? Buffer.alloc(0));
+  const raw = [
+    ...(o.contentType ? ["content-type", o.contentType] : []),
+    ...(o.token ? ["authorization", `Bearer ${o.token}`] : []),
+    ...Object.entries(o.headers ?? {}).flat(),
+  ];
+  let headers: Record<string, string> = {};
+  if (o.sign === false) {
+    for (let i = 0; i + 1 < raw.length; i += 2) headers[raw[i] as string] = raw[i + 1] as string;
+  } else {
+    const event = buildOriginRequestEvent({
+      method: o.method,
+      uri: o.path,
+      querystring: o.querystring ?? "",
+      rawHeaders: raw,
+      clientIp: "127.0.0.1",
+      body,
+      origin: {
+        domainName: gateway.hostname,
+        port: Number(gateway.port),
+        protocol: "http",
+        path: gateway.pathname,
+        customHeaders: {},
+      },
+      distributionDomainName: "test",
+      distributionId: "TEST",
+      requestId: "test",
+    });
+    const signer = o.signer ?? stack.identities.edgeRole;
+    const sign = createOriginRequestHandler({
+      region: stack.info.region,
+      credentials: () => ({ accessKeyId: signer.accessKeyId, secretAccessKey: signer.secretAccessKey }),
+      ...(o.now ? { now: () => o.now as Date } : {}),
+    });
+    const signed = await sign(event);
+    if ("status" in signed) {
+      return new Response(signed.body ?? "", { status: Number(signed.status) });
+    }
+    headers = {};
+    for (const [name, values] of Object.entries((signed as CloudFrontRequest).headers))
+      if (name !== "host") headers[name] = values[0]?.value ?? "";
+  }
+  if (o.apiKey !== null) headers[headerNames.apiKey] = o.apiKey ?? stack.info.gatewayApiKey;
+  const sent = o.tamper ? o.tamper(body) : body;
+  const bodiless = o.method === "GET" || o.method === "HEAD";
+  return fetch(`${gateway.origin}${gateway.pathname}${o.path}${o.querystring ? `?${o.querystring}` : ""}`, {
+    method: o.method,
+    headers,
+    ...(bodiless ? {} : { body: new Uint8Array(sent) }),
+  });
+}
+
+/** One canary per sensitive field, valid for its field and unique to this call. */
+export function makeCanaries(): Record<SensitiveFieldName, string> & { tag: string } {
+  const tag = randomBytes(5).toString("hex");
+  const digits = () => String(randomInt(1e6, 9e6));
+  return {
+    tag,
+    fullName: `Canary Fullname ${tag}`,
+    dateOfBirth: `19${randomInt(10, 99)}-0${randomInt(1, 9)}-1${randomInt(0, 9)}`,
+    insuranceNumber: `CNRY${randomInt(1e9, 9e9)}`,
+    email: `canary.${tag}@example.org`,
+    phone: `+41 79 ${digits()}`,
+    diagnosis: `Canary diagnosis ${tag}`,
+    notes: `Canary notes ${tag} with + & % = characters`,
+  };
+}
+
+/** The canaries without their tag, ready for a form or a scan. */
+export function canaryFields(c: ReturnType<typeof makeCanaries>): Record<SensitiveFieldName, string> {
+  const { tag: _tag, ...fields } = c;
+  return fields;
+}
+
+/** A url-encoded record form. */
+export function recordForm(values: Record<string, string>, category = "neurology"): string {
+  return new URLSearchParams({ category, ...values }).toString();
+}
+
+export const formType = "application/x-www-form-urlencoded";
