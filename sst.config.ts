@@ -104,6 +104,7 @@ export default $config({
     const fleBootstrap = createHandler(ctx, "FleKeyBootstrap", {
       description: "Veil FLE key-pair bootstrap (invoked at deploy time)",
       handler: handlers.fleKeyBootstrap,
+      live: false,
       role: roles.fleBootstrap,
       logsKeyArn,
       timeoutSeconds: 30,
@@ -163,6 +164,7 @@ export default $config({
     const rotate = createHandler(ctx, "RotateApiKey", {
       description: "Veil API key rotation (CloudFront origin header)",
       handler: handlers.rotateApiKey,
+      live: false,
       role: roles.rotate,
       logsKeyArn,
       timeoutSeconds: 900,

@@ -38,6 +38,11 @@ export interface HandlerArgs {
   readonly timeoutSeconds?: number;
   readonly memoryMb?: number;
   readonly description: string;
+  /**
+   * `false`: even under `sst dev` the real function runs in AWS instead of on the laptop. For the
+   * FLE key bootstrap (the private key must never exist on a laptop) and the API-key rotation.
+   */
+  readonly live?: false;
 }
 
 export interface Handler {
@@ -62,6 +67,7 @@ export function createHandler(ctx: Ctx, id: string, args: HandlerArgs): Handler 
       description: args.description,
       handler: args.handler,
       link: args.link,
+      dev: args.live,
       runtime: "nodejs22.x",
       architecture: "arm64",
       role: args.role.arn,

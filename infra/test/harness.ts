@@ -136,7 +136,11 @@ function computed(type: string, id: string, inputs: Record<string, any>, region:
  * Evaluates the stack of `stage` and returns what it recorded. Call once per test file: Pulumi's mock
  * monitor is process-global.
  */
-export async function synthesize(stage: string, env: Record<string, string> = {}): Promise<Stack> {
+export async function synthesize(
+  stage: string,
+  env: Record<string, string> = {},
+  mode: { dev?: boolean } = {},
+): Promise<Stack> {
   Object.assign(process.env, env);
   const resources: Recorded[] = [];
   const providerRegions = new Map<string, string>();
@@ -202,9 +206,9 @@ export async function synthesize(stage: string, env: Record<string, string> = {}
   g.$asset = component.$asset;
   g.$transform = component.$transform;
   g.$config = (c: unknown) => c;
-  g.$dev = false;
+  g.$dev = mode.dev ?? false;
   g.$cli = {
-    command: "deploy",
+    command: mode.dev ? "dev" : "deploy",
     paths: { root: repoRoot, platform: platformDir, work: mkdtempSync(join(tmpdir(), "veil-infra-work-")) },
     home: "aws",
   };
