@@ -100,6 +100,9 @@ export interface EnvelopeCrypto {
   clearCache(): void;
 }
 
+/** Largest stream frame written or accepted. */
+const maxStreamFrameLength = 4 * 1024 * 1024;
+
 /** Frame size of in-memory messages: the SDK default; a record fits in one or two frames. */
 const recordFrameLength = 4096;
 
@@ -208,7 +211,7 @@ export function createEnvelopeCrypto(options: EnvelopeOptions): EnvelopeCrypto {
   const suiteId = envelopeSuites[suiteName];
   if (suiteId === undefined) throw new CryptoConfigError("suite must be 'unsigned' or 'signed'");
   const frameLength = options.streamFrameLength ?? 64 * 1024;
-  if (!Number.isInteger(frameLength) || frameLength < 1024 || frameLength > 4 * 1024 * 1024) {
+  if (!Number.isInteger(frameLength) || frameLength < 1024 || frameLength > maxStreamFrameLength) {
     throw new CryptoConfigError("streamFrameLength must be an integer from 1 KiB to 4 MiB");
   }
   // Validate the deployment part of the context now rather than on the first call.
@@ -291,7 +294,9 @@ export function createEnvelopeCrypto(options: EnvelopeOptions): EnvelopeCrypto {
     },
     decryptStream(source, ctx) {
       const expected = messageContext(deployment, ctx);
-      return relay(source, client.decryptStream(expecting(cmm, expected)), "decrypt");
+      // Frames are authenticated in the header, but bounding them anyway caps what one frame buffers.
+      const decrypt = client.decryptStream(expecting(cmm, expected), { maxBodySize: maxStreamFrameLength });
+      return relay(source, decrypt, "decrypt");
     },
     stats() {
       return {

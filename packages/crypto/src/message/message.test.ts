@@ -3,18 +3,20 @@ import {
   AlgorithmSuiteIdentifier,
   buildClient,
   CommitmentPolicy,
+  getEncryptHelper,
   MultiKeyringNode,
   NodeDefaultCryptographicMaterialsManager,
   RawAesKeyringNode,
   RawAesWrappingSuiteIdentifier,
   SignaturePolicy,
 } from "@aws-crypto/client-node";
+import { ContentAADString, ContentType, serializeMessageHeaderAuth } from "@aws-crypto/serialize";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CiphertextError, CryptoError } from "../errors.ts";
 import { type DecryptMessageOptions, decryptMessage } from "./decrypt-message.ts";
 import { encryptMessage } from "./encrypt-message.ts";
-import { suiteFor } from "./format.ts";
+import { bodyAad, serializer, suiteFor } from "./format.ts";
 
 const aesKeyring = (name = "test-key") =>
   new RawAesKeyringNode({
@@ -118,6 +120,72 @@ describe("in-memory messages interoperate with the Encryption SDK", () => {
     const { result: theirs } = await esdkLegacy.encrypt(keyring, plaintext, { suiteId: cloudFront as never });
     const legacy = { ...committing, commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT };
     expect((await decryptMessage(theirs, cmm, legacy)).plaintext.equals(plaintext)).toBe(true);
+  });
+});
+
+/** A non-framed message (which the JS SDK cannot write, but other SDKs — perhaps CloudFront — can). */
+async function nonFramedMessage(plaintext: Buffer, suiteId: number): Promise<Buffer> {
+  const policy =
+    suiteId === cloudFront
+      ? CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT
+      : CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT;
+  const material = await cmm.getEncryptionMaterials({
+    suite: suiteFor(suiteId),
+    encryptionContext: context,
+    commitmentPolicy: policy,
+  });
+  const { getCipherInfo, dispose } = getEncryptHelper(material);
+  const suite = material.suite;
+  const messageId = randomBytes(suite.messageFormat === 2 ? 32 : 16);
+  const { getCipher, keyCommitment } = getCipherInfo(messageId);
+  const framed = serializer.buildMessageHeader({
+    suite,
+    encryptedDataKeys: material.encryptedDataKeys,
+    encryptionContext: material.encryptionContext,
+    messageId,
+    frameLength: 0,
+    suiteData: keyCommitment,
+  });
+  const messageHeader = { ...framed, contentType: ContentType.NO_FRAMING };
+  const header = Buffer.from(serializer.serializeMessageHeader(messageHeader));
+  const headerIv = serializer.headerAuthIv(suite.ivLength);
+  const auth = getCipher(headerIv);
+  auth.setAAD(header);
+  auth.update(Buffer.alloc(0));
+  auth.final();
+  const headerAuth = serializeMessageHeaderAuth({
+    headerIv,
+    headerAuthTag: auth.getAuthTag(),
+    messageHeader,
+  });
+  const iv = serializer.nonFramedBodyIv(suite.ivLength);
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64BE(BigInt(plaintext.length));
+  const aad = bodyAad.messageAAD(messageId, ContentAADString.NON_FRAMED_STRING_ID, 1, plaintext.length);
+  const cipher = getCipher(iv);
+  cipher.setAAD(Buffer.from(aad));
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  dispose();
+  return Buffer.concat([header, headerAuth, iv, length, body, cipher.getAuthTag()]);
+}
+
+describe("non-framed messages", () => {
+  it("decrypt like the SDK decrypts them (v1 0x0178 and v2)", async () => {
+    const legacy = { ...committing, commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT };
+    for (const [suiteId, sdk, options] of [
+      [cloudFront, esdkLegacy, legacy],
+      [unsigned, esdk, committing],
+    ] as const) {
+      const plaintext = randomBytes(777);
+      const message = await nonFramedMessage(plaintext, suiteId);
+      expect((await sdk.decrypt(keyring, message)).plaintext.equals(plaintext)).toBe(true);
+      expect((await decryptMessage(message, cmm, options)).plaintext.equals(plaintext)).toBe(true);
+      for (const i of [message.length - 1, message.length - 20, message.length - 800]) {
+        const copy = Buffer.from(message);
+        copy[i]! ^= 1;
+        await expect(decryptMessage(copy, cmm, options)).rejects.toBeInstanceOf(CryptoError);
+      }
+    }
   });
 });
 
