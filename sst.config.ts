@@ -20,7 +20,7 @@ export default $config({
   async run() {
     const { stageConfig } = await import("./infra/stage.ts");
     const { createContext } = await import("./infra/context.ts");
-    const ctx = createContext(stageConfig($app.stage, process.env), $app.stage);
+    const ctx = createContext(stageConfig($app.stage, process.env), $app.stage, process.env);
 
     if ($app.stage === "governance") {
       const { createGovernance } = await import("./infra/governance.ts");

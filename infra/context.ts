@@ -18,12 +18,21 @@ export interface Ctx {
   readonly edge: aws.Provider;
   /** `veil-<stage>-<part>`: physical names that say which stage they belong to. */
   name(part: string): string;
+  /**
+   * Lambda code-signing config (infra/governance.ts) attached to the handlers in prod, when given.
+   * Opt-in: SST uploads unsigned bundles, so enforcing it needs a signing step in the pipeline first.
+   */
+  readonly codeSigningConfigArn?: string;
   /** Resource options for data-bearing resources: protected and retained in prod. */
   readonly keep: { protect: boolean; retainOnDelete: boolean };
 }
 
 /** Creates the providers and the context. */
-export function createContext(stage: StageConfig, stageName: string): Ctx {
+export function createContext(
+  stage: StageConfig,
+  stageName: string,
+  env: Readonly<Record<string, string | undefined>> = {},
+): Ctx {
   const home = new aws.Provider("HomeRegion", { region: homeRegion });
   const edge = new aws.Provider("EdgeRegion", { region: edgeRegion });
   const accountId = aws.getCallerIdentityOutput({}, { provider: home }).accountId;
@@ -37,6 +46,7 @@ export function createContext(stage: StageConfig, stageName: string): Ctx {
     edge,
     name: (part) => `veil-${stageName}-${part}`,
     keep: { protect: stage.protect, retainOnDelete: stage.removal === "retain" },
+    codeSigningConfigArn: stage.name === "prod" ? env.VEIL_CODE_SIGNING_CONFIG_ARN : undefined,
   };
 }
 

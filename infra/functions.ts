@@ -102,6 +102,7 @@ export function createHandler(ctx: Ctx, id: string, args: HandlerArgs): Handler 
       transform: {
         function: (fnArgs) => {
           fnArgs.tracingConfig = { mode: "Active" };
+          if (ctx.codeSigningConfigArn) fnArgs.codeSigningConfigArn = ctx.codeSigningConfigArn;
         },
       },
     },

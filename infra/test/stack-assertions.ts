@@ -69,11 +69,12 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
   const bucketArn = (b: Recorded) => String(b.state.arn);
   const forBucket = (type: string, b: Recorded) => s.ofType(type).filter((r) => r.name.startsWith(b.name));
 
+  const codeSigning = "arn:aws:lambda:eu-central-2:123456789012:code-signing-config:csc-0123456789abcdef0";
   const edgeBundle = join(repoRoot, ".sst", "artifacts", `edge-signer-${stageName}`, "index.mjs");
 
   beforeAll(async () => {
     rmSync(edgeBundle, { force: true });
-    s = await synthesize(stageName);
+    s = await synthesize(stageName, { VEIL_CODE_SIGNING_CONFIG_ARN: codeSigning });
     dataKeyArn = String(s.get(T.key, "DataKey").state.arn);
     logsKeyArn = String(s.get(T.key, "LogsKey").state.arn);
   }, 120_000);
@@ -673,6 +674,7 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
           POWERTOOLS_LOGGER_LOG_EVENT: "false",
         });
         expect(fn.role).toMatch(/^arn:aws:iam::\d+:role\/veil-/);
+        expect(fn.codeSigningConfigArn, name).toBe(stageName === "prod" ? codeSigning : undefined);
       }
     });
 
