@@ -7,6 +7,20 @@ import { ephemeralPorts } from "../../packages/local/src/stack/config.ts";
 import { type LocalStack, startLocalStack } from "../../packages/local/src/stack/start.ts";
 import { ensureWebBuilt } from "../scripts/build.mjs";
 
+/**
+ * The few page globals the tests read inside `page.evaluate` (which runs in the browser). The node
+ * tsconfig has no DOM lib, so files declare `document` with this type.
+ */
+export interface PageDocument {
+  readonly activeElement: {
+    readonly tagName: string;
+    readonly textContent: string | null;
+    readonly classList: { contains(name: string): boolean };
+  } | null;
+  readonly fonts: { readonly ready: Promise<unknown> };
+}
+declare const document: PageDocument;
+
 export const webDir = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const repoRoot = join(webDir, "..");
 export const screenshotDir = join(repoRoot, "artifacts", "screenshots");

@@ -2,7 +2,9 @@
 // Builds the web app into web/dist, or does nothing when dist is up to date with its inputs.
 //   node web/scripts/build.mjs              build if stale
 //   node web/scripts/build.mjs --force      always build
+//   node web/scripts/build.mjs --now --out DIR   (internal) build in this process
 // `pnpm dev` runs it before starting the local stack, so a fresh clone serves the app.
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
@@ -54,24 +56,39 @@ export function isFresh(outDir = join(webDir, "dist")) {
 }
 
 /**
- * Builds the app into `outDir` (default web/dist) unless it is fresh. Builds into a temporary folder
- * and swaps it in, so a server reading the old build never sees half a new one.
+ * Builds the app into `outDir` (default web/dist) unless it is fresh. The build runs in its own
+ * process with NODE_ENV=production (a test runner's NODE_ENV=test would give React's development
+ * build), into a temporary folder that is then swapped in, so a server never sees half a build.
  * @returns whether a build ran, and how long it took
  */
 export async function ensureWebBuilt({ force = false, outDir = join(webDir, "dist"), quiet = false } = {}) {
   if (!force && isFresh(outDir)) return { built: false, ms: 0, outDir };
   const started = Date.now();
+  await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--now", "--out", outDir], {
+      cwd: webDir,
+      env: { ...process.env, NODE_ENV: "production" },
+      stdio: quiet ? ["ignore", "ignore", "inherit"] : "inherit",
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`web build exited with ${code}`))));
+  });
+  return { built: true, ms: Date.now() - started, outDir };
+}
+
+/** The build itself, in this process. */
+async function buildNow(outDir) {
   const inputs = inputsHash();
   const tmp = `${outDir}.tmp-${process.pid}`;
   const { build } = await import("vite");
   try {
     await build({
       root: webDir,
+      mode: "production",
       configFile: join(webDir, "vite.config.ts"),
-      logLevel: quiet ? "warn" : "info",
       build: { outDir: tmp, emptyOutDir: true },
     });
-    writeFileSync(join(tmp, stampName), `${JSON.stringify({ inputs, builtAt: new Date().toISOString() })}\n`);
+    writeFileSync(join(tmp, stampName), `${JSON.stringify({ inputs })}\n`);
     const old = `${outDir}.old-${process.pid}`;
     if (existsSync(outDir)) renameSync(outDir, old);
     renameSync(tmp, outDir);
@@ -79,18 +96,24 @@ export async function ensureWebBuilt({ force = false, outDir = join(webDir, "dis
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  return { built: true, ms: Date.now() - started, outDir };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const force = process.argv.includes("--force");
-  ensureWebBuilt({ force }).then(
+  const args = process.argv.slice(2);
+  const outIndex = args.indexOf("--out");
+  const outDir = outIndex >= 0 && args[outIndex + 1] ? args[outIndex + 1] : join(webDir, "dist");
+  const run = args.includes("--now")
+    ? buildNow(outDir).then(() => ({ built: true, ms: 0, outDir }))
+    : ensureWebBuilt({ force: args.includes("--force"), outDir });
+  run.then(
     (r) => {
-      process.stdout.write(
-        r.built
-          ? `web app built in ${r.ms} ms: ${relative(process.cwd(), r.outDir)}\n`
-          : "web app is up to date\n",
-      );
+      if (!args.includes("--now")) {
+        process.stdout.write(
+          r.built
+            ? `web app built in ${r.ms} ms: ${relative(process.cwd(), r.outDir)}\n`
+            : "web app is up to date\n",
+        );
+      }
     },
     (err) => {
       console.error(`web build failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -17,6 +17,8 @@ export function Field({ field, value, error, onChange, disabled }: FieldProps) {
   const hintId = field.hint ? `${id}-hint` : undefined;
   const errorId = error ? `${id}-error` : undefined;
   const describedBy = [errorId, hintId].filter(Boolean).join(" ") || undefined;
+  // Record fields describe a patient, not the person typing: no autofill, no form history; and no
+  // spell checking, which some browsers do on a remote service.
   const common = {
     id,
     name: field.name,
@@ -40,11 +42,6 @@ export function Field({ field, value, error, onChange, disabled }: FieldProps) {
           <span className="field-optional"> (optional)</span>
         )}
       </label>
-      {field.hint ? (
-        <p className="field-hint" id={hintId}>
-          {field.hint}
-        </p>
-      ) : null}
       {error ? (
         <p className="field-error" id={errorId}>
           <span aria-hidden="true">! </span>
@@ -61,7 +58,7 @@ export function Field({ field, value, error, onChange, disabled }: FieldProps) {
           ))}
         </select>
       ) : field.control === "textarea" ? (
-        <textarea {...common} maxLength={field.maxLength} rows={4} autoComplete="off" spellCheck />
+        <textarea {...common} maxLength={field.maxLength} rows={4} autoComplete="off" spellCheck={false} />
       ) : (
         <input
           {...common}
@@ -69,11 +66,15 @@ export function Field({ field, value, error, onChange, disabled }: FieldProps) {
           maxLength={field.inputType === "date" ? undefined : field.maxLength}
           max={field.inputType === "date" ? today() : undefined}
           min={field.inputType === "date" ? "1900-01-01" : undefined}
-          // Record fields describe a patient, not the person typing: no autofill, no form history.
           autoComplete="off"
           spellCheck={false}
         />
       )}
+      {field.hint ? (
+        <p className="field-hint" id={hintId}>
+          {field.hint}
+        </p>
+      ) : null}
     </div>
   );
 }

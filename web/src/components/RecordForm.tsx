@@ -70,10 +70,6 @@ export function RecordForm(props: RecordFormProps) {
           </ul>
         </div>
       ) : null}
-      <p className="form-note">
-        Fields marked required must be filled in. Everything except the category is encrypted before it is
-        stored.
-      </p>
       {sections.map((section) => {
         const fields = formFields.filter((f) => f.section === section.id);
         if (fields.length === 0) return null;

@@ -37,7 +37,7 @@ const byKind: Record<
   { control: FormField["control"]; inputType: FormField["inputType"]; section: SectionId; hint?: string }
 > = {
   name: { control: "input", inputType: "text", section: "patient" },
-  date: { control: "input", inputType: "date", section: "patient", hint: "YYYY-MM-DD, not in the future" },
+  date: { control: "input", inputType: "date", section: "patient", hint: "Not in the future" },
   insuranceNumber: {
     control: "input",
     inputType: "text",

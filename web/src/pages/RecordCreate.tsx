@@ -37,7 +37,7 @@ export function RecordCreate() {
     <Page
       title="New record"
       back={<Link href={paths.list()}>‹ All records</Link>}
-      intro="Sensitive details are encrypted at the edge, before they reach our servers."
+      intro="Everything but the category is encrypted at the network edge, before it reaches our servers."
     >
       <RecordForm
         initial={emptyRecordForm()}

@@ -1,5 +1,9 @@
 // `pnpm dev`: the whole request path on this machine, with no setup. Ctrl-C stops everything.
 import { startLocalStack } from "../stack/start.ts";
+import { ensureWebBuilt } from "../stack/web-build.ts";
+
+if (!(await ensureWebBuilt()))
+  console.warn("The web app could not be built (see above): serving the API only.");
 
 const started = Date.now();
 const stack = await startLocalStack({
