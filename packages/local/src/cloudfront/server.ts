@@ -120,7 +120,10 @@ export async function startLocalCloudFront(options: LocalCloudFrontOptions): Pro
     if (method === "POST" && contentType.startsWith("application/x-www-form-urlencoded")) {
       const limit = checkFleLimits(body, isFleField);
       if (limit) throw new HttpError(400, limit);
-      body = Buffer.from(await options.encryptForm(body.toString("latin1")), "latin1");
+      // A body FLE cannot parse (bad percent-encoding, duplicate fields) is the viewer's error, not the origin's.
+      const encrypted = await options.encryptForm(body.toString("latin1")).catch(() => undefined);
+      if (encrypted === undefined) throw new HttpError(400, "MalformedFormClientError");
+      body = Buffer.from(encrypted, "latin1");
     }
     const origin = options.origin();
     const [uri = "/", querystring = ""] = splitOnce(req.url ?? "/", "?");
