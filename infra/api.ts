@@ -4,7 +4,7 @@
  * request metadata only (no bodies, no headers, no query strings); execution data tracing is off.
  */
 import { recordRoutes } from "@veil/core";
-import { type Ctx, type PolicyDocument, policyJson } from "./context.ts";
+import { type Ctx, type PolicyDocument, policyJson, serviceTrust } from "./context.ts";
 import { createLogGroup } from "./logs.ts";
 
 export interface Api {
@@ -173,12 +173,7 @@ export function createApi(ctx: Ctx, args: ApiArgs): Api {
     "ApiGatewayLogsRole",
     {
       name: ctx.name("apigw-logs"),
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          { Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" },
-        ],
-      }),
+      assumeRolePolicy: serviceTrust("apigateway.amazonaws.com"),
     },
     p,
   );

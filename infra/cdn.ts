@@ -10,7 +10,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { extname, join, relative } from "node:path";
 import { apiPrefix, headers, securityHeaders } from "@veil/core";
 import type { Ctx } from "./context.ts";
-import { policyJson } from "./context.ts";
+import { denyInsecureTransport, policyJson } from "./context.ts";
 import { hardenCommon } from "./storage.ts";
 
 /** AWS managed CloudFront policies (fixed IDs, documented by CloudFront). */
@@ -203,14 +203,7 @@ export function createCdn(ctx: Ctx, args: CdnArgs): Cdn {
       policy: policyJson({
         Version: "2012-10-17",
         Statement: [
-          {
-            Sid: "DenyInsecureTransport",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "s3:*",
-            Resource: [webBucket.arn, $interpolate`${webBucket.arn}/*`],
-            Condition: { Bool: { "aws:SecureTransport": "false" } },
-          },
+          denyInsecureTransport(webBucket.arn),
           {
             Sid: "CloudFrontReadsThroughOac",
             Effect: "Allow",

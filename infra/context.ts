@@ -56,6 +56,32 @@ export interface PolicyDocument {
   Statement: Record<string, unknown>[];
 }
 
+/** A trust policy letting AWS services assume a role. */
+export function serviceTrust(...services: string[]): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: services.length === 1 ? services[0] : services },
+        Action: "sts:AssumeRole",
+      },
+    ],
+  });
+}
+
+/** The statement every bucket policy starts with: no request without TLS, for anyone. */
+export function denyInsecureTransport(bucketArn: $util.Input<string>): Record<string, unknown> {
+  return {
+    Sid: "DenyInsecureTransport",
+    Effect: "Deny",
+    Principal: "*",
+    Action: "s3:*",
+    Resource: [bucketArn, $interpolate`${bucketArn}/*`],
+    Condition: { Bool: { "aws:SecureTransport": "false" } },
+  };
+}
+
 /** Serialises a policy document whose values may be outputs. */
 export function policyJson(doc: PolicyDocument): $util.Output<string> {
   return $jsonStringify(doc);

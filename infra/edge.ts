@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Ctx } from "./context.ts";
-import { policyJson } from "./context.ts";
+import { policyJson, serviceTrust } from "./context.ts";
 
 /** Builds the edge bundle for an API and returns the path of its `index.mjs`. */
 export type EdgeBundler = (config: { region: string; apiHost: string; outfile: string }) => Promise<string>;
@@ -46,18 +46,6 @@ export interface EdgeArgs {
   readonly bundler?: EdgeBundler;
 }
 
-/** The edge role's trust policy: Lambda and Lambda@Edge replication. */
-export const edgeTrustPolicy = {
-  Version: "2012-10-17",
-  Statement: [
-    {
-      Effect: "Allow",
-      Principal: { Service: ["lambda.amazonaws.com", "edgelambda.amazonaws.com"] },
-      Action: "sts:AssumeRole",
-    },
-  ],
-} as const;
-
 const edgeName = (ctx: Ctx) => ctx.name("edge-signer");
 
 /** The edge role's ARN, known before the role exists (the API's resource policy needs it first). */
@@ -70,7 +58,11 @@ export function createEdge(ctx: Ctx, args: EdgeArgs): Edge {
   const functionName = edgeName(ctx);
   const role = new aws.iam.Role(
     "EdgeSignerRole",
-    { name: functionName, assumeRolePolicy: JSON.stringify(edgeTrustPolicy), maxSessionDuration: 3600 },
+    {
+      name: functionName, // Lambda runs it in us-east-1; edgelambda replicates and runs it at the edge.
+      assumeRolePolicy: serviceTrust("lambda.amazonaws.com", "edgelambda.amazonaws.com"),
+      maxSessionDuration: 3600,
+    },
     { provider: ctx.home },
   );
   new aws.iam.RolePolicy(

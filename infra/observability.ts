@@ -5,7 +5,7 @@
  * bucket and an encrypted log group, with log-file validation.
  */
 import type { Ctx } from "./context.ts";
-import { policyJson } from "./context.ts";
+import { denyInsecureTransport, policyJson, serviceTrust } from "./context.ts";
 import { createLogGroup } from "./logs.ts";
 import { hardenCommon } from "./storage.ts";
 
@@ -111,14 +111,7 @@ export function createObservability(ctx: Ctx, args: ObservabilityArgs): Observab
       policy: policyJson({
         Version: "2012-10-17",
         Statement: [
-          {
-            Sid: "DenyInsecureTransport",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "s3:*",
-            Resource: [logArchive.arn, $interpolate`${logArchive.arn}/*`],
-            Condition: { Bool: { "aws:SecureTransport": "false" } },
-          },
+          denyInsecureTransport(logArchive.arn),
           {
             Sid: "CloudTrailAclCheck",
             Effect: "Allow",
@@ -150,12 +143,7 @@ export function createObservability(ctx: Ctx, args: ObservabilityArgs): Observab
     "TrailToLogsRole",
     {
       name: ctx.name("cloudtrail-logs"),
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          { Effect: "Allow", Principal: { Service: "cloudtrail.amazonaws.com" }, Action: "sts:AssumeRole" },
-        ],
-      }),
+      assumeRolePolicy: serviceTrust("cloudtrail.amazonaws.com"),
     },
     p,
   );

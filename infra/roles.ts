@@ -3,7 +3,7 @@
  * the bucket policies name them. Each role starts with no permission; the module that owns a resource
  * grants exactly what a role needs on it (`grant`), so least privilege stays next to the resource.
  */
-import { type Ctx, type PolicyDocument, policyJson } from "./context.ts";
+import { type Ctx, policyJson, serviceTrust } from "./context.ts";
 
 export interface FunctionRoles {
   /** The records API handler behind API Gateway: decrypts FLE, encrypts records, talks to RDS and S3. */
@@ -16,11 +16,6 @@ export interface FunctionRoles {
   readonly fleBootstrap: aws.iam.Role;
 }
 
-const lambdaTrust: PolicyDocument = {
-  Version: "2012-10-17",
-  Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
-};
-
 /** Creates the four function roles with only the basic Lambda trust and no permissions. */
 export function createFunctionRoles(ctx: Ctx): FunctionRoles {
   const role = (id: string, part: string, description: string) =>
@@ -29,7 +24,7 @@ export function createFunctionRoles(ctx: Ctx): FunctionRoles {
       {
         name: ctx.name(part),
         description,
-        assumeRolePolicy: JSON.stringify(lambdaTrust),
+        assumeRolePolicy: serviceTrust("lambda.amazonaws.com"),
         maxSessionDuration: 3600,
       },
       { provider: ctx.home },

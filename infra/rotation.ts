@@ -7,7 +7,7 @@
  */
 import type { Ctx } from "./context.ts";
 import type { Handler } from "./functions.ts";
-import { grant } from "./roles.ts";
+import { baseStatements, grant } from "./roles.ts";
 
 export interface RotationArgs {
   readonly handler: Handler;
@@ -24,18 +24,7 @@ export interface RotationArgs {
 export function rotationStatements(ctx: Ctx, a: RotationArgs): Record<string, unknown>[] {
   const gw = `arn:aws:apigateway:${ctx.homeRegion}::`;
   return [
-    {
-      Sid: "OwnLogGroup",
-      Effect: "Allow",
-      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-      Resource: [$interpolate`${a.logGroupArn}:*`],
-    },
-    {
-      Sid: "Tracing",
-      Effect: "Allow",
-      Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-      Resource: "*",
-    },
+    ...baseStatements(a.logGroupArn, { vpc: false }),
     {
       Sid: "ApiKeysOfThisUsagePlan",
       Effect: "Allow",

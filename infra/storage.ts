@@ -6,7 +6,7 @@
  * write to SSE-KMS buckets; it holds request metadata, no object content.
  */
 import type { Ctx, PolicyDocument } from "./context.ts";
-import { policyJson } from "./context.ts";
+import { denyInsecureTransport, policyJson } from "./context.ts";
 
 /** Object-level and listing actions: what the "only the function roles" rule denies everyone else. */
 export const dataPlaneActions = [
@@ -51,24 +51,16 @@ export function dataBucketPolicy(
   bucketArn: $util.Input<string>,
   allowedRoleArns: $util.Input<string>[],
 ): PolicyDocument {
-  const resources = [bucketArn, $interpolate`${bucketArn}/*`];
   return {
     Version: "2012-10-17",
     Statement: [
-      {
-        Sid: "DenyInsecureTransport",
-        Effect: "Deny",
-        Principal: "*",
-        Action: "s3:*",
-        Resource: resources,
-        Condition: { Bool: { "aws:SecureTransport": "false" } },
-      },
+      denyInsecureTransport(bucketArn),
       {
         Sid: "DenyDataAccessExceptFunctionRoles",
         Effect: "Deny",
         Principal: "*",
         Action: [...dataPlaneActions],
-        Resource: resources,
+        Resource: [bucketArn, $interpolate`${bucketArn}/*`],
         Condition: { ArnNotEquals: { "aws:PrincipalArn": allowedRoleArns } },
       },
     ],
@@ -164,14 +156,7 @@ export function createStorage(ctx: Ctx, args: StorageArgs): Storage {
       policy: policyJson({
         Version: "2012-10-17",
         Statement: [
-          {
-            Sid: "DenyInsecureTransport",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "s3:*",
-            Resource: [accessLogs.arn, $interpolate`${accessLogs.arn}/*`],
-            Condition: { Bool: { "aws:SecureTransport": "false" } },
-          },
+          denyInsecureTransport(accessLogs.arn),
           {
             Sid: "S3ServerAccessLogDelivery",
             Effect: "Allow",
