@@ -103,7 +103,8 @@ const networkCodes = new Set([
 const tlsCodes =
   /^(?:SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(?:_LOCALLY)?|CERT_\w+|ERR_TLS_\w+|ERR_SSL_\w+)$/;
 const clientMessages: Array<[RegExp, string]> = [
-  [/Connection terminated|connection error|Connection ended/i, "connection lost"],
+  // "Client has encountered a connection error and is not queryable": a query after the connection died.
+  [/Connection terminated|connection error|Connection ended|not queryable/i, "connection lost"],
   [/timeout exceeded when trying to connect|connection timeout/i, "connect timeout"],
   [/does not support SSL/i, "server does not support TLS"],
   [/too many connections/i, "too many connections"],

@@ -25,6 +25,29 @@ describe("withTransaction", { timeout: 60_000 }, () => {
     expect(await audit.listForRecord(db.pool, owner, id)).toHaveLength(1);
   });
 
+  it("a connection lost mid-transaction rejects with DatabaseUnavailableError and does not crash the process", async () => {
+    const owner = newOwner();
+    const id = records.newRecordId();
+    const uncaught: unknown[] = [];
+    const onUncaught = (e: unknown) => uncaught.push(e);
+    process.on("uncaughtException", onUncaught);
+    try {
+      await expect(
+        withTransaction(db.pool, async (c) => {
+          await records.insert(c, { id, ownerId: owner, category: "general", ciphertext: Buffer.from([1]) });
+          const { rows } = await c.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+          await db.pool.query("SELECT pg_terminate_backend($1)", [rows[0]?.pid]);
+          await records.get(c, owner, id);
+        }),
+      ).rejects.toMatchObject({ name: "DatabaseUnavailableError" });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off("uncaughtException", onUncaught);
+    }
+    await expect(records.get(db.pool, owner, id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
   it("leaves nothing behind when the function throws, and rethrows its error unchanged", async () => {
     const owner = newOwner();
     const id = records.newRecordId();

@@ -26,6 +26,12 @@ export async function withTransaction<T>(
     throw toDbError(error);
   }
   let discard = false;
+  // A checked-out client has no error listener of the pool's: a connection lost mid-transaction would
+  // emit an unhandled 'error' and crash the process. The failing query rejects anyway; just discard.
+  const onError = () => {
+    discard = true;
+  };
+  client.on("error", onError);
   try {
     const begin = options.isolation ? `BEGIN ISOLATION LEVEL ${options.isolation.toUpperCase()}` : "BEGIN";
     try {
@@ -53,6 +59,7 @@ export async function withTransaction<T>(
     }
     return result;
   } finally {
+    client.off("error", onError);
     client.release(discard);
   }
 }
