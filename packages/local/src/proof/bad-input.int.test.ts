@@ -73,7 +73,11 @@ async function rowCounts(): Promise<string> {
   }
 }
 
-const post = (body: BodyInit, contentType: string | null = formType, token = p.alice.token) =>
+const post = (
+  body: NonNullable<RequestInit["body"]>,
+  contentType: string | null = formType,
+  token = p.alice.token,
+) =>
   p.api("/api/records", {
     method: "POST",
     token,
@@ -99,7 +103,7 @@ describe("rejected inputs write nothing and answer a clear 4xx with a request id
     const before = await rowCounts();
     const valid = `dateOfBirth=1990-01-01&fullName=${plant()}`;
     // Canaries go only into sensitive-field values: what FLE must protect and logs must never show.
-    const cases: Array<[string, BodyInit, string | null]> = [
+    const cases: Array<[string, NonNullable<RequestInit["body"]>, string | null]> = [
       ["bad percent in a value", `fullName=%E0%A4%A&dateOfBirth=1990-01-01&notes=${plant()}`, formType],
       ["lone percent", `category=general&fullName=%&notes=${plant()}`, formType],
       ["bad percent in a name", `%zz=1&${valid}`, formType],

@@ -199,6 +199,7 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
           .map((p) => ({ secret: p.secretAccessKey, arn: p.arn }))[0],
       allowedPrincipalArns: [ids.edgeRole.arn],
       ...(testing.gatewayChecksOff.length > 0 ? { disabledChecks: testing.gatewayChecksOff } : {}),
+      ...(testing.gatewayTimeoutMs ? { timeoutMs: testing.gatewayTimeoutMs } : {}),
       routes: recordRoutes.map((r) => ({
         method: r.method,
         resource: r.resource,
