@@ -60,7 +60,7 @@ describe("web app in Chromium against the local stack", () => {
     h = await startHarness();
     page = h.page;
     seen = observe(page);
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await h?.stop();
@@ -196,20 +196,40 @@ describe("web app in Chromium against the local stack", () => {
     await step("12-records-after-delete");
   });
 
-  it("signs out, signs in again, and signs out", async () => {
-    await page.getByRole("button", { name: "Sign out" }).click();
-    await page.getByRole("button", { name: "Sign in" }).waitFor();
-    await sample(page, h.context, seen);
-    await page.getByLabel("Email").fill(user.email);
-    await page.getByLabel("Password", { exact: true }).fill(user.password);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { name: "No records yet" }).waitFor();
-    await sample(page, h.context, seen);
+  it("signs out, and signs in again", async () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("button", { name: "Sign in" }).waitFor();
     await sample(page, h.context, seen);
     // Signed out: Amplify's tokens for the user are gone from storage.
     expect(seen.storage.at(-2)).not.toContain("accessToken");
+    await page.getByLabel("Email").fill(user.email);
+    await page.getByLabel("Password", { exact: true }).fill(user.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "No records yet" }).waitFor();
+    await sample(page, h.context, seen);
+  });
+
+  it("goes back to sign-in when the API answers 401", async () => {
+    // A token with a broken signature: Amplify still sends it, the API must refuse it.
+    const tampered = await page.evaluate(() => {
+      const key = Object.keys(localStorage).find((k) => k.endsWith(".accessToken"));
+      const token = key ? localStorage.getItem(key) : null;
+      if (!key || !token) return false;
+      const [head, body, sig = ""] = token.split(".");
+      const i = Math.floor(sig.length / 2);
+      const flipped = `${sig.slice(0, i)}${sig[i] === "A" ? "B" : "A"}${sig.slice(i + 1)}`;
+      localStorage.setItem(key, `${head}.${body}.${flipped}`);
+      return true;
+    });
+    expect(tampered).toBe(true);
+    const before = seen.requests.length;
+    await page.getByRole("link", { name: "Records", exact: true }).click();
+    await page.getByRole("alert").filter({ hasText: "Your session has ended" }).waitFor();
+    await page.getByRole("button", { name: "Sign in" }).waitFor();
+    expect(seen.requests.slice(before).some((r) => new URL(r.url).pathname === "/api/records")).toBe(true);
+    await sample(page, h.context, seen);
+    expect(seen.storage.at(-2)).not.toContain("accessToken");
+    await step("13-session-ended");
   });
 
   it("sent sensitive fields only as url-encoded POST bodies to /api", () => {
@@ -239,9 +259,9 @@ describe("web app in Chromium against the local stack", () => {
   it("ran without page errors or CSP violations", () => {
     expect(seen.pageErrors).toEqual([]);
     expect(seen.console.filter((c) => /Content Security Policy|Refused to/i.test(c))).toEqual([]);
-    // Chromium logs every non-2xx answer; the only expected one is the API's 400 above.
+    // Chromium logs every non-2xx answer; the expected ones are the API's 400 and 401 above.
     const errors = seen.console.filter(
-      (c) => c.startsWith("error") && !/status of 400 \(Bad Request\)/.test(c),
+      (c) => c.startsWith("error") && !/status of 40[01] \((Bad Request|Unauthorized)\)/.test(c),
     );
     expect(errors).toEqual([]);
   });

@@ -86,7 +86,8 @@ export function Shell() {
             </>
           ) : null}
         </div>
-        <main id="main" tabIndex={-1}>
+        {/* Keyed by navigation: following a link to the page you are on loads it afresh. */}
+        <main id="main" tabIndex={-1} key={location.key}>
           {pageFor(route)}
         </main>
       </div>

@@ -1,7 +1,8 @@
 import { type FormEvent, type MouseEvent, type ReactNode, useEffect, useRef, useState } from "react";
 import type { RecordFormValues } from "../api/records.ts";
-import { type FieldErrors, type FormField, formFields, sections } from "../form/fields.ts";
+import { type FieldErrors, type FormField, fieldsOf, sections } from "../form/fields.ts";
 import { Field } from "./Field.tsx";
+import { Protection } from "./Protection.tsx";
 
 interface RecordFormProps {
   readonly initial: RecordFormValues;
@@ -27,9 +28,13 @@ interface RecordFormProps {
 export function RecordForm(props: RecordFormProps) {
   const [values, setValues] = useState<RecordFormValues>(props.initial);
   const summary = useRef<HTMLDivElement>(null);
-  const fieldErrors = Object.entries(props.errors).filter(
-    (e): e is [string, string] => e[0] !== "_form" && typeof e[1] === "string",
-  );
+  // In the order the fields appear on screen.
+  const fieldErrors = sections
+    .flatMap((s) => fieldsOf(s.id))
+    .flatMap((f) => {
+      const message = props.errors[f.name];
+      return message ? [[f.name, message] as const] : [];
+    });
 
   const hasErrors = fieldErrors.length > 0 || Boolean(props.errors._form);
   // New errors (ours or the API's) move focus to the summary, which screen readers then read out.
@@ -71,11 +76,14 @@ export function RecordForm(props: RecordFormProps) {
         </div>
       ) : null}
       {sections.map((section) => {
-        const fields = formFields.filter((f) => f.section === section.id);
+        const fields = fieldsOf(section.id);
         if (fields.length === 0) return null;
         return (
           <fieldset key={section.id} className="form-section">
-            <legend>{section.title}</legend>
+            <legend>
+              {section.title}
+              <Protection encrypted={fields.every((f) => f.sensitive)} />
+            </legend>
             <div className="form-grid">
               {fields.map((field) => (
                 <Field

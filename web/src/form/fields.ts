@@ -22,14 +22,20 @@ export interface FormField {
   readonly section: SectionId;
 }
 
-export type SectionId = "patient" | "contact" | "clinical";
+export type SectionId = "filing" | "patient" | "contact" | "clinical";
 
 /** Form sections, in display order. */
 export const sections: readonly { id: SectionId; title: string }[] = [
+  { id: "filing", title: "Filing" },
   { id: "patient", title: "Patient" },
   { id: "contact", title: "Contact" },
   { id: "clinical", title: "Clinical" },
 ];
+
+/** The fields of one section, in the classification's order. */
+export function fieldsOf(section: SectionId): readonly FormField[] {
+  return formFields.filter((f) => f.section === section);
+}
 
 // Per kind, not per field: a new field of a known kind needs no change here.
 const byKind: Record<
@@ -52,7 +58,7 @@ const byKind: Record<
     hint: "Digits, with optional + ( ) - and spaces",
   },
   text: { control: "textarea", inputType: "text", section: "clinical" },
-  category: { control: "select", inputType: "text", section: "clinical" },
+  category: { control: "select", inputType: "text", section: "filing" },
   system: { control: "input", inputType: "text", section: "clinical" },
 };
 

@@ -7,7 +7,8 @@ import { useLoad } from "../app/useLoad.ts";
 import { ConfirmDialog } from "../components/ConfirmDialog.tsx";
 import { ErrorNotice } from "../components/ErrorNotice.tsx";
 import { Page } from "../components/Page.tsx";
-import { categoryLabel, formFields, sections } from "../form/fields.ts";
+import { Protection } from "../components/Protection.tsx";
+import { categoryLabel, fieldsOf, sections } from "../form/fields.ts";
 import { formatDate, formatDateTime, shortId } from "../format.ts";
 
 /** One record, decrypted for its owner. Opening it is written to its access history. */
@@ -69,13 +70,17 @@ export function RecordDetail({ id }: { readonly id: string }) {
         <>
           {deleteError ? <ErrorNotice error={deleteError} title="The record was not deleted" /> : null}
           <div className="detail-grid">
-            {sections.map((section) => (
-              <section key={section.id} className="card" aria-labelledby={`section-${section.id}`}>
-                <h2 id={`section-${section.id}`}>{section.title}</h2>
-                <dl className="fields">
-                  {formFields
-                    .filter((f) => f.section === section.id)
-                    .map((f) => {
+            {/* The category (filing) is in the title; the cards show the encrypted details. */}
+            {sections
+              .filter((s) => fieldsOf(s.id).some((f) => f.sensitive))
+              .map((section) => (
+                <section key={section.id} className="card" aria-labelledby={`section-${section.id}`}>
+                  <h2 id={`section-${section.id}`}>
+                    {section.title}
+                    <Protection encrypted={fieldsOf(section.id).every((f) => f.sensitive)} />
+                  </h2>
+                  <dl className="fields">
+                    {fieldsOf(section.id).map((f) => {
                       const raw = record[f.name];
                       const value =
                         f.name === "category"
@@ -93,9 +98,9 @@ export function RecordDetail({ id }: { readonly id: string }) {
                         </div>
                       );
                     })}
-                </dl>
-              </section>
-            ))}
+                  </dl>
+                </section>
+              ))}
           </div>
           <p className="fine-print">
             Opening this record was written to its <Link href={paths.history(record.id)}>access history</Link>
