@@ -11,6 +11,7 @@
  * are kept from the previous results.json.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { BenchModule, Metric } from "./types.ts";
@@ -23,6 +24,22 @@ interface Row {
   module: string;
   name: string;
   metric: Metric;
+}
+
+/** The machine the figures were taken on, read now (results.json holds numbers only). */
+function machineMetrics(): Record<string, Metric | number> {
+  const [major = 0, minor = 0, patch = 0] = process.versions.node.split(".").map(Number);
+  return {
+    machine_cores: { value: availableParallelism(), unit: "cores", note: cpus()[0]?.model.trim() ?? "" },
+    machine_node_major: { value: major, note: `Node ${process.versions.node}` },
+    machine_node_minor: minor,
+    machine_node_patch: patch,
+    machine_memory_gib: { value: Math.round(totalmem() / 2 ** 30), unit: "GiB" },
+    machine_load_1m_at_start: {
+      value: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+      note: "other work on the machine when the run began",
+    },
+  };
 }
 
 async function loadModules(): Promise<BenchModule[]> {
@@ -86,6 +103,7 @@ async function main(): Promise<void> {
   const quick = args.includes("--quick");
   const strict = args.includes("--strict");
   const wanted = args.filter((a) => !a.startsWith("--"));
+  const flags = new Set(args.filter((a) => a.startsWith("--")));
 
   const all = await loadModules();
   const unknown = wanted.filter((w) => !all.some((m) => m.name === w));
@@ -104,11 +122,17 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const owner = new Map<string, string>();
   const started = performance.now();
+  for (const [name, raw] of Object.entries(machineMetrics())) {
+    const metric: Metric = typeof raw === "number" ? { value: raw } : raw;
+    owner.set(name, "machine");
+    results[name] = metric.value;
+    rows.push({ module: "machine", name, metric });
+  }
 
   for (const mod of selected) {
     const t0 = performance.now();
     console.error(`bench ${mod.name}: ${mod.description}`);
-    const metrics = await mod.run({ quick, log: (m) => console.error(`  ${mod.name}: ${m}`) });
+    const metrics = await mod.run({ quick, flags, log: (m) => console.error(`  ${mod.name}: ${m}`) });
     for (const [name, raw] of Object.entries(metrics)) {
       const metric: Metric = typeof raw === "number" ? { value: raw } : raw;
       if (!Number.isFinite(metric.value))

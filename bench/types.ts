@@ -24,6 +24,8 @@ export interface BenchContext {
   readonly quick: boolean;
   /** Progress output (stderr), so stdout stays the table. */
   log(message: string): void;
+  /** The command line's `--flags` (e.g. `--against-dev`), for modules with options of their own. */
+  readonly flags: ReadonlySet<string>;
 }
 
 export interface BenchModule {

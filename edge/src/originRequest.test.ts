@@ -273,6 +273,21 @@ describe("edge origin-request signer", () => {
     );
   });
 
+  it("hashes each large body on its own: a big body, a bigger one, then a smaller one", async () => {
+    // Bodies from 64 KiB on are decoded into one reused buffer; a stale byte would change a hash.
+    for (const size of [100_000, 1_000_000, 70_001]) {
+      const body = Buffer.alloc(size, size % 251);
+      body.write(`body of ${size} bytes`);
+      const out = await signed({
+        method: "PUT",
+        body: { data: body.toString("base64") },
+        headers: { "Content-Type": "application/octet-stream" },
+      });
+      expect(header(out, "x-amz-content-sha256")).toEqual([sha(body)]);
+      expect(header(out, "authorization")![0]).toBe(await oracleAuthorization(out, "/prod", body));
+    }
+  });
+
   it("strips viewer-supplied signer headers and non-bearer Authorization", async () => {
     const out = await signed({
       headers: {
