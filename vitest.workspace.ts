@@ -13,6 +13,7 @@ export const projects: TestProjectConfiguration[] = [
   unit("crypto", "packages/crypto"),
   unit("log", "packages/log"),
   unit("db", "packages/db"),
+  unit("storage", "packages/storage"),
   unit("local", "packages/local"),
   unit("functions", "functions"),
   unit("edge", "edge"),

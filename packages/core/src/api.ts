@@ -19,3 +19,45 @@ type RouteOf<R> = R extends { method: infer M extends string; resource: infer P 
 
 /** `"METHOD /resource"` of each route. */
 export type RecordRouteKey = RouteOf<(typeof recordRoutes)[number]>;
+
+/**
+ * The images API: served by the images functions, not the records function. The download streams
+ * (API Gateway `responseTransferMode: STREAM`, Lambda response streaming): images are larger than the
+ * 6 MB buffered Lambda payload and the 10 MB API Gateway response limit.
+ */
+export const imageRoutes = [
+  { method: "POST", resource: "/api/records/{id}/images", transfer: "BUFFERED" },
+  { method: "GET", resource: "/api/records/{id}/images", transfer: "BUFFERED" },
+  { method: "GET", resource: "/api/records/{id}/images/{imageId}", transfer: "STREAM" },
+] as const;
+
+/** `"METHOD /resource"` of each image route. */
+export type ImageRouteKey = RouteOf<(typeof imageRoutes)[number]>;
+
+/** What an image upload may be: the types the ingest recognises by their magic bytes, and the size. */
+export const imageLimits = {
+  contentTypes: ["image/jpeg", "image/png", "image/webp", "application/pdf"],
+  /** 25 MiB of plaintext (before encryption). */
+  maxBytes: 25 * 1024 * 1024,
+  /** Lifetime of a presigned upload URL. */
+  uploadUrlSeconds: 300,
+} as const;
+
+export type ImageContentType = (typeof imageLimits.contentTypes)[number];
+
+/** Status of an image: `pending` until the ingest ran, then `ready` or `rejected` (with a reason). */
+export type ImageStatus = "pending" | "ready" | "rejected";
+
+/**
+ * Why the ingest refused an upload, as shown to the owner: `tooLarge` (over `maxBytes` or the declared
+ * size), `unsupportedType` (not one of `contentTypes` by its bytes), `typeMismatch` (bytes of another
+ * type than declared), `corrupt` (the file's structure is broken), `undecryptable` (not an upload
+ * encrypted for this image with the current key), `expired` (uploaded after the URL expired).
+ */
+export type ImageRejectReason =
+  | "tooLarge"
+  | "unsupportedType"
+  | "typeMismatch"
+  | "corrupt"
+  | "undecryptable"
+  | "expired";
