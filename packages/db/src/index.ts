@@ -3,6 +3,8 @@ export * as audit from "./audit.ts";
 export * from "./errors.ts";
 export type { ClaimResult, IdempotencyEntry } from "./idempotency.ts";
 export * as idempotency from "./idempotency.ts";
+export type { ImageContentType, ImageRow, ImageStatus } from "./images.ts";
+export * as images from "./images.ts";
 export { type MigrateResult, migrate } from "./migrate.ts";
 export { type AuditAction, auditActions, type Migration, migrations } from "./migrations.ts";
 export { createPool, type PoolOptions, type RdsPoolOptions, type UrlPoolOptions } from "./pool.ts";

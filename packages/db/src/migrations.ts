@@ -12,8 +12,17 @@ export interface Migration {
   readonly sql: string;
 }
 
-/** Actions recorded in the audit trail; the CHECK constraint below lists the same words. */
-export const auditActions = ["create", "read", "update", "delete", "list", "denied"] as const;
+/** Actions recorded in the audit trail; the CHECK constraints below list the same words. */
+export const auditActions = [
+  "create",
+  "read",
+  "update",
+  "delete",
+  "list",
+  "denied",
+  "image.upload",
+  "image.download",
+] as const;
 export type AuditAction = (typeof auditActions)[number];
 
 export const migrations: readonly Migration[] = [
@@ -65,6 +74,36 @@ CREATE TABLE idempotency_keys (
   PRIMARY KEY (owner_id, key)
 );
 CREATE INDEX idempotency_keys_created_idx ON idempotency_keys (created_at);
+`,
+  },
+  {
+    version: 2,
+    name: "images of records; image upload and download audit actions",
+    sql: `
+-- One row per image: created 'pending' when the upload URL is handed out, then 'ready' (the object is
+-- in the images bucket, version object_version) or 'rejected' (reason; no object). Never a file name.
+CREATE TABLE images (
+  id                 uuid PRIMARY KEY,
+  owner_id           text NOT NULL CHECK (length(owner_id) BETWEEN 1 AND 128),
+  record_id          uuid NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+  content_type       text NOT NULL
+                     CHECK (content_type IN ('image/jpeg', 'image/png', 'image/webp', 'application/pdf')),
+  declared_size      bigint NOT NULL CHECK (declared_size >= 0),
+  size               bigint NULL CHECK (size >= 0), -- bytes stored (after metadata stripping)
+  status             text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'ready', 'rejected')),
+  reason             text NULL CHECK (reason ~ '^[A-Za-z]{1,32}$'),
+  object_version     text NULL,
+  upload_expires_at  timestamptz NOT NULL,
+  created_at         timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now()),
+  updated_at         timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now()),
+  CHECK ((status = 'rejected') = (reason IS NOT NULL)),
+  CHECK ((status = 'ready') = (size IS NOT NULL))
+);
+CREATE INDEX images_record_idx ON images (record_id, owner_id, created_at);
+
+ALTER TABLE audit_events DROP CONSTRAINT audit_events_action_check;
+ALTER TABLE audit_events ADD CONSTRAINT audit_events_action_check CHECK (action IN
+  ('create', 'read', 'update', 'delete', 'list', 'denied', 'image.upload', 'image.download'));
 `,
   },
 ];

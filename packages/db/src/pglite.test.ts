@@ -6,6 +6,7 @@ import * as audit from "./audit.ts";
 import { NotFoundError, VersionConflictError } from "./errors.ts";
 import * as idempotency from "./idempotency.ts";
 import { migrate } from "./migrate.ts";
+import { migrations } from "./migrations.ts";
 import { startPgliteServer } from "./pglite.ts";
 import { createPool } from "./pool.ts";
 import * as records from "./records.ts";
@@ -22,7 +23,7 @@ describe("the same repositories on the PGlite server", { timeout: 120_000 }, () 
     const first = await startPgliteServer({ dataDir });
     const pool = createPool(first.poolOptions);
     try {
-      expect((await migrate(pool)).applied).toEqual([1]);
+      expect((await migrate(pool)).applied).toEqual(migrations.map((m) => m.version));
       expect((await migrate(pool)).applied).toEqual([]);
       await withTransaction(pool, async (c) => {
         expect(await idempotency.claim(c, { ownerId: owner, key: "k", requestHash: "h" })).toEqual({
