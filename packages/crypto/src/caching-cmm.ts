@@ -17,7 +17,7 @@ import type {
   NodeDefaultCryptographicMaterialsManager,
   NodeEncryptionMaterial,
   NodeMaterialsManager,
-} from "@aws-crypto/client-node";
+} from "@aws-crypto/material-management-node";
 import { kmsContextOf, signerKeyName } from "./context.ts";
 import type { DataKeyCache } from "./data-key-cache.ts";
 import { CiphertextError, CryptoError, KmsUnavailableError } from "./errors.ts";

@@ -4,17 +4,17 @@
  * bounds, and a cold burst shares one KMS call.
  */
 import { PassThrough, type Readable } from "node:stream";
+import { buildDecrypt } from "@aws-crypto/decrypt-node";
+import { buildEncrypt } from "@aws-crypto/encrypt-node";
 import {
-  buildClient,
   CommitmentPolicy,
   type KeyringNode,
-  KmsKeyringNode,
   type NodeDecryptionMaterial,
   NodeDefaultCryptographicMaterialsManager,
   type NodeEncryptionMaterial,
   type NodeMaterialsManager,
   SignaturePolicy,
-} from "@aws-crypto/client-node";
+} from "@aws-crypto/material-management-node";
 import type { SensitiveFields } from "@veil/core";
 import { PartitionedCachingMaterialsManager } from "./caching-cmm.ts";
 import {
@@ -32,6 +32,7 @@ import {
   instrumentedClientProvider,
   type KmsCallCounts,
   KmsDecryptFailures,
+  KmsKeyring,
   type KmsOptions,
 } from "./kms-client.ts";
 import { zeroMaterial } from "./materials.ts";
@@ -202,8 +203,8 @@ function assertBytes(value: unknown, what: string): asserts value is Uint8Array 
 
 /**
  * Creates envelope encryption for one deployment. With `kms: { keyId, endpoint?, credentials? }` the
- * keyring is a `KmsKeyringNode` over an SDK client built by `getClient(KMS, …)`; with `{ keyring }`
- * any Encryption SDK keyring is used as is.
+ * keyring is the SDK's KMS keyring (`KmsKeyring`) over a modular `KMSClient` per region; with
+ * `{ keyring }` any Encryption SDK keyring is used as is.
  */
 export function createEnvelopeCrypto(options: EnvelopeOptions): EnvelopeCrypto {
   const deployment: DeploymentContext = { app: options.app, stage: options.stage };
@@ -224,7 +225,7 @@ export function createEnvelopeCrypto(options: EnvelopeOptions): EnvelopeCrypto {
     keyring = options.kms.keyring;
   } else {
     assertKeyArn(options.kms.keyId);
-    keyring = new KmsKeyringNode({
+    keyring = new KmsKeyring({
       generatorKeyId: options.kms.keyId,
       clientProvider: instrumentedClientProvider(options.kms, kmsCalls, failures) as never,
     });
@@ -239,7 +240,10 @@ export function createEnvelopeCrypto(options: EnvelopeOptions): EnvelopeCrypto {
   // a KMS call on decrypt (DoS guard).
   const commitmentPolicy = CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT;
   const maxEncryptedDataKeys = 1;
-  const client = buildClient({ commitmentPolicy, maxEncryptedDataKeys });
+  const client = {
+    ...buildEncrypt({ commitmentPolicy, maxEncryptedDataKeys }),
+    ...buildDecrypt({ commitmentPolicy, maxEncryptedDataKeys }),
+  };
   const suite = suiteFor(suiteId);
 
   async function encryptBytes(plaintext: Uint8Array, ctx: RecordContext): Promise<Uint8Array> {

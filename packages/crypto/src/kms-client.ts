@@ -1,9 +1,11 @@
 /**
  * The KMS client the Encryption SDK keyring calls, built so that it can point at a local KMS (endpoint +
  * static credentials), is created once per region, counts its calls, and turns SDK failures into typed
- * errors.
+ * errors. Also the keyring class itself (see `KmsKeyring`).
  */
-import { getClient, KMS } from "@aws-crypto/client-node";
+import { KmsKeyringClass } from "@aws-crypto/kms-keyring";
+import { immutableClass, KeyringNode, type NodeAlgorithmSuite } from "@aws-crypto/material-management-node";
+import { DecryptCommand, EncryptCommand, GenerateDataKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { CiphertextError, CryptoConfigError, type CryptoError, KmsUnavailableError } from "./errors.ts";
 
 /** Static credentials, e.g. for a local KMS. Omit to use the SDK's default provider chain. */
@@ -109,20 +111,37 @@ export class KmsDecryptFailures {
   }
 }
 
+/**
+ * The SDK's `KmsKeyringNode` without its default client: that one is built on the aggregated `KMS`
+ * client of `@aws-sdk/client-kms`, which brings every KMS operation into a bundle. Veil always passes
+ * its own client provider (below), which uses the modular `KMSClient` and the three commands the keyring
+ * calls. Same keyring logic (`KmsKeyringClass` of `@aws-crypto/kms-keyring`), same immutability.
+ */
+export class KmsKeyring extends KmsKeyringClass<NodeAlgorithmSuite, KmsLikeClient>(KeyringNode as never) {}
+immutableClass(KmsKeyring);
+
+/** The SDK client for one region, shaped as the keyring calls it (`generateDataKey`, `encrypt`, `decrypt`). */
+function sdkClient(options: KmsOptions, region: string): KmsLikeClient {
+  const client = new KMSClient({
+    region,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+  });
+  return {
+    generateDataKey: (input) => client.send(new GenerateDataKeyCommand(input)),
+    encrypt: (input) => client.send(new EncryptCommand(input)),
+    decrypt: (input) => client.send(new DecryptCommand(input)),
+  };
+}
+
 /** A provider whose clients count calls and throw typed errors; one SDK client per region. */
 export function instrumentedClientProvider(
   options: KmsOptions,
   counts: KmsCallCounts,
   failures: KmsDecryptFailures,
 ): KmsClientProvider {
-  const base: KmsClientProvider =
-    options.clientProvider ??
-    (getClient(KMS, {
-      ...(options.region ? { region: options.region } : {}),
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      ...(options.credentials ? { credentials: options.credentials } : {}),
-      ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
-    }) as unknown as KmsClientProvider);
+  const base: KmsClientProvider = options.clientProvider ?? ((region) => sdkClient(options, region));
   const clients = new Map<string, KmsLikeClient>();
   return (region) => {
     const key = options.region ?? region;

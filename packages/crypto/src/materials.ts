@@ -7,7 +7,7 @@ import {
   NodeDecryptionMaterial,
   NodeEncryptionMaterial,
   unwrapDataKey,
-} from "@aws-crypto/client-node";
+} from "@aws-crypto/material-management-node";
 import { EncryptError } from "./errors.ts";
 
 function copyDataKey(material: NodeEncryptionMaterial | NodeDecryptionMaterial): Uint8Array {

@@ -2,7 +2,7 @@
  * The algorithm suites this package uses, by intent rather than by number. See README "Algorithm suite"
  * for why `unsigned` is the default.
  */
-import { AlgorithmSuiteIdentifier } from "@aws-crypto/client-node";
+import { AlgorithmSuiteIdentifier } from "@aws-crypto/material-management-node";
 
 /** `unsigned`: AES-256-GCM, HKDF-SHA512, key commitment. `signed`: the same plus ECDSA P-384. */
 export type EnvelopeSuite = "unsigned" | "signed";

@@ -2,7 +2,8 @@
  * One CloudFront field-level-encrypted value: decrypt (handlers) and encrypt (the local CloudFront).
  * Both use the Encryption SDK with a raw RSA-OAEP-SHA256 keyring, as CloudFront does.
  */
-import { buildClient, CommitmentPolicy, SignaturePolicy } from "@aws-crypto/client-node";
+import { buildEncrypt } from "@aws-crypto/encrypt-node";
+import { CommitmentPolicy, SignaturePolicy } from "@aws-crypto/material-management-node";
 import {
   CiphertextError,
   CryptoConfigError,
@@ -29,7 +30,7 @@ const fleDecryptOptions = {
   maxBodySize: maxFleMessageBytes,
 } as const;
 // Writing 0x0178 as CloudFront does needs a policy that permits non-committing encryption.
-const fleEncryptClient = buildClient({
+const fleEncryptClient = buildEncrypt({
   commitmentPolicy: CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT,
   maxEncryptedDataKeys: 1,
 });

@@ -6,8 +6,8 @@ import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import {
   NodeDefaultCryptographicMaterialsManager,
   type NodeMaterialsManager,
-  RawRsaKeyringNode,
-} from "@aws-crypto/client-node";
+} from "@aws-crypto/material-management-node";
+import { RawRsaKeyringNode } from "@aws-crypto/raw-rsa-keyring-node";
 import { CryptoConfigError, FleDecryptError } from "../errors.ts";
 import { fleSuite } from "../suites.ts";
 

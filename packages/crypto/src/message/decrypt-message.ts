@@ -14,7 +14,7 @@ import {
   type NodeMaterialsManager,
   type SignaturePolicy,
   SignaturePolicySuites,
-} from "@aws-crypto/client-node";
+} from "@aws-crypto/material-management-node";
 import {
   decodeBodyHeader,
   deserializeSignature,

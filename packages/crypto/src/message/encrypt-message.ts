@@ -6,7 +6,11 @@
  * check every output against the SDK's own `decrypt`.
  */
 import { randomBytes } from "node:crypto";
-import { getEncryptHelper, MessageFormat, type NodeEncryptionMaterial } from "@aws-crypto/client-node";
+import {
+  getEncryptHelper,
+  MessageFormat,
+  type NodeEncryptionMaterial,
+} from "@aws-crypto/material-management-node";
 import { MessageIdLength, serializeMessageHeaderAuth, serializeSignatureInfo } from "@aws-crypto/serialize";
 import { bodyAad, serializer, view } from "./format.ts";
 

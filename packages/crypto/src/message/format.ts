@@ -2,7 +2,7 @@
  * The Encryption SDK message format helpers, instantiated once: header (de)serialisation, frame
  * headers and body AAD from `@aws-crypto/serialize`, the same functions the SDK's streams call.
  */
-import { NodeAlgorithmSuite } from "@aws-crypto/client-node";
+import { NodeAlgorithmSuite } from "@aws-crypto/material-management-node";
 import { aadFactory, deserializeFactory, serializeFactory } from "@aws-crypto/serialize";
 
 const fromUtf8 = (input: string) => Buffer.from(input, "utf8");
