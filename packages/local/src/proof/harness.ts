@@ -74,21 +74,32 @@ export async function startProofStack(options: ProofStackOptions): Promise<Proof
   const { disableControl, logProbe = true, test, ...rest } = options;
   const stateDir = mkdtempSync(join(tmpdir(), "veil-proof-"));
   let wire: TcpProxy | undefined;
-  const stack = await startLocalStack({
-    ...rest,
-    stateDir,
-    ports: ephemeralPorts,
-    webRoot: stateDir,
-    test: {
-      ...test,
-      ...(disableControl ? { disableControl } : {}),
-      logProbe,
-      originPort: async (gatewayPort) => {
-        wire = await startTcpProxy({ targetPort: gatewayPort, record: true });
-        return wire.port;
-      },
-    },
-  });
+  let stack: LocalStack | undefined;
+  // Ports are chosen before the components bind them; another process (or our own proxy on port 0) can
+  // take one in between. Such a start is retried on fresh ports.
+  for (let attempt = 1; stack === undefined; attempt += 1) {
+    try {
+      stack = await startLocalStack({
+        ...rest,
+        stateDir,
+        ports: ephemeralPorts,
+        webRoot: stateDir,
+        test: {
+          ...test,
+          ...(disableControl ? { disableControl } : {}),
+          logProbe,
+          originPort: async (gatewayPort) => {
+            wire = await startTcpProxy({ targetPort: gatewayPort, record: true });
+            return wire.port;
+          },
+        },
+      });
+    } catch (err) {
+      await wire?.stop();
+      wire = undefined;
+      if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE" || attempt >= 3) throw err;
+    }
+  }
   if (!wire) throw new Error("the stack did not ask for an origin port");
   const tap = wire;
 

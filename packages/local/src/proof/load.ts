@@ -50,6 +50,10 @@ function fieldsFor(seq: string): Record<string, string> {
   };
 }
 
+function readBack(edgeUrl: string, id: string, owner: ProofUser): Promise<Response> {
+  return fetch(`${edgeUrl}/api/records/${id}`, { headers: { authorization: `Bearer ${owner.token}` } });
+}
+
 /** Runs the load, then the read-back check. Never throws on a bad answer: it counts it. */
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const known = new Map<string, Known>();
@@ -125,9 +129,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   let lost = 0;
   let mismatched = 0;
   for (const [id, k] of known) {
-    const res = await fetch(`${options.edgeUrl}/api/records/${id}`, {
-      headers: { authorization: `Bearer ${k.owner.token}` },
-    });
+    let res = await readBack(options.edgeUrl, id, k.owner);
+    // Throttled (429) is the usage plan saying "later", not a lost record: wait and ask again.
+    for (let attempt = 0; res.status === 429 && attempt < 50; attempt += 1) {
+      await res.arrayBuffer();
+      await new Promise((r) => setTimeout(r, 100));
+      res = await readBack(options.edgeUrl, id, k.owner);
+    }
     if (res.status !== 200) {
       lost += 1;
       await res.arrayBuffer();
