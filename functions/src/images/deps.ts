@@ -1,0 +1,124 @@
+/**
+ * The dependencies of the image functions, each built from linked resources only when a function needs
+ * it: the API function never sees the FLE private key, the download function never sees the inbox.
+ */
+import { createPublicKey } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { createEnvelopeCrypto, type EnvelopeCrypto } from "@veil/crypto";
+import { createPool } from "@veil/db";
+import {
+  createObjectStore,
+  type ObjectStore,
+  type UploadDecryptKey,
+  type UploadPublicKey,
+} from "@veil/storage";
+import { createCallerVerifier, type VerifyCaller } from "../shared/auth.ts";
+import { loadFleKeys } from "../shared/fle-key.ts";
+import { linked } from "../shared/resources.ts";
+import { linkedImage } from "./resources.ts";
+
+export type Pool = ReturnType<typeof createPool>;
+
+/** Where Lambda's Node.js runtime keeps the CA bundle that includes the RDS certificate authorities. */
+const lambdaCaBundle = "/var/runtime/ca-cert.pem";
+
+/**
+ * The database pool. On the local stack's embedded PGlite every connection shares one session, so
+ * statements are sent unnamed: another function's named statement of the same name would clash.
+ */
+export async function databasePool(): Promise<Pool> {
+  const db = linked("Database");
+  if (!db.url) {
+    return createPool({
+      rds: {
+        host: db.host,
+        port: db.port,
+        user: db.username,
+        database: db.database,
+        region: process.env.AWS_REGION ?? "",
+      },
+      ca: await readFile(lambdaCaBundle),
+      max: 2,
+    });
+  }
+  const pool = createPool({
+    connectionString: db.url,
+    ...(db.singleSession ? { max: 1, resetSessionOnConnect: true } : { max: 2 }),
+  });
+  if (db.singleSession) {
+    pool.on("connect", (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as { query: unknown }).query = (config: unknown, ...rest: unknown[]) =>
+        query(
+          typeof config === "object" && config !== null && "name" in config
+            ? { ...config, name: undefined }
+            : config,
+          ...rest,
+        );
+    });
+  }
+  return pool;
+}
+
+/**
+ * The S3 object store. In AWS: the SDK's default endpoint and the function role. Locally:
+ * `AWS_ENDPOINT_URL_S3` (path-style) and, when the S3 stand-in has its own users (Swift), their key
+ * pair in `VEIL_S3_CREDENTIALS`.
+ */
+export function objectStore(): ObjectStore {
+  const endpoint = process.env.AWS_ENDPOINT_URL_S3;
+  const credentials = process.env.VEIL_S3_CREDENTIALS;
+  return createObjectStore({
+    region: process.env.AWS_REGION ?? "",
+    ...(endpoint ? { endpoint } : {}),
+    ...(credentials
+      ? { credentials: JSON.parse(credentials) as { accessKeyId: string; secretAccessKey: string } }
+      : {}),
+  });
+}
+
+/** Envelope encryption with the records KMS key. */
+export function envelope(): EnvelopeCrypto {
+  const app = linked("App");
+  return createEnvelopeCrypto({ app: app.name, stage: app.stage, kms: { keyId: linked("RecordsKey").arn } });
+}
+
+/** The Cognito access-token verifier. */
+export function callerVerifier(): VerifyCaller {
+  return createCallerVerifier({
+    userPoolId: linked("UserPool").id,
+    clientId: linked("UserPoolClient").id,
+    ...(process.env.VEIL_COGNITO_JWKS ? { jwks: process.env.VEIL_COGNITO_JWKS } : {}),
+  });
+}
+
+/** The FLE public key browsers encrypt uploads with, and its modulus size (for the signed length). */
+export function uploadPublicKey(): UploadPublicKey & { readonly modulusBytes: number } {
+  const key = linkedImage("FlePublicKey");
+  const bits = createPublicKey(key.pem).asymmetricKeyDetails?.modulusLength ?? 0;
+  if (bits < 2048) throw new Error("FlePublicKey must be an RSA key of at least 2048 bits");
+  return { pem: key.pem, providerId: key.providerId, keyName: key.keyName, modulusBytes: bits / 8 };
+}
+
+/** The FLE private key(s) from Secrets Manager: current first, previous while a rotation drains. */
+export async function uploadDecryptKeys(): Promise<UploadDecryptKey[]> {
+  const fle = linked("FleKey");
+  const keys = await loadFleKeys(fle.secretArn, fle.providerId);
+  return [keys.current, ...(keys.previous ? [keys.previous] : [])].map((k) => ({
+    providerId: keys.providerId,
+    keyName: k.keyName,
+    privateKeyPem: k.privateKeyPem,
+  }));
+}
+
+/** Memoises an async builder; a failed build is retried by the next call. */
+export function once<T>(build: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => {
+    value ??= build().catch((err: unknown) => {
+      value = undefined;
+      throw err;
+    });
+    return value;
+  };
+}

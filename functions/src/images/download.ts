@@ -1,0 +1,197 @@
+/**
+ * `GET /api/records/{id}/images/{imageId}` — streams the owner's decrypted image (Lambda response
+ * streaming behind API Gateway's `responseTransferMode: STREAM`): images are up to 25 MiB, beyond the
+ * 6 MB buffered Lambda payload and the 10 MB API Gateway response. Memory stays constant: one
+ * Encryption SDK frame (64 KiB) at a time from S3 to the client.
+ *
+ * The download is on the audit trail before any byte leaves. The first frame is authenticated before
+ * the status line is sent, so a replaced or garbled object fails cleanly with a JSON error
+ * (`ImageIntegrityError`); damage further in aborts the response — the client sees a connection
+ * reset and a short body against `content-length`, never a complete-looking file.
+ */
+import type { Writable } from "node:stream";
+import { headers as headerNames } from "@veil/core";
+import type { EnvelopeCrypto } from "@veil/crypto";
+import { audit, images } from "@veil/db";
+import { createLogger } from "@veil/log";
+import { imageEnvelopeContext, imageKey, type ObjectStore } from "@veil/storage";
+import type { APIGatewayProxyEvent, Context } from "aws-lambda";
+import type { VerifyCaller } from "../shared/auth.ts";
+import { HttpError } from "../shared/errors.ts";
+import { errorResponse } from "../shared/http.ts";
+import { callerVerifier, databasePool, envelope, objectStore, once, type Pool } from "./deps.ts";
+import { toImageHttpError } from "./http-errors.ts";
+import { linkedImage } from "./resources.ts";
+
+const logger = createLogger({ serviceName: "veil-images-download" });
+
+/** What the download needs. */
+export interface DownloadDeps {
+  readonly pool: Pool;
+  readonly store: ObjectStore;
+  readonly envelope: EnvelopeCrypto;
+  readonly verifyCaller: VerifyCaller;
+  readonly imagesBucket: string;
+}
+
+/** The part of Lambda's `awslambda` global used for response streaming. */
+export interface ResponseStreaming {
+  streamifyResponse(
+    handler: (event: APIGatewayProxyEvent, responseStream: Writable, context: Context) => Promise<void>,
+  ): unknown;
+  HttpResponseStream: {
+    from(stream: Writable, metadata: { statusCode: number; headers?: Record<string, string> }): Writable;
+  };
+}
+
+const route = "GET /api/records/{id}/images/{imageId}";
+const extensions: Record<string, string> = {
+  "image/jpeg": "jpg",
+  "image/png": "png",
+  "image/webp": "webp",
+  "application/pdf": "pdf",
+};
+
+function write(stream: Writable, chunk: Buffer): Promise<void> {
+  if (stream.write(chunk)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      stream.off("drain", done);
+      stream.off("error", done);
+      stream.off("close", closed);
+      if (err) reject(err);
+      else resolve();
+    };
+    const closed = () => done(new Error("client went away"));
+    stream.once("drain", done);
+    stream.once("error", done);
+    stream.once("close", closed);
+  });
+}
+
+function end(stream: Writable): Promise<void> {
+  return new Promise((resolve) => stream.end(resolve));
+}
+
+/**
+ * Serves one download into a Lambda response stream. Never throws: every failure becomes an HTTP error
+ * (before the status line) or an aborted stream (after it), and one log line.
+ */
+export async function serveDownload(
+  streaming: ResponseStreaming,
+  deps: DownloadDeps | (() => Promise<DownloadDeps>),
+  event: APIGatewayProxyEvent,
+  responseStream: Writable,
+  context: Pick<Context, "awsRequestId">,
+): Promise<void> {
+  const requestId = event.requestContext?.requestId ?? context.awsRequestId;
+  const started = Date.now();
+  let status = 200;
+  let failure: string | undefined;
+  let body: AsyncIterator<Buffer> | undefined;
+  let destroyBody: (() => void) | undefined;
+  let first: IteratorResult<Buffer> | undefined;
+  let size = 0;
+  let contentType = "application/octet-stream";
+  let imageId = "";
+  try {
+    if (`${event.httpMethod} ${event.resource}` !== route)
+      throw new HttpError(404, "NotFound", "No such route");
+    const d = typeof deps === "function" ? await deps() : deps;
+    const caller = await d.verifyCaller(event);
+    const recordId = event.pathParameters?.id ?? "";
+    imageId = event.pathParameters?.imageId ?? "";
+    const row = await images.get(d.pool, caller.sub, recordId, imageId);
+    if (row.status !== "ready" || row.size === null) {
+      throw new HttpError(
+        409,
+        "ImageNotReady",
+        `The image is ${row.status}${row.reason ? ` (${row.reason})` : ""}`,
+      );
+    }
+    // On the trail before any plaintext leaves: if the audit write fails, nothing is sent.
+    await audit.append(d.pool, {
+      ownerId: caller.sub,
+      actor: caller.sub,
+      action: "image.download",
+      recordId,
+      requestId,
+    });
+    const ids = { ownerId: caller.sub, recordId, imageId };
+    const object = await d.store.open({ bucket: d.imagesBucket, key: imageKey(ids) });
+    const plaintext = d.envelope.decryptStream(object.body, imageEnvelopeContext(ids));
+    destroyBody = () => plaintext.destroy();
+    body = plaintext[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    // The header, the data key and the first frame are checked before anything is sent.
+    first = await body.next();
+    size = row.size;
+    contentType = row.contentType;
+  } catch (err) {
+    destroyBody?.();
+    const httpError = toImageHttpError(err);
+    status = httpError.status;
+    failure =
+      err instanceof Error ? `${err.name}${"reason" in err ? `:${String(err.reason)}` : ""}` : "unknown";
+    const result = errorResponse(httpError, requestId);
+    const out = streaming.HttpResponseStream.from(responseStream, {
+      statusCode: result.statusCode,
+      headers: result.headers as Record<string, string>,
+    });
+    out.write(result.body);
+    await end(out);
+    log(status, failure);
+    return;
+  }
+
+  const out = streaming.HttpResponseStream.from(responseStream, {
+    statusCode: 200,
+    headers: {
+      "content-type": contentType,
+      "content-length": String(size),
+      "content-disposition": `attachment; filename="${imageId}.${extensions[contentType] ?? "bin"}"`,
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+      [headerNames.requestId]: requestId,
+    },
+  });
+  try {
+    for (let next = first; !next.done; next = await body.next()) await write(out, next.value);
+    await end(out);
+  } catch (err) {
+    // Too late for a status: abort, so the client never takes a partial file for a whole one.
+    destroyBody?.();
+    failure =
+      err instanceof Error ? `${err.name}${"reason" in err ? `:${String(err.reason)}` : ""}` : "unknown";
+    status = 502;
+    responseStream.destroy(new Error("download aborted"));
+  }
+  log(status, failure);
+
+  function log(code: number, error: string | undefined) {
+    const line = { route, status: code, ms: Date.now() - started, requestId, imageId };
+    if (code >= 500) logger.error("download failed", { ...line, error });
+    else if (error) logger.warn("download refused", { ...line, error });
+    else logger.info("download", { ...line, bytes: size });
+  }
+}
+
+const deps = once(
+  async (): Promise<DownloadDeps> => ({
+    pool: await databasePool(),
+    store: objectStore(),
+    envelope: envelope(),
+    verifyCaller: callerVerifier(),
+    imagesBucket: linkedImage("ImagesBucket").name,
+  }),
+);
+
+const streaming = (globalThis as { awslambda?: ResponseStreaming }).awslambda;
+
+/** The Lambda entry point (response streaming). Needs the runtime's `awslambda` global. */
+export const handler = streaming
+  ? streaming.streamifyResponse((event, responseStream, context) =>
+      serveDownload(streaming, deps, event, responseStream, context),
+    )
+  : () => {
+      throw new Error("this handler needs Lambda response streaming (the awslambda global)");
+    };
