@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Readable } from "node:stream";
 import { headers as headerNames } from "@veil/core";
 import type { APIGatewayProxyResult } from "aws-lambda";
 import { verifySigV4 } from "../sigv4/index.ts";
@@ -113,6 +114,12 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       match.route.functionName ??
       `${match.route.method}${match.route.resource}`.replace(/[^A-Za-z0-9-_]+/g, "-");
     const context = buildContext(functionName, options.region, accountId, now() + timeoutMs, now);
+
+    if (match.route.streamHandler) {
+      return sendStream(res, match.route.streamHandler(event, context), requestId, timeoutMs, (reason) =>
+        options.logger?.error("streamed handler failed", { requestId, functionName, error: reason }),
+      );
+    }
 
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
@@ -244,6 +251,100 @@ function sendResult(res: ServerResponse, result: APIGatewayProxyResult, requestI
   res.statusCode = result.statusCode;
   res.end(body);
   return true;
+}
+
+const delimiter = Buffer.alloc(8);
+const maxPrelude = 64 * 1024;
+
+/**
+ * Answers from a streaming integration like API Gateway in `STREAM` mode: reads the metadata up to the
+ * 8-NUL delimiter (502 if it is malformed or the function fails first, 504 if it takes longer than the
+ * integration timeout), then pipes the body as it comes. A failure after the status line aborts the
+ * connection, as API Gateway does.
+ */
+async function sendStream(
+  res: ServerResponse,
+  started: Promise<Readable>,
+  requestId: string,
+  timeoutMs: number,
+  onFailure: (reason: string) => void,
+): Promise<void> {
+  let stream: Readable;
+  try {
+    stream = await started;
+  } catch {
+    onFailure("invoke");
+    return sendError(res, gatewayErrors.internal, requestId);
+  }
+  let held = Buffer.alloc(0);
+  let timer: NodeJS.Timeout | undefined;
+  const prelude = await new Promise<{ meta: unknown; rest: Buffer } | "timeout" | "failed">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      held = Buffer.concat([held, chunk]);
+      const at = held.indexOf(delimiter);
+      if (at < 0) {
+        if (held.length > maxPrelude) finish("failed");
+        return;
+      }
+      try {
+        finish({ meta: JSON.parse(held.subarray(0, at).toString("utf8")), rest: held.subarray(at + 8) });
+      } catch {
+        finish("failed");
+      }
+    };
+    const onEnd = () => finish("failed");
+    const finish = (v: { meta: unknown; rest: Buffer } | "timeout" | "failed") => {
+      stream.off("data", onData);
+      stream.off("end", onEnd);
+      stream.off("error", onEnd);
+      stream.pause();
+      resolve(v);
+    };
+    stream.on("data", onData);
+    stream.on("end", onEnd);
+    stream.on("error", onEnd);
+  }).finally(() => clearTimeout(timer));
+  if (prelude === "timeout" || prelude === "failed") {
+    stream.destroy();
+    onFailure(prelude);
+    return sendError(res, prelude === "timeout" ? gatewayErrors.timeout : gatewayErrors.internal, requestId);
+  }
+  const meta = prelude.meta as {
+    statusCode?: unknown;
+    headers?: Record<string, string>;
+    multiValueHeaders?: Record<string, string[]>;
+    cookies?: string[];
+  };
+  const status = Number(meta.statusCode ?? 200);
+  if (!Number.isInteger(status) || status < 100 || status > 599) {
+    stream.destroy();
+    onFailure("malformed metadata");
+    return sendError(res, gatewayErrors.internal, requestId);
+  }
+  for (const [name, values] of Object.entries(meta.multiValueHeaders ?? {}))
+    res.setHeader(name, values.map(String));
+  for (const [name, value] of Object.entries(meta.headers ?? {})) {
+    if (!res.hasHeader(name) && !["transfer-encoding", "connection"].includes(name.toLowerCase())) {
+      res.setHeader(name, String(value));
+    }
+  }
+  if (meta.cookies?.length) res.setHeader("set-cookie", meta.cookies);
+  res.setHeader("x-amzn-RequestId", requestId);
+  res.statusCode = status;
+  if (prelude.rest.length > 0) res.write(prelude.rest);
+  await new Promise<void>((resolve) => {
+    stream.on("error", () => {
+      onFailure("stream");
+      res.destroy();
+      resolve();
+    });
+    res.on("close", () => {
+      stream.destroy();
+      resolve();
+    });
+    stream.pipe(res);
+  });
 }
 
 function randomApiId(): string {

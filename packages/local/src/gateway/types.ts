@@ -1,7 +1,15 @@
+import type { Readable } from "node:stream";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 
 /** A Lambda proxy-integration handler, called exactly as API Gateway (REST) calls it. */
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/**
+ * A Lambda proxy integration in `STREAM` response transfer mode: the function's response stream as
+ * `InvokeWithResponseStream` returns it — JSON metadata (`statusCode`, `headers`, `multiValueHeaders`,
+ * `cookies`), 8 NUL bytes, then the body.
+ */
+export type StreamingProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<Readable>;
 
 /** One method on one resource, e.g. `{ method: "GET", resource: "/api/records/{id}" }`. */
 export interface GatewayRoute {
@@ -10,6 +18,8 @@ export interface GatewayRoute {
   /** Resource path template: literal segments, `{name}`, and a final greedy `{name+}`. */
   readonly resource: string;
   readonly handler: ProxyHandler;
+  /** When set, the integration streams (`responseTransferMode: STREAM`) and `handler` is not called. */
+  readonly streamHandler?: StreamingProxyHandler;
   /** Name shown as `context.functionName`. Default derived from method and resource. */
   readonly functionName?: string;
 }

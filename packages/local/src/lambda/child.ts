@@ -1,6 +1,9 @@
 // The inside of a local Lambda instance: loads the handler module once (the cold start) and serves
 // invocations sent by the parent over IPC. Runs in its own process with only the function's env.
+
+import { finished } from "node:stream/promises";
 import { pathToFileURL } from "node:url";
+import { installResponseStreaming, ipcResponseStream, streamingHandlerOf } from "./streaming.ts";
 
 interface Invoke {
   readonly id: number;
@@ -16,6 +19,8 @@ if (!modulePath || !process.send) {
 }
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+// As Lambda's Node.js runtime: response streaming through the `awslambda` global.
+installResponseStreaming();
 const loaded: Promise<Handler> = import(pathToFileURL(modulePath).href).then((m: Record<string, unknown>) => {
   const fn = m[exportName];
   if (typeof fn !== "function") throw new Error(`handler export '${exportName}' not found`);
@@ -34,6 +39,15 @@ process.on("message", async (msg: Invoke) => {
   };
   try {
     const handler = await loaded;
+    const streaming = streamingHandlerOf(handler);
+    if (streaming) {
+      const responseStream = ipcResponseStream(id, (m, done) => process.send?.(m, undefined, {}, done));
+      await streaming(event, responseStream, ctx);
+      if (!responseStream.writableEnded && !responseStream.destroyed) responseStream.end();
+      await finished(responseStream).catch(() => undefined);
+      process.send?.({ id, ok: true, result: null });
+      return;
+    }
     const result = await handler(event, ctx);
     process.send?.({ id, ok: true, result });
   } catch (err) {

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createWriteStream, type WriteStream } from "node:fs";
+import { PassThrough, type Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { LambdaInvokeError } from "./errors.ts";
 
@@ -21,6 +22,12 @@ export interface LocalLambdaOptions {
 /** A running local function: `invoke` has the shape API Gateway's integration calls. */
 export interface LocalLambda {
   invoke<T = unknown>(event: unknown, context?: { awsRequestId?: string }): Promise<T>;
+  /**
+   * Invokes a response-streaming function (`awslambda.streamifyResponse`), as `InvokeWithResponseStream`
+   * does: the bytes it writes (for HTTP integrations: JSON metadata, 8 NUL bytes, body) arrive as they
+   * come. The stream errors when the function fails, aborts, crashes or times out.
+   */
+  invokeStream(event: unknown, context?: { awsRequestId?: string }): Promise<Readable>;
   stop(): Promise<void>;
   /** Number of cold starts so far (process launches). */
   readonly coldStarts: number;
@@ -28,9 +35,18 @@ export interface LocalLambda {
 
 interface Pending {
   proc: ChildProcess;
+  /** The response stream of a streaming invocation. */
+  stream?: PassThrough;
   resolve(v: unknown): void;
   reject(e: unknown): void;
   timer: NodeJS.Timeout;
+}
+
+/** IPC fields of a streamed response (see streaming.ts). */
+interface StreamFields {
+  chunk?: string;
+  end?: boolean;
+  abort?: boolean;
 }
 
 const childPath = fileURLToPath(new URL("./child.ts", import.meta.url));
@@ -76,15 +92,24 @@ export function startLocalLambda(options: LocalLambdaOptions): LocalLambda {
         reject(new LambdaInvokeError(`function ${options.name} exited during init (${code})`)),
       );
     });
-    proc.on("message", (msg: { id?: number; ok?: boolean; result?: unknown; errorType?: string }) => {
-      if (msg.id === undefined) return;
-      const p = pending.get(msg.id);
-      if (!p) return;
-      pending.delete(msg.id);
-      clearTimeout(p.timer);
-      if (msg.ok) p.resolve(msg.result);
-      else p.reject(new LambdaInvokeError(`function ${options.name} failed: ${msg.errorType ?? "Error"}`));
-    });
+    proc.on(
+      "message",
+      (msg: { id?: number; ok?: boolean; result?: unknown; errorType?: string } & StreamFields) => {
+        if (msg.id === undefined) return;
+        const p = pending.get(msg.id);
+        if (!p) return;
+        if (msg.chunk !== undefined || msg.end || msg.abort) {
+          if (msg.chunk !== undefined) p.stream?.write(Buffer.from(msg.chunk, "base64"));
+          else if (msg.end) p.stream?.end();
+          else p.stream?.destroy(new LambdaInvokeError(`function ${options.name} aborted its response`));
+          return;
+        }
+        pending.delete(msg.id);
+        clearTimeout(p.timer);
+        if (msg.ok) p.resolve(msg.result);
+        else p.reject(new LambdaInvokeError(`function ${options.name} failed: ${msg.errorType ?? "Error"}`));
+      },
+    );
     proc.on("exit", () => {
       if (child === proc) {
         child = undefined;
@@ -100,45 +125,71 @@ export function startLocalLambda(options: LocalLambdaOptions): LocalLambda {
     return started;
   }
 
+  async function call<T>(
+    event: unknown,
+    context: { awsRequestId?: string },
+    stream?: PassThrough,
+  ): Promise<T> {
+    if (stopped) throw new LambdaInvokeError(`function ${options.name} is stopped`);
+    ready ??= launch();
+    await ready;
+    const proc = child;
+    if (!proc) throw new LambdaInvokeError(`function ${options.name} is not running`);
+    const id = nextId++;
+    const awsRequestId = context.awsRequestId ?? randomUUID();
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(new LambdaInvokeError(`function ${options.name} timed out after ${timeoutMs} ms`));
+        // Like Lambda: a timed-out instance is never reused.
+        if (child === proc) {
+          child = undefined;
+          ready = undefined;
+        }
+        proc.kill("SIGKILL");
+      }, timeoutMs);
+      pending.set(id, {
+        proc,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        timer,
+        ...(stream ? { stream } : {}),
+      });
+      proc.send({
+        id,
+        event,
+        context: {
+          awsRequestId,
+          functionName: options.name,
+          functionVersion: "$LATEST",
+          invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${options.name}`,
+          memoryLimitInMB: String(options.memoryMb ?? 1024),
+          logGroupName: `/aws/lambda/${options.name}`,
+          logStreamName: "local",
+          deadlineMs: Date.now() + timeoutMs,
+        },
+      });
+    });
+  }
+
   return {
     get coldStarts() {
       return coldStarts;
     },
     async invoke<T>(event: unknown, context: { awsRequestId?: string } = {}): Promise<T> {
-      if (stopped) throw new LambdaInvokeError(`function ${options.name} is stopped`);
-      ready ??= launch();
-      await ready;
-      const proc = child;
-      if (!proc) throw new LambdaInvokeError(`function ${options.name} is not running`);
-      const id = nextId++;
-      const awsRequestId = context.awsRequestId ?? randomUUID();
-      return new Promise<T>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          reject(new LambdaInvokeError(`function ${options.name} timed out after ${timeoutMs} ms`));
-          // Like Lambda: a timed-out instance is never reused.
-          if (child === proc) {
-            child = undefined;
-            ready = undefined;
+      return call<T>(event, context);
+    },
+    async invokeStream(event: unknown, context: { awsRequestId?: string } = {}): Promise<Readable> {
+      const stream = new PassThrough();
+      call(event, context, stream).then(
+        () => {
+          if (!stream.writableEnded) {
+            stream.destroy(new LambdaInvokeError(`function ${options.name} did not end its response`));
           }
-          proc.kill("SIGKILL");
-        }, timeoutMs);
-        pending.set(id, { proc, resolve: resolve as (v: unknown) => void, reject, timer });
-        proc.send({
-          id,
-          event,
-          context: {
-            awsRequestId,
-            functionName: options.name,
-            functionVersion: "$LATEST",
-            invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${options.name}`,
-            memoryLimitInMB: String(options.memoryMb ?? 1024),
-            logGroupName: `/aws/lambda/${options.name}`,
-            logStreamName: "local",
-            deadlineMs: Date.now() + timeoutMs,
-          },
-        });
-      });
+        },
+        (err: unknown) => stream.destroy(err as Error),
+      );
+      return stream;
     },
     async stop() {
       stopped = true;
