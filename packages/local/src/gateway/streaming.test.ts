@@ -9,19 +9,26 @@ import type { LocalGateway, StreamingProxyHandler } from "./types.ts";
 const edge = { accessKeyId: "ASIAEDGE", secretAccessKey: "edge-secret" };
 const edgeArn = "arn:aws:sts::123456789012:assumed-role/EdgeSigner/x";
 
+type Source = string | ArrayBuffer | ArrayBufferView;
+const bytes = (d: Source) =>
+  typeof d === "string"
+    ? d
+    : d instanceof ArrayBuffer
+      ? new Uint8Array(d)
+      : new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 class Sha256 {
   private hash;
-  constructor(private readonly secret?: string | Uint8Array) {
-    this.hash = secret === undefined ? createHash("sha256") : createHmac("sha256", secret);
+  constructor(private readonly secret?: Source) {
+    this.hash = secret === undefined ? createHash("sha256") : createHmac("sha256", bytes(secret));
   }
-  update(d: string | Uint8Array) {
-    this.hash.update(d);
+  update(d: Source) {
+    this.hash.update(bytes(d));
   }
   async digest() {
     return new Uint8Array(this.hash.digest());
   }
   reset() {
-    this.hash = this.secret === undefined ? createHash("sha256") : createHmac("sha256", this.secret);
+    this.hash = this.secret === undefined ? createHash("sha256") : createHmac("sha256", bytes(this.secret));
   }
 }
 
