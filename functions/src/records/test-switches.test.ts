@@ -32,7 +32,7 @@ async function bundle(define: Record<string, string>): Promise<string> {
 const traces = [disableControlEnv, logProbeEnv, "test probe", "__VEIL_TEST_SWITCHES__", "OR TRUE"];
 
 describe("test switches in the production bundle", () => {
-  it("are absent when __VEIL_TEST_SWITCHES__ is defined false, as in production", async () => {
+  it("are absent when the switch constant is defined false, as in production", async () => {
     const code = await bundle({ __VEIL_TEST_SWITCHES__: "false" });
     expect(code.length).toBeGreaterThan(10_000);
     // Names like "idempotency" also occur in real code; the strings below only in the switches.

@@ -22,14 +22,18 @@ interface Row {
 export function threatRows(markdown: string): Row[] {
   return markdown
     .split("\n")
-    .filter((l) => /^\| T\d+[a-z]? \|/.test(l))
+    .filter((l) => /^\|\s*T\d+[a-z]?\s+\|/.test(l))
     .map((l) => {
-      const cells = l.split(" | ").map((c) => c.replace(/^\| |\s*\|$/g, "").trim());
+      const cells = l
+        .replace(/^\|/, "")
+        .replace(/\|\s*$/, "")
+        .split(/\s\|\s/)
+        .map((c) => c.trim());
       return { id: cells[0] ?? "", cells };
     });
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const rows = threatRows(doc);
 
 describe("docs/threat-model.md", () => {
@@ -66,7 +70,7 @@ describe("docs/threat-model.md", () => {
           if (symbol) {
             expect(statSync(full).isFile()).toBe(true);
             expect(readFileSync(full, "utf8"), `${r.id}: ${symbol} not in ${path}`).toMatch(
-              new RegExp(`\\b${escape(symbol)}\\b`),
+              new RegExp(`\\b${escapeRegExp(symbol)}\\b`),
             );
           }
         }
@@ -92,7 +96,7 @@ describe("docs/threat-model.md", () => {
         const full = join(repoRoot, file);
         expect(existsSync(full), `${r.id}: ${file} does not exist`).toBe(true);
         const text = readFileSync(full, "utf8");
-        const declared = new RegExp(`\\b(?:it|test)(?:\\.\\w+)?\\(\\s*(["'\`])${escape(name)}\\1`);
+        const declared = new RegExp(`\\b(?:it|test)(?:\\.\\w+)?\\(\\s*(["'\`])${escapeRegExp(name)}\\1`);
         expect(declared.test(text), `${r.id}: no test "${name}" in ${file}`).toBe(true);
       }
     }
