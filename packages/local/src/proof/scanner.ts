@@ -32,7 +32,7 @@ export interface ScanReport {
 const piiKinds = {
   email: new RegExp(piiShapes.email),
   phone: new RegExp(String.raw`(?<![\w.:/-])${piiShapes.phone}(?![\w.:/-])`),
-  insuranceNumber: new RegExp(String.raw`(?<![A-Za-z0-9])(?:${piiShapes.insuranceNumber})(?![A-Za-z0-9])`),
+  insuranceNumber: new RegExp(`(?<![A-Za-z0-9])(?:${piiShapes.insuranceNumber})(?![A-Za-z0-9])`),
   dateOfBirth: /(?<![\w:.-])(?:19|20)\d{2}-\d{2}-\d{2}(?![\w:.-])/,
 } as const;
 
