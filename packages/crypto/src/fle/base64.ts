@@ -10,9 +10,7 @@ const canonicalRe = /^[A-Za-z0-9+/]+={0,2}$/;
 /** Returns the bytes of `value`, or `undefined` when it is not base64 even after repair. */
 export function decodeTolerantBase64(value: string): Uint8Array | undefined {
   // Fast path: intact standard base64, the common case.
-  if (value.length % 4 === 0 && canonicalRe.test(value)) {
-    return new Uint8Array(Buffer.from(value, "base64"));
-  }
+  if (value.length % 4 === 0 && canonicalRe.test(value)) return Buffer.from(value, "base64");
   const repaired = value
     .replace(/[\r\n\t]/g, "")
     .replace(/ /g, "+")
@@ -21,7 +19,7 @@ export function decodeTolerantBase64(value: string): Uint8Array | undefined {
     .replace(/={0,2}$/, "");
   if (repaired.length === 0 || !base64Re.test(repaired) || repaired.length % 4 === 1) return undefined;
   const padded = repaired + "=".repeat((4 - (repaired.length % 4)) % 4);
-  return new Uint8Array(Buffer.from(padded, "base64"));
+  return Buffer.from(padded, "base64");
 }
 
 /** Standard base64 with padding, as CloudFront writes FLE values. */

@@ -12,17 +12,17 @@ import {
   FleDecryptError,
   FleFormatError,
 } from "../errors.ts";
-import { decryptMessage } from "../message/decrypt-message.ts";
 import { fleSuite } from "../suites.ts";
 import { decodeTolerantBase64, encodeBase64, looksLikeEsdkMessage } from "./base64.ts";
-import { type FleDecryptKey, type FleEncryptKey, fleDecryptCmm, fleEncryptKeyring } from "./keyrings.ts";
+import { openFleMessage } from "./fle-message.ts";
+import { type FleDecryptKey, type FleEncryptKey, fleEncryptKeyring, fleUnwrapKey } from "./keyrings.ts";
 
 /** Largest FLE message accepted: a 16 KB field plus header and framing fits with room to spare. */
 export const maxFleMessageBytes = 64 * 1024;
 
 // CloudFront writes suite 0x0178 (no key commitment): only the policy that allows decrypting
 // non-committing messages can read it. Used for FLE only; envelope encryption requires commitment.
-// Signed suites are refused outright (and by the materials manager, which admits 0x0178 only).
+// Signed suites are refused outright (and by openFleMessage, which admits 0x0178 only).
 const fleDecryptOptions = {
   commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT,
   signaturePolicy: SignaturePolicy.ALLOW_ENCRYPT_FORBID_DECRYPT,
@@ -43,10 +43,9 @@ export async function decryptFleMessage(
 ): Promise<Uint8Array> {
   if (message.byteLength > maxFleMessageBytes) throw new FleFormatError("tooLarge", field);
   if (!looksLikeEsdkMessage(message)) throw new FleFormatError("notFleMessage", field);
-  const cmm = fleDecryptCmm(key);
+  const unwrapKey = fleUnwrapKey(key);
   try {
-    const { plaintext } = await decryptMessage(message, cmm, fleDecryptOptions);
-    return plaintext;
+    return openFleMessage(message, unwrapKey, fleDecryptOptions);
   } catch (err) {
     if (err instanceof FleDecryptError) throw new FleDecryptError(err.reason, field);
     if (err instanceof CiphertextError || !(err instanceof CryptoError)) {

@@ -1,15 +1,11 @@
 /**
- * RSA keyrings for FLE, one per (key, provider id, key name), parsed once: PEM parsing would otherwise
- * add to the ~0.3 ms RSA private decrypt that every FLE field costs.
+ * FLE keys, one per (key, provider id, key name), parsed once: PEM parsing would otherwise add to the
+ * ~0.3 ms RSA private decrypt that every FLE field costs. Decryption uses the parsed private key
+ * directly (fle-message.ts); encryption, for the local CloudFront, the SDK's `RawRsaKeyringNode`.
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
-import {
-  NodeDefaultCryptographicMaterialsManager,
-  type NodeMaterialsManager,
-} from "@aws-crypto/material-management-node";
 import { RawRsaKeyringNode } from "@aws-crypto/raw-rsa-keyring-node";
-import { CryptoConfigError, FleDecryptError } from "../errors.ts";
-import { fleSuite } from "../suites.ts";
+import { CryptoConfigError } from "../errors.ts";
 
 /** The private key and the names CloudFront's FLE profile gives it. */
 export interface FleDecryptKey {
@@ -31,7 +27,7 @@ export interface FleEncryptKey {
 const maxCachedKeys = 16;
 // Keyed by the PEM string itself (then by names): V8 caches a string's hash, so a hit with the same
 // configuration string costs no hashing of the key — this lookup runs once per FLE field.
-const decryptCmms = new Map<string, Map<string, NodeMaterialsManager>>();
+const decryptKeys = new Map<string, Map<string, FleUnwrapKey>>();
 const encryptKeyrings = new Map<string, Map<string, RawRsaKeyringNode>>();
 
 function remember<T>(cache: Map<string, Map<string, T>>, pem: string, names: string, build: () => T): T {
@@ -68,29 +64,21 @@ function rsaKey(parse: () => KeyObject, what: string): KeyObject {
   return key;
 }
 
-/**
- * The materials manager decrypting FLE values for one key: refuses any suite but CloudFront's before
- * the RSA decrypt runs (a signed suite would cost an ECDSA verify per field).
- */
-export function fleDecryptCmm(key: FleDecryptKey): NodeMaterialsManager {
+/** A parsed FLE private key with the names its messages must carry. */
+export interface FleUnwrapKey {
+  readonly privateKey: KeyObject;
+  readonly providerId: string;
+  readonly keyName: string;
+}
+
+/** The parsed private key for `key` (PEM parsed once, then cached); throws `CryptoConfigError`. */
+export function fleUnwrapKey(key: FleDecryptKey): FleUnwrapKey {
   checkNames(key?.providerId, key?.keyName);
-  return remember(decryptCmms, key.privateKeyPem, `${key.providerId}\0${key.keyName}`, () => {
-    const privateKey = rsaKey(() => createPrivateKey(key.privateKeyPem), "privateKeyPem");
-    const keyring = new RawRsaKeyringNode({
-      keyNamespace: key.providerId,
-      keyName: key.keyName,
-      rsaKey: { privateKey: privateKey as never },
-      oaepHash: "sha256",
-    });
-    const inner = new NodeDefaultCryptographicMaterialsManager(keyring);
-    return {
-      getEncryptionMaterials: () => Promise.reject(new CryptoConfigError("FLE decrypt key cannot encrypt")),
-      decryptMaterials: async (request) => {
-        if (request.suite.id !== fleSuite) throw new FleDecryptError("unsupportedSuite");
-        return inner.decryptMaterials(request);
-      },
-    };
-  });
+  return remember(decryptKeys, key.privateKeyPem, `${key.providerId}\0${key.keyName}`, () => ({
+    privateKey: rsaKey(() => createPrivateKey(key.privateKeyPem), "privateKeyPem"),
+    providerId: key.providerId,
+    keyName: key.keyName,
+  }));
 }
 
 /** The keyring encrypting FLE values for one public key. */

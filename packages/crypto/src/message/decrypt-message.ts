@@ -23,7 +23,7 @@ import {
   serializeMessageHeaderAuth,
 } from "@aws-crypto/serialize";
 import { CiphertextError, CryptoError } from "../errors.ts";
-import { bodyAad, deserializer, suiteFor, view } from "./format.ts";
+import { bodyAad, deserializer, frameAad, suiteFor, view } from "./format.ts";
 
 export interface DecryptMessageOptions {
   readonly commitmentPolicy: CommitmentPolicy;
@@ -47,7 +47,11 @@ function malformedUnless<T>(step: () => T, reason: "malformed" | "unsupportedSui
   }
 }
 
-function parseHeader(ciphertext: Uint8Array, options: DecryptMessageOptions): HeaderInfo {
+/**
+ * Parses and checks a message header: encrypted-data-key limit, then the commitment and signature
+ * policies against the header's suite. Throws `CiphertextError`.
+ */
+export function parseHeader(ciphertext: Uint8Array, options: DecryptMessageOptions): HeaderInfo {
   const info = malformedUnless(() =>
     deserializer.deserializeMessageHeader(ciphertext, { maxEncryptedDataKeys: options.maxEncryptedDataKeys }),
   );
@@ -101,72 +105,100 @@ export async function decryptMessage(
   }
   const { getDecipherInfo, getVerify, dispose } = helper;
   try {
-    const { messageHeader, rawHeader, headerAuth } = info;
+    const { messageHeader } = info;
     const getDecipher = malformedUnless(() =>
       getDecipherInfo(messageHeader.messageId, (messageHeader as { suiteData?: Uint8Array }).suiteData),
     );
-    const verify = getVerify?.();
-    const input = view(ciphertext);
-    try {
-      const headerCheck = getDecipher(headerAuth.headerIv);
-      headerCheck.setAAD(view(rawHeader));
-      headerCheck.setAuthTag(view(headerAuth.headerAuthTag));
-      headerCheck.update(Buffer.alloc(0));
-      headerCheck.final();
-    } catch {
-      throw new CiphertextError("tampered");
-    }
-    if (verify) {
-      verify.update(view(rawHeader));
-      verify.update(view(serializeMessageHeaderAuth({ ...headerAuth, messageHeader })));
-    }
-
-    const messageId = view(messageHeader.messageId);
-    const plaintext: Buffer[] = [];
-    let readPos = rawHeader.byteLength + headerAuth.headerAuthLength;
-    let expectedSequence = 1;
-    for (;;) {
-      const frame = malformedUnless(() => decodeBodyHeader(input, info, readPos));
-      if (!frame) throw new CiphertextError("malformed");
-      if (options.maxBodySize !== undefined && frame.contentLength > options.maxBodySize) {
-        throw new CiphertextError("malformed");
-      }
-      if (frame.sequenceNumber !== expectedSequence) throw new CiphertextError("malformed");
-      const contentEnd = frame.readPos + frame.contentLength;
-      const tagEnd = contentEnd + frame.tagLength / 8;
-      if (tagEnd > input.length) throw new CiphertextError("malformed");
-      const aad = bodyAad.messageAAD(
-        messageId,
-        bodyAad.messageAADContentString({ contentType: frame.contentType, isFinalFrame: frame.isFinalFrame }),
-        frame.sequenceNumber,
-        frame.contentLength,
-      );
-      const content = input.subarray(frame.readPos, contentEnd);
-      const tag = input.subarray(contentEnd, tagEnd);
-      try {
-        const decipher = getDecipher(frame.iv);
-        decipher.setAAD(view(aad));
-        decipher.setAuthTag(tag);
-        plaintext.push(decipher.update(content), decipher.final());
-      } catch {
-        throw new CiphertextError("tampered");
-      }
-      verify?.update(input.subarray(readPos, tagEnd));
-      readPos = tagEnd;
-      expectedSequence++;
-      if (frame.isFinalFrame) break;
-    }
-
-    if (verify) {
-      const valid = malformedUnless(() =>
-        verify.awsCryptoVerify(view(deserializeSignature(input.subarray(readPos)))),
-      );
-      if (!valid) throw new CiphertextError("tampered");
-    } else if (readPos !== input.length) {
-      throw new CiphertextError("malformed");
-    }
-    return { plaintext: Buffer.concat(plaintext), messageHeader };
+    return decryptBody(ciphertext, info, getDecipher, getVerify?.(), options);
   } finally {
     dispose();
   }
+}
+
+/** An AES-GCM decipher for one IV (the header tag's, or a frame's). */
+export type GetDecipher = (iv: Uint8Array) => {
+  setAAD(aad: Buffer): unknown;
+  setAuthTag(tag: Buffer): unknown;
+  update(data: Buffer): Buffer;
+  final(): Buffer;
+};
+
+/** The signature check of a signed suite: fed the header and frames, then given the signature. */
+export interface MessageVerify {
+  update(data: Buffer): unknown;
+  awsCryptoVerify(signature: Buffer): boolean;
+}
+
+/**
+ * Checks the header's auth tag, then decrypts the frames in sequence from 1 with their AAD, requires a
+ * final frame, checks the signature (or refuses trailing bytes). `getDecipher` holds the derived key.
+ */
+export function decryptBody(
+  ciphertext: Uint8Array,
+  info: HeaderInfo,
+  getDecipher: GetDecipher,
+  verify: MessageVerify | undefined,
+  options: DecryptMessageOptions,
+): DecryptedMessage {
+  const { messageHeader, rawHeader, headerAuth } = info;
+  const input = view(ciphertext);
+  try {
+    const headerCheck = getDecipher(headerAuth.headerIv);
+    headerCheck.setAAD(view(rawHeader));
+    headerCheck.setAuthTag(view(headerAuth.headerAuthTag));
+    headerCheck.update(Buffer.alloc(0));
+    headerCheck.final();
+  } catch {
+    throw new CiphertextError("tampered");
+  }
+  if (verify) {
+    verify.update(view(rawHeader));
+    verify.update(view(serializeMessageHeaderAuth({ ...headerAuth, messageHeader })));
+  }
+
+  const messageId = view(messageHeader.messageId);
+  const plaintext: Buffer[] = [];
+  let readPos = rawHeader.byteLength + headerAuth.headerAuthLength;
+  let expectedSequence = 1;
+  for (;;) {
+    const frame = malformedUnless(() => decodeBodyHeader(input, info, readPos));
+    if (!frame) throw new CiphertextError("malformed");
+    if (options.maxBodySize !== undefined && frame.contentLength > options.maxBodySize) {
+      throw new CiphertextError("malformed");
+    }
+    if (frame.sequenceNumber !== expectedSequence) throw new CiphertextError("malformed");
+    const contentEnd = frame.readPos + frame.contentLength;
+    const tagEnd = contentEnd + frame.tagLength / 8;
+    if (tagEnd > input.length) throw new CiphertextError("malformed");
+    const aad = frameAad(
+      messageId,
+      bodyAad.messageAADContentString({ contentType: frame.contentType, isFinalFrame: frame.isFinalFrame }),
+      frame.sequenceNumber,
+      frame.contentLength,
+    );
+    const content = input.subarray(frame.readPos, contentEnd);
+    const tag = input.subarray(contentEnd, tagEnd);
+    try {
+      const decipher = getDecipher(frame.iv);
+      decipher.setAAD(aad);
+      decipher.setAuthTag(tag);
+      plaintext.push(decipher.update(content), decipher.final());
+    } catch {
+      throw new CiphertextError("tampered");
+    }
+    verify?.update(input.subarray(readPos, tagEnd));
+    readPos = tagEnd;
+    expectedSequence++;
+    if (frame.isFinalFrame) break;
+  }
+
+  if (verify) {
+    const valid = malformedUnless(() =>
+      verify.awsCryptoVerify(view(deserializeSignature(input.subarray(readPos)))),
+    );
+    if (!valid) throw new CiphertextError("tampered");
+  } else if (readPos !== input.length) {
+    throw new CiphertextError("malformed");
+  }
+  return { plaintext: Buffer.concat(plaintext), messageHeader };
 }

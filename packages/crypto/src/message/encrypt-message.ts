@@ -12,7 +12,7 @@ import {
   type NodeEncryptionMaterial,
 } from "@aws-crypto/material-management-node";
 import { MessageIdLength, serializeMessageHeaderAuth, serializeSignatureInfo } from "@aws-crypto/serialize";
-import { bodyAad, serializer, view } from "./format.ts";
+import { bodyAad, frameAad, serializer, view } from "./format.ts";
 
 const empty = Buffer.alloc(0);
 
@@ -63,14 +63,14 @@ export function encryptMessage(
             : serializer.frameHeader(sequenceNumber, iv),
         ),
       );
-      const aad = bodyAad.messageAAD(
+      const aad = frameAad(
         messageId,
         bodyAad.messageAADContentString({ contentType: messageHeader.contentType, isFinalFrame }),
         sequenceNumber,
         contentLength,
       );
       const cipher = getCipher(iv);
-      cipher.setAAD(view(aad));
+      cipher.setAAD(aad);
       parts.push(
         cipher.update(source.subarray(offset, offset + contentLength)),
         cipher.final(),
