@@ -1,9 +1,12 @@
 // `pnpm veil <command>`: tools for the curious, against the running local stack (.veil/local.json).
 //   inspect <record id>   what a DBA sees: the raw row, the ciphertext, the audit trail
 //   tables                every table with its row count
+//   restore-image <image id> [--version <version id>]
+//                         copy an earlier version of an image's stored object back on top
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import pg from "pg";
+import { describeRestore, readS3Info, restoreImage } from "../s3/index.ts";
 import type { LocalStackInfo } from "../stack/config.ts";
 
 const stateDir = process.env.VEIL_STATE_DIR ?? resolve(import.meta.dirname, "../../../../.veil");
@@ -29,10 +32,28 @@ function hexdump(bytes: Buffer, max = 96): string {
   return lines.join("\n");
 }
 
+async function restore(args: string[]) {
+  const [imageId, flag, versionId] = args;
+  if (!imageId || (flag !== undefined && (flag !== "--version" || !versionId))) {
+    console.log("usage: pnpm veil restore-image <image id> [--version <version id>]");
+    process.exit(2);
+  }
+  const result = await restoreImage({
+    s3: await readS3Info(stateDir),
+    databaseUrl: stackInfo().databaseUrl,
+    imageId,
+    ...(versionId ? { versionId } : {}),
+  });
+  console.log(describeRestore(result));
+}
+
 async function main() {
   const [command, arg] = process.argv.slice(2);
+  if (command === "restore-image") return restore(process.argv.slice(3));
   if (command !== "inspect" && command !== "tables") {
-    console.log("usage: pnpm veil inspect <record id> | pnpm veil tables");
+    console.log(
+      "usage: pnpm veil inspect <record id> | pnpm veil tables | pnpm veil restore-image <image id> [--version <id>]",
+    );
     process.exit(command ? 2 : 0);
   }
   const info = stackInfo();

@@ -8,10 +8,12 @@ import { startPgliteServer } from "@veil/db/pglite";
 import { createOriginRequestHandler } from "@veil/edge";
 import { type LocalCloudFront, startLocalCloudFront } from "../cloudfront/index.ts";
 import { type LocalCognito, startLocalCognito } from "../cognito/index.ts";
-import { type LocalGateway, startGateway } from "../gateway/index.ts";
+import { type GatewayRoute, type LocalGateway, startGateway } from "../gateway/index.ts";
 import { keyPolicy, type LocalKms, startLocalKms } from "../kms/index.ts";
 import { type LocalLambda, startLocalLambda } from "../lambda/index.ts";
 import { type StackTestOptions, testStackSettings } from "../proof/controls.ts";
+import { type LocalImageServices, startImageServices } from "../s3/image-services.ts";
+import type { ExternalS3 } from "../s3/index.ts";
 import { type LocalSecrets, startLocalSecrets } from "../secrets/index.ts";
 import { defaultPorts, type LocalStackInfo, type PortMap, stackPaths, writeStackInfo } from "./config.ts";
 import { type LocalIdentities, loadIdentities, saveIdentities } from "./identities.ts";
@@ -31,6 +33,11 @@ export interface StartStackOptions {
   readonly region?: string;
   readonly stage?: string;
   /**
+   * Use this S3-compatible server (e.g. a test Swift, which keeps versions) instead of the embedded
+   * s3rver. Its SigV4 region must be `region`.
+   */
+  readonly s3?: ExternalS3;
+  /**
    * Test only, refused outside a test run: switch one security control off (to show a test fails
    * without it), make the function log its input, put a proxy in front of the gateway.
    */
@@ -45,6 +52,8 @@ export interface LocalStack {
   readonly gateway: LocalGateway;
   readonly cognito: LocalCognito;
   readonly records: LocalLambda;
+  /** The local S3 (buckets, notifications) and the image functions. */
+  readonly images: LocalImageServices;
   /** Rotates the API key as the scheduled function does in AWS: add new, switch the edge, drop old. */
   rotateApiKey(newKey: string): Promise<void>;
   stop(): Promise<void>;
@@ -185,6 +194,35 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
     });
     stops.push(() => records.stop());
 
+    // 5b. S3 (inbox and images buckets, upload notifications) and the image functions.
+    const images = await startImageServices({
+      repoRoot,
+      stage,
+      region,
+      stateDir: paths.stateDir,
+      s3Dir: paths.s3Dir,
+      logDir: paths.logDir,
+      port: ports.s3,
+      ...(options.s3 ? { external: options.s3 } : {}),
+      allowedOrigins: [edgeUrl, `http://127.0.0.1:${ports.edge}`],
+      functionEnv: {
+        AWS_REGION: region,
+        AWS_ACCESS_KEY_ID: ids.functionRole.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: ids.functionRole.secretAccessKey,
+        AWS_ENDPOINT_URL_KMS: kms.endpoint,
+        SST_RESOURCE_App: JSON.stringify({ name: "veil", stage }),
+        SST_RESOURCE_RecordsKey: JSON.stringify({ arn: recordsKeyArn }),
+        SST_RESOURCE_Database: JSON.stringify({ url: databaseUrl, singleSession }),
+        SST_RESOURCE_UserPool: JSON.stringify({ id: cognito.userPoolId }),
+        SST_RESOURCE_UserPoolClient: JSON.stringify({ id: cognito.clientId }),
+        VEIL_COGNITO_JWKS: JSON.stringify(cognito.jwks),
+      },
+      fleKey: { secretArn: fleSecretArn, providerId: ids.fle.providerId },
+      flePublicKey: { pem: ids.fle.publicKeyPem, keyName: ids.fle.keyName, providerId: ids.fle.providerId },
+      secretsEndpoint: secrets.endpoint,
+    });
+    stops.push(() => images.stop());
+
     // 6. API Gateway: API key of the usage plan + SigV4 from the edge role.
     const gatewayLog = logTo("gateway");
     const gateway = await startGateway({
@@ -200,12 +238,17 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
       allowedPrincipalArns: [ids.edgeRole.arn],
       ...(testing.gatewayChecksOff.length > 0 ? { disabledChecks: testing.gatewayChecksOff } : {}),
       ...(testing.gatewayTimeoutMs ? { timeoutMs: testing.gatewayTimeoutMs } : {}),
-      routes: recordRoutes.map((r) => ({
-        method: r.method,
-        resource: r.resource,
-        functionName: `veil-${stage}-records`,
-        handler: (event, context) => records.invoke(event, { awsRequestId: context.awsRequestId }),
-      })),
+      routes: [
+        ...recordRoutes.map(
+          (r): GatewayRoute => ({
+            method: r.method,
+            resource: r.resource,
+            functionName: `veil-${stage}-records`,
+            handler: (event, context) => records.invoke(event, { awsRequestId: context.awsRequestId }),
+          }),
+        ),
+        ...images.routes,
+      ],
       logger: {
         warn: (message, fields) => gatewayLog({ level: "WARN", message, ...fields }),
         error: (message, fields) => gatewayLog({ level: "ERROR", message, ...fields }),
@@ -247,7 +290,10 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
             }),
       responseHeaders: testing.securityHeadersOff
         ? {}
-        : securityHeaders({ connectSrc: [cognito.endpoint], upgradeInsecureRequests: false }),
+        : securityHeaders({
+            connectSrc: [cognito.endpoint, images.s3.info.endpoint],
+            upgradeInsecureRequests: false,
+          }),
       accessLog: logTo("cloudfront"),
       runtimeConfig: () => ({
         region,
@@ -267,7 +313,7 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
       gatewayUrl: gateway.url,
       gatewayApiKey: apiKey,
       kmsEndpoint: kms.endpoint,
-      s3Endpoint: null,
+      s3Endpoint: images.s3.info.endpoint,
       secretsEndpoint: secrets.endpoint,
       cognito: {
         endpoint: cognito.endpoint,
@@ -290,6 +336,7 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
       gateway,
       cognito,
       records,
+      images,
       async rotateApiKey(newKey) {
         const old = apiKey;
         gateway.setApiKeys([old, newKey]);

@@ -1,0 +1,156 @@
+import { join } from "node:path";
+import { imageRoutes } from "@veil/core";
+import type { S3EventRecord } from "aws-lambda";
+import type { GatewayRoute } from "../gateway/index.ts";
+import { type LocalLambda, startLocalLambda } from "../lambda/index.ts";
+import { type ExternalS3, type LocalS3, startLocalS3, writeS3Info } from "./server.ts";
+
+export interface ImageServicesOptions {
+  readonly repoRoot: string;
+  readonly stage: string;
+  readonly region: string;
+  readonly stateDir: string;
+  readonly s3Dir: string;
+  readonly logDir: string;
+  readonly port: number;
+  readonly external?: ExternalS3;
+  readonly allowedOrigins: readonly string[];
+  /** Environment every image function gets (region, role credentials, KMS endpoint, App, Database, …). */
+  readonly functionEnv: Record<string, string>;
+  /** `SST_RESOURCE_FleKey` (the ingest reads the private key) and the public key handed to browsers. */
+  readonly fleKey: { readonly secretArn: string; readonly providerId: string };
+  readonly flePublicKey: { readonly pem: string; readonly keyName: string; readonly providerId: string };
+  readonly secretsEndpoint: string;
+  /** Retries of a failed ingest, as Lambda's asynchronous invocation does (twice); delays in ms. */
+  readonly retryDelaysMs?: readonly number[];
+}
+
+/** The image part of the local stack. */
+export interface LocalImageServices {
+  readonly s3: LocalS3;
+  readonly api: LocalLambda;
+  readonly download: LocalLambda;
+  readonly ingest: LocalLambda;
+  /** Gateway routes of the image API (`imageRoutes`), the download in STREAM mode. */
+  readonly routes: GatewayRoute[];
+  /** Resolves when every notified upload has been ingested (or has failed its last retry). */
+  idle(): Promise<void>;
+  /** Outcomes of ingest invocations so far: what S3 → Lambda delivery would show in CloudWatch metrics. */
+  readonly deliveries: { succeeded: number; failed: number; retried: number };
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the local S3 (buckets, notifications, CORS) and the three image functions in their own
+ * processes: the buffered API, the streaming download, and the ingest — invoked asynchronously with
+ * the S3 event record of each upload, retried like an asynchronous Lambda invocation.
+ */
+export async function startImageServices(options: ImageServicesOptions): Promise<LocalImageServices> {
+  const fn = (name: string, file: string, env: Record<string, string>, timeoutMs?: number) =>
+    startLocalLambda({
+      name: `veil-${options.stage}-${name}`,
+      module: join(options.repoRoot, "functions/src/images", file),
+      logFile: join(options.logDir, `${name}.log`),
+      env: { ...options.functionEnv, POWERTOOLS_SERVICE_NAME: `veil-${name}`, ...env },
+      ...(timeoutMs ? { timeoutMs } : {}),
+    });
+
+  const inFlight = new Set<Promise<void>>();
+  const deliveries = { succeeded: 0, failed: 0, retried: 0 };
+  const delays = options.retryDelaysMs ?? [200, 1000];
+  let ingest: LocalLambda | undefined;
+  const deliver = (record: S3EventRecord) => {
+    const run = (async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await ingest?.invoke({ Records: [record] });
+          deliveries.succeeded++;
+          return;
+        } catch {
+          if (attempt >= delays.length) {
+            deliveries.failed++;
+            return;
+          }
+          deliveries.retried++;
+          await new Promise((r) => setTimeout(r, delays[attempt]));
+        }
+      }
+    })();
+    inFlight.add(run);
+    void run.finally(() => inFlight.delete(run));
+  };
+
+  const s3 = await startLocalS3({
+    port: options.port,
+    region: options.region,
+    stage: options.stage,
+    dataDir: options.s3Dir,
+    ...(options.external ? { external: options.external } : {}),
+    allowedOrigins: options.allowedOrigins,
+    onObjectCreated: deliver,
+  });
+  const stops: Array<() => Promise<void>> = [() => s3.stop()];
+  try {
+    await writeS3Info(options.stateDir, s3.info);
+    const s3Env = {
+      AWS_ENDPOINT_URL_S3: s3.info.endpoint,
+      VEIL_S3_CREDENTIALS: JSON.stringify(s3.info.credentials),
+      SST_RESOURCE_InboxBucket: JSON.stringify({ name: s3.info.buckets.inbox }),
+      SST_RESOURCE_ImagesBucket: JSON.stringify({ name: s3.info.buckets.images }),
+    };
+    const api = fn("images", "api.ts", {
+      ...s3Env,
+      SST_RESOURCE_FlePublicKey: JSON.stringify(options.flePublicKey),
+    });
+    stops.push(() => api.stop());
+    const download = fn("images-download", "download.ts", s3Env);
+    stops.push(() => download.stop());
+    ingest = fn(
+      "images-ingest",
+      "ingest.ts",
+      {
+        ...s3Env,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: options.secretsEndpoint,
+        SST_RESOURCE_FleKey: JSON.stringify(options.fleKey),
+      },
+      120_000,
+    );
+    const ingestFn = ingest;
+    stops.push(() => ingestFn.stop());
+
+    const routes: GatewayRoute[] = imageRoutes.map((r) => {
+      const functionName = r.transfer === "STREAM" ? download : api;
+      return {
+        method: r.method,
+        resource: r.resource,
+        functionName: `veil-${options.stage}-${r.transfer === "STREAM" ? "images-download" : "images"}`,
+        handler: (event, context) => functionName.invoke(event, { awsRequestId: context.awsRequestId }),
+        ...(r.transfer === "STREAM"
+          ? {
+              streamHandler: (event, context) =>
+                download.invokeStream(event, { awsRequestId: context.awsRequestId }),
+            }
+          : {}),
+      } satisfies GatewayRoute;
+    });
+
+    return {
+      s3,
+      api,
+      download,
+      ingest: ingestFn,
+      routes,
+      deliveries,
+      async idle() {
+        while (inFlight.size > 0) await Promise.all([...inFlight]);
+      },
+      async stop() {
+        await Promise.all([...inFlight]).catch(() => undefined);
+        for (const stop of stops.reverse()) await stop().catch(() => undefined);
+      },
+    };
+  } catch (err) {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    throw err;
+  }
+}
