@@ -47,6 +47,11 @@ const needs = [];
 if (mode === "test" || mode === "bench") {
   if (!hasPostgres()) needs.push("postgresql");
   if (existsSync(join(root, "web", "e2e")) && !hasChromium()) needs.push("chromium");
+  // OpenStack Swift with s3api: the versioned, signature-checking S3 of the storage and image tests.
+  const swift = ["swift", "swift-proxy", "swift-object", "swift-container", "swift-account"];
+  if (!swift.every((p) => existsSync(`/usr/bin/${p === "swift" ? "swift-ring-builder" : `${p}-server`}`))) {
+    needs.push(...swift, "memcached");
+  }
 }
 if (needs.length > 0) {
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;

@@ -16,6 +16,7 @@ export const rules = [
   },
   { dir: "packages/crypto", forbidden: /^@veil\/(?!core$)/, why: "crypto imports only core" },
   { dir: "packages/log", forbidden: /^@veil\/(?!core$)/, why: "log imports only core" },
+  { dir: "packages/storage", forbidden: /^@veil\/(?!core$)/, why: "storage imports only core" },
   { dir: "infra", forbidden: /^@veil\/(?!core$)/, why: "infra imports only core" },
 ];
 
