@@ -10,16 +10,19 @@
  * it wrote and is rethrown, keeping the upload for the retry (S3 → Lambda async invocations retry).
  */
 import { PassThrough, pipeline, type Readable } from "node:stream";
-import { type ImageRejectReason, imageLimits } from "@veil/core";
+import { type ImageContentType, type ImageRejectReason, imageLimits } from "@veil/core";
 import type { EnvelopeCrypto } from "@veil/crypto";
 import { audit, ConflictError, images, NotFoundError, withTransaction } from "@veil/db";
 import {
+  type ImageIds,
   ImageRejectedError,
+  type ImageSanitizer,
   imageEnvelopeContext,
   imageKey,
   type ObjectStore,
   openUpload,
   parseInboxKey,
+  type StoredObject,
   sanitizeImage,
   type UploadDecryptKey,
   uploadCiphertextLength,
@@ -111,31 +114,21 @@ export async function ingestUpload(deps: IngestDeps, object: InboxObject): Promi
   if (object.size > largest) return reject("tooLarge", "upload over announced size");
 
   const target = { bucket: deps.imagesBucket, key: imageKey(ids) };
-  // The first refusal wins: later stages only see their input torn down.
-  let refusal: ImageRejectedError | undefined;
-  const note = (err: unknown) => {
-    if (err instanceof ImageRejectedError) refusal ??= err;
-  };
-  let stored: Awaited<ReturnType<ObjectStore["upload"]>>;
-  const sanitizer = sanitizeImage({ declaredType: row.contentType });
+  let moved: Awaited<ReturnType<typeof moveUpload>>;
   try {
-    const opened = await deps.store.open(inbox, object.versionId ? { versionId: object.versionId } : {});
-    const plaintext = openUpload(opened.body, {
-      keys: deps.keys,
-      context,
+    moved = await moveUpload(deps, {
+      inbox,
+      ...(object.versionId ? { versionId: object.versionId } : {}),
+      target,
+      ids,
+      declaredType: row.contentType,
       maxPlaintextBytes: Math.min(row.declaredSize, imageLimits.maxBytes),
     });
-    const clean: Readable = pipeline(plaintext, sanitizer, new PassThrough(), (err) => note(err));
-    plaintext.on("error", note);
-    sanitizer.on("error", note);
-    stored = await deps.store.upload(target, deps.envelope.encryptStream(clean, imageEnvelopeContext(ids)), {
-      contentType: "application/octet-stream",
-    });
   } catch (err) {
-    note(err);
-    if (refusal) return reject(refusal.reason, refusal.detail);
+    if (err instanceof ImageRejectedError) return reject(err.reason, err.detail);
     throw err;
   }
+  const { stored, sanitizer } = moved;
   if (!sanitizer.detectedType) {
     await deps.store.delete(target, stored.versionId);
     return reject("corrupt", "empty");
@@ -168,4 +161,51 @@ export async function ingestUpload(deps: IngestDeps, object: InboxObject): Promi
   }
   await dropUpload();
   return { outcome: "ready", imageId, bytes: sanitizer.bytesOut, removed: sanitizer.removed };
+}
+
+/**
+ * The data path of the ingest, in constant memory: the upload's bytes from the inbox through the FLE
+ * decryptor, the type check and metadata stripping, and envelope encryption, into a multipart upload
+ * of the stored image. Throws the first `ImageRejectedError` of any stage (the upload is refused), or
+ * the transient error; either way no stored object is left (the multipart upload is aborted).
+ */
+export async function moveUpload(
+  deps: Pick<IngestDeps, "store" | "envelope" | "keys">,
+  job: {
+    readonly inbox: { readonly bucket: string; readonly key: string };
+    readonly versionId?: string;
+    readonly target: { readonly bucket: string; readonly key: string };
+    readonly ids: ImageIds;
+    readonly declaredType: ImageContentType;
+    readonly maxPlaintextBytes: number;
+  },
+): Promise<{ stored: StoredObject; sanitizer: ImageSanitizer }> {
+  // The first refusal wins: later stages only see their input torn down.
+  let refusal: ImageRejectedError | undefined;
+  const note = (err: unknown) => {
+    if (err instanceof ImageRejectedError) refusal ??= err;
+  };
+  const sanitizer = sanitizeImage({ declaredType: job.declaredType });
+  try {
+    const opened = await deps.store.open(job.inbox, job.versionId ? { versionId: job.versionId } : {});
+    const plaintext = openUpload(opened.body, {
+      keys: deps.keys,
+      context: uploadEncryptionContext(job.ids.imageId),
+      maxPlaintextBytes: job.maxPlaintextBytes,
+    });
+    const clean: Readable = pipeline(plaintext, sanitizer, new PassThrough(), (err) => note(err));
+    plaintext.on("error", note);
+    sanitizer.on("error", note);
+    const stored = await deps.store.upload(
+      job.target,
+      deps.envelope.encryptStream(clean, imageEnvelopeContext(job.ids)),
+      {
+        contentType: "application/octet-stream",
+      },
+    );
+    return { stored, sanitizer };
+  } catch (err) {
+    note(err);
+    throw refusal ?? err;
+  }
 }

@@ -112,23 +112,31 @@ export class JpegStripper implements Stripper {
           break;
         }
         case "entropy": {
-          const ff = data.indexOf(0xff, pos);
-          if (ff < 0) {
-            emit(data.subarray(pos));
-            pos = data.length;
-            break;
-          }
-          if (ff > pos) emit(data.subarray(pos, ff));
-          pos = ff;
-          if (pos + 1 >= data.length) break parse;
-          const next = data[pos + 1] as number;
-          if (next === 0x00 || isRestart(next)) {
-            emit(data.subarray(pos, pos + 2));
-            pos += 2;
-          } else if (next === 0xff) {
-            pos += 1; // a fill byte before a marker
-          } else {
+          // Scan data passes in long runs: only a fill byte or a marker ends a run.
+          let scan = pos;
+          for (;;) {
+            const ff = data.indexOf(0xff, scan);
+            if (ff < 0 || ff + 1 >= data.length) {
+              const end = ff < 0 ? data.length : ff;
+              if (end > pos) emit(data.subarray(pos, end));
+              pos = end;
+              if (ff < 0) break;
+              break parse; // the byte after 0xFF is in the next chunk
+            }
+            const next = data[ff + 1] as number;
+            if (next === 0x00 || isRestart(next)) {
+              scan = ff + 2; // stuffed 0xFF or a restart marker: part of the scan
+              continue;
+            }
+            if (ff > pos) emit(data.subarray(pos, ff));
+            if (next === 0xff) {
+              pos = ff + 1; // a fill byte before a marker: dropped
+              scan = pos;
+              continue;
+            }
+            pos = ff;
             this.state = "marker";
+            break;
           }
           break;
         }
