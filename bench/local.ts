@@ -1,0 +1,268 @@
+/**
+ * Local stack under load: a fresh stack (ephemeral ports, a real PostgreSQL from the Debian package)
+ * with the same handler and edge code as in AWS, driven through the local CloudFront by a fixed mix of
+ * 60% reads, 25% creates and 15% updates from concurrent signed-in users, plus KMS calls counted by
+ * the local KMS: a cold burst of 50 concurrent first writes, and GenerateDataKey per 1000 writes.
+ *
+ *   pnpm bench:run local                  fresh stack, stopped afterwards
+ *   pnpm bench:run local -- --against-dev the running `pnpm dev` stack (.veil/local.json); no KMS figures
+ *
+ * The load generator runs in its own process (bench/_load-process.ts). Everything shares the machine's
+ * cores with the stack, so the figures describe the whole request path on this machine, not AWS.
+ */
+import { fork } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startTestPostgres, type TestPostgres } from "../packages/db/src/testing/postgres.ts";
+import { signUpAndSignIn } from "../packages/local/src/cognito/client.ts";
+import { ephemeralPorts, type LocalStackInfo } from "../packages/local/src/stack/config.ts";
+import { type LocalStack, startLocalStack } from "../packages/local/src/stack/start.ts";
+import type { LoadPlan, LoadResult, LoadUser, Operation } from "./_load-client.ts";
+import { recordForm } from "./_load-client.ts";
+import { cpuByRole } from "./_proc-cpu.ts";
+import { round } from "./timing.ts";
+import type { BenchModule, Metric } from "./types.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..");
+
+/** The fixed mix of the issue: reads dominate, as a records app's traffic does. */
+const mix: Record<Operation, number> = { read: 0.6, create: 0.25, update: 0.15 };
+const coldBurst = 50;
+
+interface Target {
+  readonly info: Pick<LocalStackInfo, "edgeUrl" | "cognito">;
+  readonly stack?: LocalStack;
+  stop(): Promise<void>;
+}
+
+async function freshStack(log: (m: string) => void): Promise<Target> {
+  log("starting PostgreSQL and a fresh local stack on ephemeral ports…");
+  const pg: TestPostgres = await startTestPostgres();
+  const stateDir = mkdtempSync(join(tmpdir(), "veil-bench-stack-"));
+  let stack: LocalStack | undefined;
+  try {
+    stack = await startLocalStack({
+      stateDir,
+      ports: ephemeralPorts,
+      databaseUrl: pg.connectionString,
+      webRoot: stateDir,
+    });
+  } catch (err) {
+    await pg.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+    throw err;
+  }
+  const running = stack;
+  return {
+    info: running.info,
+    stack: running,
+    async stop() {
+      await running.stop();
+      await pg.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function devStack(): Target {
+  const info = JSON.parse(readFileSync(join(root, ".veil", "local.json"), "utf8")) as LocalStackInfo;
+  return { info, stop: async () => {} };
+}
+
+async function signUpUsers(target: Target, count: number): Promise<LoadUser[]> {
+  const tag = randomBytes(4).toString("hex");
+  const users: LoadUser[] = [];
+  for (let i = 0; i < count; i++) {
+    const tokens = await signUpAndSignIn(target.info.cognito.endpoint, target.info.cognito.clientId, {
+      email: `load-${tag}-${i}@users.example.net`,
+      password: `Pw-${randomBytes(9).toString("base64url")}-1a`,
+    });
+    users.push({ token: tokens.accessToken, records: [] });
+  }
+  return users;
+}
+
+/** One create per entry, all at once: the first writes of a cold function. */
+async function burstOfCreates(edgeUrl: string, users: LoadUser[], count: number): Promise<number> {
+  let failed = 0;
+  await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const user = users[i % users.length]!;
+      const res = await fetch(`${edgeUrl}/api/records`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${user.token}`,
+          "content-type": "application/x-www-form-urlencoded",
+        },
+        body: recordForm(i),
+      }).catch(() => undefined);
+      if (res?.status !== 201) {
+        failed++;
+        await res?.body?.cancel();
+        return;
+      }
+      const { id, version } = (await res.json()) as { id: string; version: number };
+      user.records.push({ id, version });
+    }),
+  );
+  return failed;
+}
+
+function runClient(plan: LoadPlan): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(join(here, "_load-process.ts"), [], {
+      execArgv: ["--import", "tsx"],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    child.once("message", (result) => resolve(result as LoadResult));
+    child.once("exit", (code) => reject(new Error(`load client exited (${code})`)));
+    child.send(plan);
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+const ms = (value: number, note: string, goal?: Metric["goal"]): Metric => ({
+  value: round(value, 1),
+  unit: "ms",
+  note,
+  ...(goal ? { goal } : {}),
+});
+
+const bench: BenchModule = {
+  name: "local",
+  description: "local stack under a mixed load through the local CloudFront; KMS calls at the stack level",
+  async run({ quick, log, flags }) {
+    const againstDev = flags.has("--against-dev");
+    const concurrency = quick ? 8 : 16;
+    const durationMs = quick ? 5_000 : 20_000;
+    const target = againstDev ? devStack() : await freshStack(log);
+    try {
+      log(`signing up ${concurrency} users…`);
+      const users = await signUpUsers(target, concurrency);
+      const kms = target.stack?.kms;
+      const gdk = () => kms?.stats().operations.GenerateDataKey ?? 0;
+      const kmsDecrypt = () => kms?.stats().operations.Decrypt ?? 0;
+
+      log(`cold burst: ${coldBurst} concurrent first creates…`);
+      const before = gdk();
+      const burstStarted = performance.now();
+      const burstFailed = await burstOfCreates(target.info.edgeUrl, users, coldBurst);
+      const burstMs = performance.now() - burstStarted;
+      const burstCalls = gdk() - before;
+
+      log(`mixed load: ${concurrency} users, ${durationMs / 1000} s (after 2 s warm-up)…`);
+      const gdkBefore = gdk();
+      const decryptBefore = kmsDecrypt();
+      const roleOf = (command: string, pid: number) =>
+        pid === process.pid
+          ? "stack"
+          : command.includes("lambda/child")
+            ? "function"
+            : command.includes("postgres")
+              ? "postgres"
+              : command.includes("_load-process")
+                ? "client"
+                : "other";
+      const cpuBefore = cpuByRole(process.pid, roleOf);
+      const result = await runClient({
+        edgeUrl: target.info.edgeUrl,
+        users,
+        warmupMs: quick ? 1_000 : 2_000,
+        durationMs,
+        mix,
+        seed: 20261123,
+      });
+      const cpuAfter = cpuByRole(process.pid, roleOf);
+      const loadGdk = gdk() - gdkBefore;
+      const loadDecrypt = kmsDecrypt() - decryptBefore;
+
+      const all = Object.values(result.latenciesMs)
+        .flat()
+        .sort((a, b) => a - b);
+      const byOp = (op: Operation) => [...result.latenciesMs[op]].sort((a, b) => a - b);
+      const errors = Object.values(result.errors).reduce((a, b) => a + b, 0) + burstFailed;
+      if (errors > 0) log(`errors: ${JSON.stringify({ ...result.errors, burst: burstFailed })}`);
+      const seconds = result.elapsedMs / 1000;
+      const metrics: Record<string, Metric | number> = {
+        local_rps: {
+          value: round(all.length / seconds, 1),
+          unit: "req/s",
+          note: `${concurrency} users, 60/25/15 read/create/update, ${durationMs / 1000} s, via local CloudFront`,
+        },
+        local_p50_ms: ms(percentile(all, 50), "all operations"),
+        local_p99_ms: ms(percentile(all, 99), "all operations"),
+        local_p99_read_ms: ms(percentile(byOp("read"), 99), "GET /api/records/{id} (decrypt + audit)"),
+        local_p99_create_ms: ms(percentile(byOp("create"), 99), "POST /api/records (FLE + encrypt + insert)"),
+        local_p99_update_ms: ms(
+          percentile(byOp("update"), 99),
+          "POST /api/records/{id} with If-Match (FLE applies to POST)",
+        ),
+        local_requests: { value: all.length, note: "completed in the measured window" },
+        local_throttled: {
+          value: result.throttled,
+          note: "429s of the usage plan (local: 200 req/s, burst 400), each retried after ~25 ms",
+        },
+        local_errors: {
+          value: errors,
+          goal: { max: 0 },
+          note: "non-2xx or failed requests, load and burst (by kind in the log)",
+        },
+      };
+      // CPU share of each part while the load ran (the client's own process is gone by now).
+      const windowMs = result.elapsedMs + (quick ? 1_000 : 2_000);
+      metrics.local_cpu_client_cores = {
+        value: round(result.cpuMs / windowMs, 2),
+        unit: "cores",
+        note: "the load generator's own process",
+      };
+      for (const role of ["stack", "function", "postgres"]) {
+        const used = (cpuAfter.get(role) ?? 0) - (cpuBefore.get(role) ?? 0);
+        if (cpuAfter.has(role)) {
+          metrics[`local_cpu_${role}_cores`] = {
+            value: round(used / windowMs, 2),
+            unit: "cores",
+            note: {
+              stack: "CloudFront + FLE, edge signer, gateway + SigV4, KMS, Cognito (one process)",
+              function: "the records function (Lambda stand-in: one process, one instance)",
+              postgres: "PostgreSQL server processes",
+            }[role],
+          };
+        }
+      }
+      if (kms) {
+        Object.assign(metrics, {
+          local_kms_calls_cold_burst_50: {
+            value: burstCalls,
+            unit: "calls",
+            goal: { min: 1, max: 1 },
+            note: `GenerateDataKey seen by the local KMS for ${coldBurst} concurrent first creates (${round(burstMs / 1000, 1)} s incl. cold start)`,
+          },
+          local_kms_calls_per_1000_writes: {
+            value: round((loadGdk * 1000) / Math.max(1, result.writes), 2),
+            unit: "calls",
+            goal: { max: 1 },
+            note: `GenerateDataKey per 1000 writes during the load (${loadGdk} for ${result.writes} writes)`,
+          },
+          local_kms_decrypt_calls_during_load: {
+            value: loadDecrypt,
+            unit: "calls",
+            note: "KMS Decrypt for every read of the load (data keys cached per instance)",
+          },
+        });
+      }
+      return metrics;
+    } finally {
+      await target.stop();
+    }
+  },
+};
+
+export default bench;
