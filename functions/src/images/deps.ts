@@ -24,7 +24,7 @@ const lambdaCaBundle = "/var/runtime/ca-cert.pem";
 
 /**
  * The database pool. On the local stack's embedded PGlite every connection shares one session, so
- * statements are sent unnamed: another function's named statement of the same name would clash.
+ * statements are sent unnamed: a named one would clash with another function's of the same name.
  */
 export async function databasePool(): Promise<Pool> {
   const db = linked("Database");
@@ -41,10 +41,8 @@ export async function databasePool(): Promise<Pool> {
       max: 2,
     });
   }
-  const pool = createPool({
-    connectionString: db.url,
-    ...(db.singleSession ? { max: 1, resetSessionOnConnect: true } : { max: 2 }),
-  });
+  // No session reset on connect here: on a shared session it would drop the other functions' statements.
+  const pool = createPool({ connectionString: db.url, max: db.singleSession ? 1 : 2 });
   if (db.singleSession) {
     pool.on("connect", (client) => {
       const query = client.query.bind(client) as (...args: unknown[]) => unknown;
