@@ -1,7 +1,8 @@
 /**
  * Production bundles of the Lambda handlers, built the way SST builds them for `nodejs22.x` (see
  * `infra/functions.ts`): esbuild, one ESM file, minified, tree-shaken, `keepNames`, the `createRequire`
- * banner, `@aws-sdk/*` bundled (we pin its version), the Powertools packages left to the layer, and
+ * banner, every dependency bundled — `@aws-sdk/*` too (we pin its version) and the Powertools logger
+ * (bundled it costs 21 KB; loaded from the layer's node_modules it costs ~15 ms more at init) — and
  * `__VEIL_TEST_SWITCHES__` defined `false` so the test-only switches are compiled out.
  *
  *   tsx functions/build.ts                       every handler → functions/dist/<name>/index.mjs
@@ -25,11 +26,20 @@ export const handlerEntries = {
 } as const;
 export type HandlerName = keyof typeof handlerEntries;
 
-/** Size budget of the records handler bundle, in KiB (`pnpm bench`, `bundle-budget.test.ts`). */
-export const recordsBundleBudgetKb = 250;
+/**
+ * Size goal of the records handler bundle, in KiB, reported by `pnpm bench`. Not reached: the AWS SDK
+ * clients alone (KMS, Secrets Manager, RDS signer) take ~350 KB — see docs/performance.md.
+ */
+export const recordsBundleGoalKb = 250;
 
-/** Provided by the Lambda layer (Powertools) or never loaded (native add-ons SST also leaves out). */
-export const lambdaExternals = ["@aws-lambda-powertools/*", "pg-native", "sharp"];
+/**
+ * Size budget the tests enforce (`bundle-budget.test.ts`): today's bundle plus a little headroom, so a
+ * dependency that drags in a new client or an umbrella package fails a test. Lower it as it shrinks.
+ */
+export const recordsBundleBudgetKb = 800;
+
+/** Native add-ons SST also leaves out; `pg-native` is never loaded (pg's pure-JS client is used). */
+export const lambdaExternals = ["pg-native", "sharp"];
 
 /** What SST puts at the top of every ESM bundle: CommonJS dependencies may still `require` builtins. */
 const banner = [
@@ -110,11 +120,16 @@ async function main(): Promise<void> {
   const top = Number(values.top ?? 8);
   for (const name of names) {
     const bundle = await bundleHandler(name, join(outdir, name, "index.mjs"));
-    const over = name === "records" && bundle.bytes > recordsBundleBudgetKb * 1024;
-    process.stdout.write(
-      `${name}: ${relative(process.cwd(), bundle.outfile)} ${(bundle.bytes / 1024).toFixed(1)} KB` +
-        `${over ? ` (over the ${recordsBundleBudgetKb} KB budget)` : ""}\n`,
-    );
+    const kb = bundle.bytes / 1024;
+    const note =
+      name !== "records"
+        ? ""
+        : kb > recordsBundleBudgetKb
+          ? ` (over the ${recordsBundleBudgetKb} KB budget)`
+          : kb > recordsBundleGoalKb
+            ? ` (goal ${recordsBundleGoalKb} KB)`
+            : "";
+    process.stdout.write(`${name}: ${relative(process.cwd(), bundle.outfile)} ${kb.toFixed(1)} KB${note}\n`);
     for (const { name: pkg, bytes } of weightByPackage(bundle.metafile).slice(0, top)) {
       process.stdout.write(`  ${(bytes / 1024).toFixed(1).padStart(7)} KB  ${pkg}\n`);
     }

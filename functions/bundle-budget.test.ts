@@ -1,0 +1,40 @@
+/**
+ * Size budgets of the deployable bundles, built by the real build scripts: the records handler as
+ * production bundles it (functions/build.ts) and the Lambda@Edge signer (edge/build.ts, 30 KB). Sizes
+ * are deterministic, so these are plain assertions; times are never asserted.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { bundleHandler, recordsBundleBudgetKb, weightByPackage } from "./build.ts";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "veil-budget-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("bundle size budgets", () => {
+  it(`the records handler stays within ${recordsBundleBudgetKb} KB`, async () => {
+    const bundle = await bundleHandler("records", join(dir, "records", "index.mjs"));
+    const heaviest = weightByPackage(bundle.metafile)
+      .slice(0, 8)
+      .map((p) => `${p.name} ${(p.bytes / 1024).toFixed(0)} KB`);
+    expect(bundle.bytes / 1024, heaviest.join(", ")).toBeLessThanOrEqual(recordsBundleBudgetKb);
+    const code = readFileSync(bundle.outfile, "utf8");
+    // Packages that once slipped in through the Encryption SDK umbrella and the aggregated KMS client.
+    expect(code).not.toMatch(/DynamoDB|ListKeyRotations/);
+  }, 60_000);
+
+  it("the edge signer stays within 30 KB and has no AWS SDK in it", () => {
+    const outfile = join(dir, "edge", "index.mjs");
+    execFileSync(
+      join(here, "..", "node_modules", ".bin", "tsx"),
+      [join(here, "..", "edge", "build.ts"), "--region", "eu-west-1", "--outfile", outfile],
+      { stdio: "pipe" },
+    );
+    expect(statSync(outfile).size).toBeLessThanOrEqual(30 * 1024);
+    expect(readFileSync(outfile, "utf8")).not.toMatch(/@aws-sdk|@smithy|@aws-crypto/);
+  }, 60_000);
+});
