@@ -21,6 +21,8 @@ export function shortId(id: string): string {
 }
 
 const actions: Record<AuditEntry["action"], string> = {
+  "image.upload": "Image added",
+  "image.download": "Image downloaded",
   create: "Created",
   read: "Opened",
   update: "Changed",

@@ -20,7 +20,7 @@ export interface RecordPage {
 }
 
 export interface AuditEntry {
-  readonly action: "create" | "read" | "update" | "delete" | "list";
+  readonly action: "create" | "read" | "update" | "delete" | "list" | "image.upload" | "image.download";
   readonly actor: string;
   readonly at: string;
   readonly requestId: string;

@@ -8,6 +8,7 @@ import { ConfirmDialog } from "../components/ConfirmDialog.tsx";
 import { ErrorNotice } from "../components/ErrorNotice.tsx";
 import { Page } from "../components/Page.tsx";
 import { Protection } from "../components/Protection.tsx";
+import { RecordImages } from "../components/RecordImages.tsx";
 import { categoryLabel, fieldsOf, sections } from "../form/fields.ts";
 import { formatDate, formatDateTime, shortId } from "../format.ts";
 
@@ -102,6 +103,7 @@ export function RecordDetail({ id }: { readonly id: string }) {
                 </section>
               ))}
           </div>
+          <RecordImages recordId={record.id} />
           <p className="fine-print">
             Opening this record was written to its <Link href={paths.history(record.id)}>access history</Link>
             . Created {formatDateTime(record.createdAt)}.

@@ -3,8 +3,8 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CreateBucketCommand, PutBucketVersioningCommand } from "@aws-sdk/client-s3";
 import { createObjectStore, inboxPrefix, type ObjectStore } from "@veil/storage";
+import { startTestS3rver } from "@veil/storage/testing";
 import type { S3EventRecord } from "aws-lambda";
-import S3rver from "s3rver";
 import { objectCreatedRecord } from "./event.ts";
 import { startS3Front } from "./front.ts";
 
@@ -64,17 +64,9 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       backend = options.external;
     } else {
       mkdirSync(options.dataDir, { recursive: true });
-      const s3rver = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory: options.dataDir });
-      const { port } = await s3rver.run();
-      stops.push(async () => {
-        s3rver.httpServer?.closeAllConnections();
-        await s3rver.close();
-      });
-      backend = {
-        endpoint: `http://127.0.0.1:${port}`,
-        credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
-        dataDir: options.dataDir,
-      };
+      const s3rver = await startTestS3rver({ dataDir: options.dataDir });
+      stops.push(() => s3rver.stop());
+      backend = { endpoint: s3rver.endpoint, credentials: s3rver.credentials, dataDir: options.dataDir };
     }
     const buckets = { inbox: `veil-${options.stage}-inbox`, images: `veil-${options.stage}-images` };
     const direct = createObjectStore({

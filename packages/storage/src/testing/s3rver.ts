@@ -1,6 +1,8 @@
+/// <reference path="./s3rver-module.d.ts" />
 /**
- * A throw-away s3rver (npm, in-process) for tests: the zero-setup S3 stand-in. It has no versioning
- * and checks no SigV4 signature; use `startTestSwift` for those. Dev and test only.
+ * s3rver (npm, in-process): the zero-setup S3 stand-in of tests and of the local stack (with a
+ * `dataDir` it keeps). It has no versioning and checks no SigV4 signature; use `startTestSwift` for
+ * those. Dev and test only.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
