@@ -119,12 +119,12 @@ export async function startImageServices(options: ImageServicesOptions): Promise
     stops.push(() => ingestFn.stop());
 
     const routes: GatewayRoute[] = imageRoutes.map((r) => {
-      const functionName = r.transfer === "STREAM" ? download : api;
+      const target = r.transfer === "STREAM" ? download : api;
       return {
         method: r.method,
         resource: r.resource,
         functionName: `veil-${options.stage}-${r.transfer === "STREAM" ? "images-download" : "images"}`,
-        handler: (event, context) => functionName.invoke(event, { awsRequestId: context.awsRequestId }),
+        handler: (event, context) => target.invoke(event, { awsRequestId: context.awsRequestId }),
         ...(r.transfer === "STREAM"
           ? {
               streamHandler: (event, context) =>
