@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { buffer } from "node:stream/consumers";
 import { promisify } from "node:util";
 import { startTestPostgres, type TestPostgres } from "@veil/db/testing";
-import { imageKey } from "@veil/storage";
+import { imageKey, inboxKey } from "@veil/storage";
 import { jpegFixture, startTestSwift, type TestSwift, webpFixture } from "@veil/storage/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signUpAndSignIn } from "../cognito/index.ts";
@@ -95,6 +95,23 @@ describe("on a versioned S3 with real signatures", () => {
     expect((await alice.put(ticket, message)).status).toBe(200);
     await stack.images.idle();
     expect(await alice.image(recordId, ticket.imageId)).toMatchObject({ status: "ready" });
+  });
+
+  it("a refused upload leaves no version behind in the versioned inbox, nor in the images bucket", async () => {
+    const gif = Buffer.from("GIF89a\x01\x00\x01\x00\x00\x00\x00;", "latin1");
+    const { ticket, image } = await alice.upload(recordId, "image/png", gif);
+    expect(image).toMatchObject({ status: "rejected", reason: "unsupportedType" });
+    const ids = { ownerId, recordId, imageId: ticket.imageId };
+    const { inbox, images } = stack.images.s3.info.buckets;
+    expect(await stack.images.s3.store.listVersions({ bucket: inbox, key: inboxKey(ids) })).toEqual([]);
+    expect(await stack.images.s3.store.listVersions({ bucket: images, key: imageKey(ids) })).toEqual([]);
+    // Ingested ones too: their upload is deleted version and all.
+    expect(
+      await stack.images.s3.store.listVersions({
+        bucket: inbox,
+        key: inboxKey({ ownerId, recordId, imageId }),
+      }),
+    ).toEqual([]);
   });
 
   it("a tampered stored image fails its download with a clear error; restore-image brings it back", async () => {
