@@ -24,6 +24,8 @@ export interface LoadPlan {
   readonly mix: Readonly<Record<Operation, number>>;
   /** Seed of the operation choice, so runs send the same sequence. */
   readonly seed: number;
+  /** Requests per second all users together may start (0: as fast as answers come back). */
+  readonly pacePerSecond: number;
 }
 
 export interface LoadResult {
@@ -182,6 +184,15 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   const start = performance.now();
   const measureFrom = start + plan.warmupMs;
   const end = measureFrom + plan.durationMs;
+  // Pacing: every request takes the next free start slot, 1/pace apart; no bursts.
+  let nextSlot = performance.now();
+  const paced = async () => {
+    if (plan.pacePerSecond <= 0) return;
+    const now = performance.now();
+    const slot = Math.max(now, nextSlot);
+    nextSlot = slot + 1000 / plan.pacePerSecond;
+    if (slot > now) await new Promise((r) => setTimeout(r, slot - now));
+  };
   const choose = (): Operation => {
     const r = pick();
     return r < plan.mix.read ? "read" : r < plan.mix.read + plan.mix.create ? "create" : "update";
@@ -190,11 +201,13 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
     plan.users.map(async (user) => {
       while (performance.now() < end) {
         const op = choose();
+        await paced();
         const sentAt = performance.now();
         let outcome = await operate(agent, base, op, user, pick, n++);
         while ("throttled" in outcome && performance.now() < end) {
           if (sentAt >= measureFrom) throttled++;
           await new Promise((r) => setTimeout(r, throttledPauseMs * (0.5 + pick())));
+          await paced();
           outcome = await operate(agent, base, op, user, pick, n++);
         }
         if (sentAt < measureFrom || "throttled" in outcome) continue;

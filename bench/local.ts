@@ -6,6 +6,7 @@
  *
  *   pnpm bench:run local                  fresh stack, stopped afterwards
  *   pnpm bench:run local -- --against-dev the running `pnpm dev` stack (.veil/local.json); no KMS figures
+ *   pnpm bench:run local -- --unpaced     users send as fast as answers come (429s retried)
  *
  * The load generator runs in its own process (bench/_load-process.ts). Everything shares the machine's
  * cores with the stack, so the figures describe the whole request path on this machine, not AWS.
@@ -13,7 +14,7 @@
 import { fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startTestPostgres, type TestPostgres } from "../packages/db/src/testing/postgres.ts";
@@ -32,9 +33,15 @@ const root = join(here, "..");
 /** The fixed mix of the issue: reads dominate, as a records app's traffic does. */
 const mix: Record<Operation, number> = { read: 0.6, create: 0.25, update: 0.15 };
 const coldBurst = 50;
+/**
+ * The local usage plan's rate (packages/local/src/stack/start.ts: 200 req/s, burst 400), as API
+ * Gateway's: the users together start no more requests than that, so the stack is measured at the
+ * rate it admits instead of answering a storm of 429s. `--unpaced` drops the pacing.
+ */
+const planRatePerSecond = 200;
 
 interface Target {
-  readonly info: Pick<LocalStackInfo, "edgeUrl" | "cognito">;
+  readonly info: Pick<LocalStackInfo, "edgeUrl" | "cognito" | "logDir">;
   readonly stack?: LocalStack;
   stop(): Promise<void>;
 }
@@ -124,6 +131,32 @@ function runClient(plan: LoadPlan): Promise<LoadResult> {
   });
 }
 
+/**
+ * Durations from a stack log (one JSON object a line) of the lines logged in the measured window with
+ * a 2xx status: `ms` of the records function's request lines, or of the local CloudFront's access log.
+ */
+function loggedDurations(file: string, fromMs: number): number[] {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      const entry = JSON.parse(line) as { ms?: unknown; status?: unknown; timestamp?: string; time?: string };
+      const at = Date.parse(entry.timestamp ?? entry.time ?? "");
+      if (typeof entry.ms !== "number" || !(at >= fromMs)) continue;
+      if (typeof entry.status === "number" && entry.status >= 200 && entry.status < 300) out.push(entry.ms);
+    } catch {
+      // not a request line
+    }
+  }
+  return out.sort((a, b) => a - b);
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -161,6 +194,7 @@ const bench: BenchModule = {
       log(`mixed load: ${concurrency} users, ${durationMs / 1000} s (after 2 s warm-up)…`);
       const gdkBefore = gdk();
       const decryptBefore = kmsDecrypt();
+      const loadStartedAt = Date.now() + (quick ? 1_000 : 2_000);
       const roleOf = (command: string, pid: number) =>
         pid === process.pid
           ? "stack"
@@ -179,6 +213,7 @@ const bench: BenchModule = {
         durationMs,
         mix,
         seed: 20261123,
+        pacePerSecond: flags.has("--unpaced") ? 0 : planRatePerSecond,
       });
       const cpuAfter = cpuByRole(process.pid, roleOf);
       const loadGdk = gdk() - gdkBefore;
@@ -195,7 +230,7 @@ const bench: BenchModule = {
         local_rps: {
           value: round(all.length / seconds, 1),
           unit: "req/s",
-          note: `${concurrency} users, 60/25/15 read/create/update, ${durationMs / 1000} s, via local CloudFront`,
+          note: `${concurrency} users, 60/25/15 read/create/update, ${durationMs / 1000} s, via local CloudFront, paced to the plan's ${planRatePerSecond}/s`,
         },
         local_p50_ms: ms(percentile(all, 50), "all operations"),
         local_p99_ms: ms(percentile(all, 99), "all operations"),
@@ -208,7 +243,7 @@ const bench: BenchModule = {
         local_requests: { value: all.length, note: "completed in the measured window" },
         local_throttled: {
           value: result.throttled,
-          note: "429s of the usage plan (local: 200 req/s, burst 400), each retried after ~25 ms",
+          note: "429s of the usage plan (local: 200 req/s, burst 400), each sent again after ~25 ms",
         },
         local_errors: {
           value: errors,
@@ -216,8 +251,38 @@ const bench: BenchModule = {
           note: "non-2xx or failed requests, load and burst (by kind in the log)",
         },
       };
+      // Where the time goes: the function's own view of each request, and CloudFront's (whole path).
+      const inHandler = loggedDurations(join(target.info.logDir, "records.log"), loadStartedAt);
+      const atEdge = loggedDurations(join(target.info.logDir, "cloudfront.log"), loadStartedAt);
+      if (inHandler.length > 0) {
+        metrics.local_handler_p50_ms = ms(percentile(inHandler, 50), "inside the records function (its log)");
+        metrics.local_handler_p99_ms = ms(percentile(inHandler, 99), "inside the records function (its log)");
+      }
+      if (atEdge.length > 0) {
+        metrics.local_cloudfront_p99_ms = ms(
+          percentile(atEdge, 99),
+          "local CloudFront access log (whole path)",
+        );
+      }
       // CPU share of each part while the load ran (the client's own process is gone by now).
       const windowMs = result.elapsedMs + (quick ? 1_000 : 2_000);
+      const stackCpuMs = ["stack", "function", "postgres"].reduce(
+        (sum, role) => sum + (cpuAfter.get(role) ?? 0) - (cpuBefore.get(role) ?? 0),
+        0,
+      );
+      if (stackCpuMs > 0) {
+        const perRequest = (stackCpuMs * result.elapsedMs) / windowMs / all.length;
+        metrics.local_cpu_ms_per_request = {
+          value: round(perRequest, 2),
+          unit: "ms",
+          note: "CPU of stack + function + PostgreSQL per completed request (client excluded)",
+        };
+        metrics.local_capacity_rps_estimate = {
+          value: round((availableParallelism() * 1000) / perRequest, 0),
+          unit: "req/s",
+          note: "cores ÷ CPU per request: what this machine could serve without the usage plan",
+        };
+      }
       metrics.local_cpu_client_cores = {
         value: round(result.cpuMs / windowMs, 2),
         unit: "cores",
