@@ -5,7 +5,7 @@
 import { fleFields as coreFleFields, isFleField } from "@veil/core";
 import { FleDecryptError, FleFieldNotAllowedError, safeFieldName } from "../errors.ts";
 import { decodeTolerantBase64, looksLikeEsdkMessage } from "./base64.ts";
-import { decryptFleMessage, encryptFleField } from "./fle-field.ts";
+import { decryptFleMessageSync, encryptFleField } from "./fle-field.ts";
 import { decodeFormComponent, encodeFormComponent, type FormPair, parseFormPairs } from "./form.ts";
 import type { FleDecryptKey, FleEncryptKey } from "./keyrings.ts";
 
@@ -64,7 +64,7 @@ export async function decryptFleForm(
       entries.push([name, clear ?? ""]);
       continue;
     }
-    const plaintext = await decryptFleMessage(message, options, field);
+    const plaintext = decryptFleMessageSync(message, options, field);
     try {
       entries.push([name, strictUtf8.decode(plaintext)]);
     } catch {

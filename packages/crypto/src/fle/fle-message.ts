@@ -43,6 +43,11 @@ export function deriveFleKey(dataKey: Uint8Array, suiteId: number, messageId: Ui
   }
 }
 
+function decipherWith(key: Buffer, iv: Uint8Array) {
+  if (iv.byteLength !== ivBytes) throw new CiphertextError("malformed");
+  return createDecipheriv("aes-256-gcm", key, iv, { authTagLength: tagBytes });
+}
+
 /**
  * Decrypts one FLE message. Throws `FleDecryptError("unsupportedSuite")` for any other suite (before
  * any RSA work), `CiphertextError` otherwise; the data key and derived key are zeroed after use.
@@ -74,12 +79,7 @@ export function openFleMessage(
   try {
     if (dataKey.byteLength !== keyBytes) throw new CiphertextError("wrongKey");
     derivedKey = deriveFleKey(dataKey, fleSuite, messageHeader.messageId);
-    const cipherKey = derivedKey;
-    const getDecipher = (iv: Uint8Array) => {
-      if (iv.byteLength !== ivBytes) throw new CiphertextError("malformed");
-      return createDecipheriv("aes-256-gcm", cipherKey, iv, { authTagLength: tagBytes });
-    };
-    return decryptBody(message, info, getDecipher, undefined, options).plaintext;
+    return decryptBody(message, info, decipherWith.bind(null, derivedKey), undefined, options).plaintext;
   } finally {
     dataKey.fill(0);
     derivedKey?.fill(0);
