@@ -11,7 +11,7 @@ import type { Network } from "./network.ts";
 /** Handler entry points, relative to the repository root (`file.export`). */
 export const handlers = {
   api: "functions/src/records/handler.handler",
-  ingest: "functions/src/images-ingest/handler.handler",
+  ingest: "functions/src/images/ingest.handler",
   rotateApiKey: "functions/src/rotate-api-key/handler.handler",
   fleKeyBootstrap: "functions/src/fle-key-bootstrap/handler.handler",
 } as const;

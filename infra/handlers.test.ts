@@ -1,0 +1,19 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { handlers } from "./functions.ts";
+
+const root = join(import.meta.dirname, "..");
+
+describe("handler entry points", () => {
+  it("each names a source file that exports the handler", () => {
+    for (const entry of Object.values(handlers)) {
+      const dot = entry.lastIndexOf(".");
+      const file = join(root, `${entry.slice(0, dot)}.ts`);
+      expect(existsSync(file), `${entry}: ${file} missing`).toBe(true);
+      expect(readFileSync(file, "utf8")).toMatch(
+        new RegExp(`export (async )?(function|const) ${entry.slice(dot + 1)}\\b`),
+      );
+    }
+  });
+});
