@@ -18,10 +18,10 @@ import {
   uploadFrameLength,
   uploadSuiteId,
 } from "@veil/storage";
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
-import type { Caller } from "../shared/auth.ts";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { type ApiRoute, type ApiRouteInput, createApiHandler } from "../shared/api-handler.ts";
 import { HttpError } from "../shared/errors.ts";
-import { errorResponse, json, requireFormBody } from "../shared/http.ts";
+import { json, requireFormBody } from "../shared/http.ts";
 import { callerVerifier, databasePool, objectStore, once, uploadPublicKey } from "./deps.ts";
 import { toImageHttpError } from "./http-errors.ts";
 import { linkedImage } from "./resources.ts";
@@ -38,12 +38,7 @@ const deps = once(async () => ({
 }));
 export type ImagesApiDeps = Awaited<ReturnType<typeof deps>>;
 
-interface RouteInput {
-  readonly deps: ImagesApiDeps;
-  readonly caller: Caller;
-  readonly event: APIGatewayProxyEvent;
-  readonly requestId: string;
-}
+type RouteInput = ApiRouteInput<ImagesApiDeps>;
 
 const recordId = (event: APIGatewayProxyEvent) => event.pathParameters?.id ?? "";
 
@@ -138,7 +133,7 @@ export async function listImages({
   return json(200, { items: rows.map((row) => imageView(row)) }, requestId);
 }
 
-type Route = (input: RouteInput) => Promise<APIGatewayProxyResult>;
+type Route = ApiRoute<ImagesApiDeps>;
 
 /** The buffered image routes; the streamed download lives in `download.ts`. */
 export const routes: Readonly<Partial<Record<ImageRouteKey, Route>>> = {
@@ -147,25 +142,4 @@ export const routes: Readonly<Partial<Record<ImageRouteKey, Route>>> = {
 };
 
 /** API Gateway (REST, proxy integration) entry point of the buffered image routes. */
-export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
-  const requestId = event.requestContext?.requestId ?? context.awsRequestId;
-  const key = `${event.httpMethod} ${event.resource}`;
-  const started = Date.now();
-  let result: APIGatewayProxyResult;
-  let failure: string | undefined;
-  try {
-    const route = routes[key as ImageRouteKey];
-    if (!route) throw new HttpError(404, "NotFound", "No such route");
-    const d = await deps();
-    const caller = await d.verifyCaller(event);
-    result = await route({ deps: d, caller, event, requestId });
-  } catch (err) {
-    failure = err instanceof Error ? err.name : "unknown";
-    result = errorResponse(toImageHttpError(err), requestId);
-  }
-  const line = { route: key, status: result.statusCode, ms: Date.now() - started, requestId };
-  if (result.statusCode >= 500) logger.error("request failed", { ...line, error: failure });
-  else if (failure) logger.warn("request rejected", { ...line, error: failure });
-  else logger.info("request", line);
-  return result;
-}
+export const handler = createApiHandler({ routes, deps, toHttpError: toImageHttpError, logger });

@@ -2,9 +2,9 @@ import { type RecordRouteKey, ValidationError } from "@veil/core";
 import { CryptoError } from "@veil/crypto";
 import { DbError } from "@veil/db";
 import { createLogger } from "@veil/log";
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import type { APIGatewayProxyResult } from "aws-lambda";
+import { createApiHandler } from "../shared/api-handler.ts";
 import { HttpError } from "../shared/errors.ts";
-import { errorResponse } from "../shared/http.ts";
 import { createRecordsDeps, type RecordsDeps } from "./deps.ts";
 import {
   createRecord,
@@ -39,21 +39,11 @@ export const routes: Readonly<Record<RecordRouteKey, Route>> = {
   "GET /api/records/{id}/audit": recordAudit,
 };
 
-// Built on the first invocation, outside the hot path; a failed build is retried by the next one.
-let deps: Promise<RecordsDeps> | undefined;
-function getDeps(): Promise<RecordsDeps> {
-  deps ??= createRecordsDeps().then(
-    (d) =>
-      typeof __VEIL_TEST_SWITCHES__ === "undefined" || __VEIL_TEST_SWITCHES__
-        ? withTestSwitches(d, logger)
-        : d,
-    (err: unknown) => {
-      deps = undefined;
-      throw err;
-    },
+/** Adds the test-only switches to the deps in test builds; production bundles compile this out. */
+const buildDeps = (): Promise<RecordsDeps> =>
+  createRecordsDeps().then((d) =>
+    typeof __VEIL_TEST_SWITCHES__ === "undefined" || __VEIL_TEST_SWITCHES__ ? withTestSwitches(d, logger) : d,
   );
-  return deps;
-}
 
 /** Turns anything thrown into a safe HTTP error: typed errors keep their status, the rest is a 500. */
 export function toHttpError(err: unknown): HttpError {
@@ -91,32 +81,4 @@ export function toHttpError(err: unknown): HttpError {
 }
 
 /** API Gateway (REST, proxy integration) entry point of the records API. */
-export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
-  const requestId = event.requestContext?.requestId ?? context.awsRequestId;
-  const key = `${event.httpMethod} ${event.resource}`;
-  const started = Date.now();
-  let result: APIGatewayProxyResult;
-  let failure: string | undefined;
-  try {
-    const route = routes[key as RecordRouteKey];
-    if (!route) throw new HttpError(404, "NotFound", "No such route");
-    const d = await getDeps();
-    const caller = await d.verifyCaller(event);
-    result = await route({ deps: d, caller, event, requestId });
-  } catch (err) {
-    const httpError = toHttpError(err);
-    failure = err instanceof Error ? `${err.name}${"code" in err ? `:${String(err.code)}` : ""}` : "unknown";
-    result = errorResponse(httpError, requestId);
-  }
-  const line = {
-    route: key,
-    status: result.statusCode,
-    ms: Date.now() - started,
-    requestId,
-    awsRequestId: context.awsRequestId,
-  };
-  if (result.statusCode >= 500) logger.error("request failed", { ...line, error: failure });
-  else if (failure) logger.warn("request rejected", { ...line, error: failure });
-  else logger.info("request", line);
-  return result;
-}
+export const handler = createApiHandler({ routes, deps: buildDeps, toHttpError, logger });

@@ -1,18 +1,13 @@
 import { headers as headerNames, splitSensitive, validateRecordInput } from "@veil/core";
 import { audit, idempotency, type RecordRow, records, withTransaction } from "@veil/db";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
-import type { Caller } from "../shared/auth.ts";
+import type { ApiRouteInput } from "../shared/api-handler.ts";
 import { HttpError } from "../shared/errors.ts";
 import { header, json, requireFormBody } from "../shared/http.ts";
 import type { RecordsDeps } from "./deps.ts";
 
 /** What every route gets: the deps, the verified caller, the event and its request id. */
-export interface RouteInput {
-  readonly deps: RecordsDeps;
-  readonly caller: Caller;
-  readonly event: APIGatewayProxyEvent;
-  readonly requestId: string;
-}
+export type RouteInput = ApiRouteInput<RecordsDeps>;
 
 const purpose = "record.sensitive";
 const idempotencyKeyShape = /^[A-Za-z0-9_.:-]{8,128}$/;
