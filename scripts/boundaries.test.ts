@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -16,7 +16,11 @@ describe("module boundaries", () => {
     mkdirSync(join(root, "edge/src"), { recursive: true });
     writeFileSync(join(root, "functions/h.ts"), 'import { x } from "@veil/local";\n');
     writeFileSync(join(root, "edge/src/s.ts"), 'import { KMS } from "@aws-sdk/client-kms";\n');
-    expect(violations(root)).toHaveLength(2);
+    try {
+      expect(violations(root)).toHaveLength(2);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it("reads static, dynamic and type-only imports", () => {

@@ -209,7 +209,11 @@ export async function synthesize(
   g.$dev = mode.dev ?? false;
   g.$cli = {
     command: mode.dev ? "dev" : "deploy",
-    paths: { root: repoRoot, platform: platformDir, work: mkdtempSync(join(tmpdir(), "veil-infra-work-")) },
+    paths: {
+      root: repoRoot,
+      platform: platformDir,
+      work: mkdtempSync(join(process.env.VEIL_INFRA_SCRATCH ?? tmpdir(), "work-")),
+    },
     home: "aws",
   };
   g.aws = platformRequire("@pulumi/aws");

@@ -2,10 +2,15 @@
  * Vitest setup of the infra project: replaces the SST platform's RPC client (which talks to the SST CLI
  * during a real deploy) with answers that need no CLI, no network and no AWS.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { vi } from "vitest";
+import { afterAll, vi } from "vitest";
+
+// One scratch folder per test file for stand-in bundles and SST work dirs, removed afterwards.
+const scratch = mkdtempSync(join(tmpdir(), "veil-infra-"));
+process.env.VEIL_INFRA_SCRATCH = scratch;
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 vi.mock("../../.sst/platform/src/components/rpc/rpc.ts", () => {
   const call = async (method: string, args: { functionID?: string } | undefined) => {
@@ -16,7 +21,7 @@ vi.mock("../../.sst/platform/src/components/rpc/rpc.ts", () => {
         g.__veilBuilds ??= {};
         g.__veilBuilds[String(args?.functionID)] = args;
         // A stand-in bundle: SST zips whatever folder the build returns.
-        const out = mkdtempSync(join(tmpdir(), "veil-infra-build-"));
+        const out = mkdtempSync(join(process.env.VEIL_INFRA_SCRATCH ?? tmpdir(), "build-"));
         mkdirSync(out, { recursive: true });
         writeFileSync(join(out, "handler.mjs"), "export const handler = async () => ({});\n");
         return { handler: "handler.handler", out, errors: [], sourcemaps: [], input: args };

@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { type LocalLambda, startLocalLambda } from "./runtime.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "veil-lambda-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const module = join(dir, "fn.ts");
 writeFileSync(
   module,

@@ -1,11 +1,12 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buffer } from "node:stream/consumers";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { type LocalLambda, startLocalLambda } from "./runtime.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "veil-lambda-stream-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const module = join(dir, "streaming.ts");
 writeFileSync(
   module,
