@@ -9,6 +9,7 @@ import { request as httpsRequest } from "node:https";
 import type { AddressInfo } from "node:net";
 import { apiPrefix, isFleField } from "@veil/core";
 import type { CloudFrontRequest, CloudFrontRequestEvent, CloudFrontResultResponse } from "aws-lambda";
+import { listen } from "../net.ts";
 import { checkFleLimits } from "./fle-limits.ts";
 import { type ApiOrigin, buildOriginRequestEvent, newCloudFrontId } from "./origin-event.ts";
 import { serveStatic } from "./static-site.ts";
@@ -147,9 +148,7 @@ export async function startLocalCloudFront(options: LocalCloudFrontOptions): Pro
     await proxy(result, origin, body, req, res, headers, cfId);
   }
 
-  await new Promise<void>((resolve) =>
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve),
-  );
+  await listen(server, options.port ?? 0, options.host ?? "127.0.0.1");
   const { port } = server.address() as AddressInfo;
   domain = `localhost:${port}`;
   return {

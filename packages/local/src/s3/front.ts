@@ -1,5 +1,6 @@
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { listen } from "../net.ts";
 import type { CreatedObject } from "./event.ts";
 
 /** What the S3 front calls after an object was created in the watched bucket. */
@@ -131,9 +132,7 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
     });
   }
 
-  await new Promise<void>((resolve) =>
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve),
-  );
+  await listen(server, options.port ?? 0, options.host ?? "127.0.0.1");
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,

@@ -4,6 +4,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { listen } from "../net.ts";
 import { verifySigV4 } from "../sigv4/index.ts";
 
 /** Who may call: access key → secret and ARN. */
@@ -187,9 +188,7 @@ export async function startLocalSecrets(options: LocalSecretsOptions): Promise<L
     reply(res, 200, out);
   }
 
-  await new Promise<void>((resolve) =>
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve),
-  );
+  await listen(server, options.port ?? 0, options.host ?? "127.0.0.1");
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,

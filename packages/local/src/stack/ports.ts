@@ -1,23 +1,30 @@
 import { createServer } from "node:net";
-import type { PortMap } from "./config.ts";
+import { listen } from "../net.ts";
 
-/** Asks the OS for a free port on loopback. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
+/** A port held open until `release`, so nothing else can take it in the meantime. */
+export interface PortReservation {
+  readonly port: number;
+  release(): Promise<void>;
 }
 
-/** Replaces every 0 in a port map with a free port, so components can know each other's URLs upfront. */
-export async function resolvePorts(ports: PortMap): Promise<PortMap> {
-  const out = { ...ports };
-  for (const key of Object.keys(out) as (keyof PortMap)[]) if (out[key] === 0) out[key] = await freePort();
-  return out;
+/**
+ * Reserves a port: a fixed one is taken as is; 0 gets a free port from the OS and keeps it bound until
+ * released, so a component whose URL others must know in advance (the edge) can bind it without a race.
+ */
+export async function reservePort(port: number): Promise<PortReservation> {
+  if (port !== 0) return { port, release: async () => {} };
+  const holder = createServer();
+  await listen(holder, 0, "127.0.0.1");
+  const address = holder.address();
+  const reserved = typeof address === "object" && address ? address.port : 0;
+  let released = false;
+  return {
+    port: reserved,
+    release: () =>
+      new Promise<void>((resolve) => {
+        if (released) return resolve();
+        released = true;
+        holder.close(() => resolve());
+      }),
+  };
 }

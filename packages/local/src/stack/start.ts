@@ -17,7 +17,7 @@ import type { ExternalS3 } from "../s3/index.ts";
 import { type LocalSecrets, startLocalSecrets } from "../secrets/index.ts";
 import { defaultPorts, type LocalStackInfo, type PortMap, stackPaths, writeStackInfo } from "./config.ts";
 import { type LocalIdentities, loadIdentities, saveIdentities } from "./identities.ts";
-import { resolvePorts } from "./ports.ts";
+import { reservePort } from "./ports.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 
@@ -73,7 +73,11 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
   const testing = testStackSettings(options.test);
   const paths = stackPaths(options.stateDir ?? join(repoRoot, ".veil"));
   mkdirSync(paths.logDir, { recursive: true });
-  const ports = await resolvePorts(options.ports ?? { ...defaultPorts });
+  const requested = options.ports ?? { ...defaultPorts };
+  // Components bind their own ports (0 = the OS picks, no race); only the edge's must be known before
+  // it starts (Cognito's and S3's CORS origins), so it is held until CloudFront binds it.
+  const edgePort = await reservePort(requested.edge);
+  const ports = { ...requested, edge: edgePort.port };
   const ids = await loadIdentities(paths.identityFile);
   const stops: Array<() => Promise<void>> = [];
   const logs: WriteStream[] = [];
@@ -86,6 +90,7 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     stops.length = 0;
+    await edgePort.release();
     await Promise.all(logs.map((l) => new Promise<void>((r) => l.end(r))));
   };
 
@@ -179,7 +184,7 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
         SST_RESOURCE_RecordsKey: JSON.stringify({ arn: recordsKeyArn }),
         SST_RESOURCE_Database: JSON.stringify({
           host: "127.0.0.1",
-          port: ports.database,
+          port: Number(new URL(databaseUrl).port) || 5432,
           username: "postgres",
           database: "postgres",
           url: databaseUrl,
@@ -268,7 +273,9 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
     const webRoot =
       options.webRoot ??
       (existsSync(join(repoRoot, "web/dist/index.html")) ? join(repoRoot, "web/dist") : undefined);
-    const originPort = testing.originPort ? await testing.originPort(ports.gateway) : ports.gateway;
+    const gatewayPort = Number(new URL(gateway.url).port);
+    const originPort = testing.originPort ? await testing.originPort(gatewayPort) : gatewayPort;
+    await edgePort.release();
     const cloudfront: LocalCloudFront = await startLocalCloudFront({
       port: ports.edge,
       ...(webRoot ? { webRoot } : {}),
