@@ -139,7 +139,8 @@ export async function startProofStack(options: ProofStackOptions): Promise<Proof
   };
 }
 
-async function sendDirect(stack: LocalStack, o: DirectRequest): Promise<Response> {
+/** Sends a request straight to the stack's gateway, bypassing CloudFront, signed as the edge would sign it. */
+export async function sendDirect(stack: LocalStack, o: DirectRequest): Promise<Response> {
   const gateway = new URL(stack.info.gatewayUrl);
   const body = typeof o.body === "string" ? Buffer.from(o.body) : (o.body ?? Buffer.alloc(0));
   const raw = [

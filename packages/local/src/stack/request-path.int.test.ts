@@ -9,11 +9,9 @@ import { join } from "node:path";
 import { DecryptCommand, EncryptCommand, GenerateDataKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { headers as headerNames, type sensitiveFields } from "@veil/core";
 import { startTestPostgres, type TestPostgres } from "@veil/db/testing";
-import { createOriginRequestHandler } from "@veil/edge";
-import type { CloudFrontRequest } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildOriginRequestEvent } from "../cloudfront/index.ts";
 import { signUpAndSignIn } from "../cognito/index.ts";
+import { sendDirect } from "../proof/harness.ts";
 import { scanDatabase, scanFiles } from "../scan/index.ts";
 import { ephemeralPorts } from "./config.ts";
 import type { LocalPrincipal } from "./identities.ts";
@@ -47,61 +45,6 @@ async function api(path: string, init: RequestInit & { token: string }) {
   return fetch(`${stack.info.edgeUrl}${path}`, {
     ...rest,
     headers: { authorization: `Bearer ${token}`, ...headers },
-  });
-}
-
-/** Signs a request as the edge would, with chosen credentials and clock, then sends it to the gateway directly. */
-async function viaGatewayDirectly(options: {
-  method: string;
-  path: string;
-  body?: string;
-  contentType?: string;
-  token?: string;
-  signer?: LocalPrincipal;
-  now?: Date;
-  apiKey?: string | null;
-  tamper?: (body: string) => string;
-}) {
-  const gateway = new URL(stack.info.gatewayUrl);
-  const body = Buffer.from(options.body ?? "");
-  const raw = [
-    ...(options.contentType ? ["content-type", options.contentType] : []),
-    ...(options.token ? ["authorization", `Bearer ${options.token}`] : []),
-  ];
-  const event = buildOriginRequestEvent({
-    method: options.method,
-    uri: options.path,
-    querystring: "",
-    rawHeaders: raw,
-    clientIp: "127.0.0.1",
-    body,
-    origin: {
-      domainName: gateway.hostname,
-      port: Number(gateway.port),
-      protocol: "http",
-      path: gateway.pathname,
-      customHeaders: {},
-    },
-    distributionDomainName: "test",
-    distributionId: "TEST",
-    requestId: "test",
-  });
-  const signer = options.signer ?? stack.identities.edgeRole;
-  const sign = createOriginRequestHandler({
-    region: stack.info.region,
-    credentials: () => ({ accessKeyId: signer.accessKeyId, secretAccessKey: signer.secretAccessKey }),
-    ...(options.now ? { now: () => options.now as Date } : {}),
-  });
-  const signed = (await sign(event)) as CloudFrontRequest;
-  const headers: Record<string, string> = {};
-  for (const [name, values] of Object.entries(signed.headers))
-    if (name !== "host") headers[name] = values[0]?.value ?? "";
-  if (options.apiKey !== null) headers[headerNames.apiKey] = options.apiKey ?? stack.info.gatewayApiKey;
-  const sent = options.tamper ? options.tamper(body.toString()) : body.toString();
-  return fetch(`${gateway.origin}${gateway.pathname}${options.path}`, {
-    method: options.method,
-    headers,
-    ...(options.method === "GET" || options.method === "DELETE" ? {} : { body: sent }),
   });
 }
 
@@ -228,7 +171,7 @@ describe("the gateway behind CloudFront cannot be used directly", () => {
   };
 
   it("without the API key: 403", async () => {
-    const res = await viaGatewayDirectly({ ...post, token: alice, apiKey: null });
+    const res = await sendDirect(stack, { ...post, token: alice, apiKey: null });
     expect(res.status).toBe(403);
   });
 
@@ -242,32 +185,32 @@ describe("the gateway behind CloudFront cannot be used directly", () => {
 
   it("signed with a wrong secret: 403", async () => {
     const wrong = { ...stack.identities.edgeRole, secretAccessKey: "x".repeat(40) };
-    expect((await viaGatewayDirectly({ ...post, token: alice, signer: wrong })).status).toBe(403);
+    expect((await sendDirect(stack, { ...post, token: alice, signer: wrong })).status).toBe(403);
   });
 
   it("body changed after signing: 403", async () => {
-    const res = await viaGatewayDirectly({
+    const res = await sendDirect(stack, {
       ...post,
       token: alice,
-      tamper: (b) => b.replace("Direct", "Evil"),
+      tamper: (b) => Buffer.from(b.toString().replace("Direct", "Evil")),
     });
     expect(res.status).toBe(403);
   });
 
   it("signed 6 minutes ago: 403", async () => {
-    const res = await viaGatewayDirectly({ ...post, token: alice, now: new Date(Date.now() - 6 * 60_000) });
+    const res = await sendDirect(stack, { ...post, token: alice, now: new Date(Date.now() - 6 * 60_000) });
     expect(res.status).toBe(403);
   });
 
   it("signed by a principal other than the edge role (a developer): 403", async () => {
     expect(
-      (await viaGatewayDirectly({ ...post, token: alice, signer: stack.identities.developer })).status,
+      (await sendDirect(stack, { ...post, token: alice, signer: stack.identities.developer })).status,
     ).toBe(403);
   });
 
   it("signed correctly but with sensitive fields in clear (no FLE): 400, nothing written", async () => {
     const before = (await (await api("/api/records", { token: alice })).json()) as { items: unknown[] };
-    const res = await viaGatewayDirectly({ ...post, token: alice });
+    const res = await sendDirect(stack, { ...post, token: alice });
     expect(res.status).toBe(400);
     const after = (await (await api("/api/records", { token: alice })).json()) as { items: unknown[] };
     expect(after.items.length).toBe(before.items.length);
