@@ -1,13 +1,8 @@
-/**
- * The local API Gateway over real HTTP on 127.0.0.1: each check on its own (key, throttle, SigV4,
- * principal), in API Gateway's order and wording, and the proxy event/result mapping. Requests are
- * signed with @smithy/signature-v4, the AWS SDK's signer.
- */
-import { createHash, createHmac } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { NodeSha256 } from "../sigv4/node-sha256.ts";
 import { startGateway } from "./server.ts";
 import type { GatewayOptions, GatewayRoute, LocalGateway } from "./types.ts";
 
@@ -17,32 +12,6 @@ const edge = { accessKeyId: "ASIAEDGE", secretAccessKey: "edge-secret", sessionT
 const other = { accessKeyId: "ASIAOTHER", secretAccessKey: "other-secret" };
 const edgeArn = "arn:aws:sts::123456789012:assumed-role/EdgeSigner/us-east-1.veil-edge";
 const otherArn = "arn:aws:iam::123456789012:user/someone";
-
-type Source = string | ArrayBuffer | ArrayBufferView;
-const bytes = (d: Source) =>
-  typeof d === "string"
-    ? d
-    : d instanceof ArrayBuffer
-      ? new Uint8Array(d)
-      : new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-class NodeSha256 {
-  private hash;
-  constructor(private readonly secret?: Source) {
-    this.hash = this.fresh();
-  }
-  private fresh() {
-    return this.secret === undefined ? createHash("sha256") : createHmac("sha256", bytes(this.secret));
-  }
-  update(d: Source) {
-    this.hash.update(bytes(d));
-  }
-  async digest() {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset() {
-    this.hash = this.fresh();
-  }
-}
 
 interface Call {
   event: APIGatewayProxyEvent;

@@ -1,36 +1,12 @@
-/** The local API Gateway's `STREAM` response transfer mode, over real HTTP with SigV4-signed calls. */
-import { createHash, createHmac } from "node:crypto";
 import { PassThrough, Readable } from "node:stream";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterEach, describe, expect, it } from "vitest";
+import { NodeSha256 } from "../sigv4/node-sha256.ts";
 import { startGateway } from "./server.ts";
 import type { LocalGateway, StreamingProxyHandler } from "./types.ts";
 
 const edge = { accessKeyId: "ASIAEDGE", secretAccessKey: "edge-secret" };
 const edgeArn = "arn:aws:sts::123456789012:assumed-role/EdgeSigner/x";
-
-type Source = string | ArrayBuffer | ArrayBufferView;
-const bytes = (d: Source) =>
-  typeof d === "string"
-    ? d
-    : d instanceof ArrayBuffer
-      ? new Uint8Array(d)
-      : new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-class Sha256 {
-  private hash;
-  constructor(private readonly secret?: Source) {
-    this.hash = secret === undefined ? createHash("sha256") : createHmac("sha256", bytes(secret));
-  }
-  update(d: Source) {
-    this.hash.update(bytes(d));
-  }
-  async digest() {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset() {
-    this.hash = this.secret === undefined ? createHash("sha256") : createHmac("sha256", bytes(this.secret));
-  }
-}
 
 let gateway: LocalGateway | undefined;
 afterEach(async () => {
@@ -61,7 +37,7 @@ async function call(streamHandler: StreamingProxyHandler, timeoutMs?: number) {
     service: "execute-api",
     region: "eu-west-1",
     credentials: edge,
-    sha256: Sha256,
+    sha256: NodeSha256,
   });
   const signed = await signer.sign({
     method: "GET",

@@ -2,42 +2,16 @@
  * Behaviour of verifySigV4 beyond the official vectors: requests signed by an independent signer
  * (@smithy/signature-v4, what the AWS SDK uses), each security check on its own, and presigned URLs.
  */
-import { createHash, createHmac } from "node:crypto";
+import { createHash } from "node:crypto";
 import { SignatureV4 } from "@smithy/signature-v4";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { NodeSha256 } from "./node-sha256.ts";
 import { type SigV4Request, type VerifySigV4Options, verifySigV4 } from "./verify.ts";
 
 const credentials = { accessKeyId: "AKIDLOCAL", secretAccessKey: "local-secret", sessionToken: "tok/en+=" };
 const now = new Date("2026-01-02T03:04:05Z");
 const host = "abc123.execute-api.eu-west-1.amazonaws.com";
-
-/** node:crypto in the shape the smithy signer wants. */
-type Source = string | ArrayBuffer | ArrayBufferView;
-const bytes = (d: Source) =>
-  typeof d === "string"
-    ? d
-    : d instanceof ArrayBuffer
-      ? new Uint8Array(d)
-      : new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-class NodeSha256 {
-  private hash;
-  constructor(private readonly secret?: Source) {
-    this.hash = this.fresh();
-  }
-  private fresh() {
-    return this.secret === undefined ? createHash("sha256") : createHmac("sha256", bytes(this.secret));
-  }
-  update(data: Source) {
-    this.hash.update(bytes(data));
-  }
-  async digest() {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset() {
-    this.hash = this.fresh();
-  }
-}
 
 const signer = (service = "execute-api", region = "eu-west-1", uriEscapePath = true, applyChecksum = true) =>
   new SignatureV4({ service, region, credentials, sha256: NodeSha256, uriEscapePath, applyChecksum });
