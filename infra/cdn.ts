@@ -8,7 +8,7 @@
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { extname, join, relative } from "node:path";
-import { apiPrefix, headers, securityHeaders } from "@veil/core";
+import { apiPrefix, headers, securityHeaders, webContentTypes } from "@veil/core";
 import type { Ctx } from "./context.ts";
 import { denyInsecureTransport, policyJson } from "./context.ts";
 import { hardenCommon } from "./storage.ts";
@@ -338,21 +338,6 @@ function createResponseHeadersPolicy(ctx: Ctx, connectSrc: $util.Input<string>[]
   );
 }
 
-const contentTypes: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".mjs": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".json": "application/json",
-  ".svg": "image/svg+xml",
-  ".png": "image/png",
-  ".ico": "image/x-icon",
-  ".webp": "image/webp",
-  ".woff2": "font/woff2",
-  ".txt": "text/plain; charset=utf-8",
-  ".map": "application/json",
-};
-
 /** Uploads the built web app, when there is one (the pipeline builds it before deploying). */
 function uploadWeb(ctx: Ctx, bucket: aws.s3.Bucket, dist: string): void {
   if (!existsSync(dist)) return;
@@ -369,7 +354,7 @@ function uploadWeb(ctx: Ctx, bucket: aws.s3.Bucket, dist: string): void {
         bucket: bucket.id,
         key,
         source: new $util.asset.FileAsset(file),
-        contentType: contentTypes[extname(file)] ?? "application/octet-stream",
+        contentType: webContentTypes[extname(file)] ?? "application/octet-stream",
         cacheControl: key === "index.html" ? "no-cache" : "public, max-age=31536000, immutable",
       },
       { provider: ctx.home },

@@ -6,3 +6,4 @@ export * from "./headers.ts";
 export * from "./patterns.ts";
 export * from "./security-headers.ts";
 export * from "./validate.ts";
+export * from "./web-content-types.ts";

@@ -2,21 +2,7 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import { extname, join, normalize, sep } from "node:path";
-
-const types: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".mjs": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".json": "application/json",
-  ".svg": "image/svg+xml",
-  ".png": "image/png",
-  ".ico": "image/x-icon",
-  ".webp": "image/webp",
-  ".woff2": "font/woff2",
-  ".txt": "text/plain; charset=utf-8",
-  ".map": "application/json",
-};
+import { webContentTypes } from "@veil/core";
 
 /**
  * Serves the web build like the S3 static-site origin with an SPA fallback: unknown paths without a
@@ -50,7 +36,7 @@ export async function serveStatic(
   const immutable = /[.-][A-Za-z0-9_-]{8,}\.(js|css|woff2|svg|png|webp)$/.test(file);
   res.writeHead(200, {
     ...extraHeaders,
-    "content-type": types[extname(file)] ?? "application/octet-stream",
+    "content-type": webContentTypes[extname(file)] ?? "application/octet-stream",
     "content-length": info.size,
     "cache-control": immutable ? "public, max-age=31536000, immutable" : "no-cache",
   });
