@@ -16,7 +16,7 @@ import { type LocalImageServices, startImageServices } from "../s3/image-service
 import type { ExternalS3 } from "../s3/index.ts";
 import { type LocalSecrets, startLocalSecrets } from "../secrets/index.ts";
 import { defaultPorts, type LocalStackInfo, type PortMap, stackPaths, writeStackInfo } from "./config.ts";
-import { type LocalIdentities, loadIdentities, saveIdentities } from "./identities.ts";
+import { type LocalIdentities, type LocalPrincipal, loadIdentities, saveIdentities } from "./identities.ts";
 import { reservePort } from "./ports.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
@@ -57,6 +57,14 @@ export interface LocalStack {
   /** Rotates the API key as the scheduled function does in AWS: add new, switch the edge, drop old. */
   rotateApiKey(newKey: string): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Who can sign requests to a service: access key id → secret and ARN, for these principals only. */
+function principalLookup(known: readonly LocalPrincipal[]) {
+  return (accessKeyId: string) => {
+    const p = known.find((k) => k.accessKeyId === accessKeyId);
+    return p ? { secret: p.secretAccessKey, arn: p.arn } : undefined;
+  };
 }
 
 const recordsKeyAlias = "alias/veil-local-records";
@@ -146,10 +154,7 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
       stateDir: paths.secretsDir,
       region,
       accountId: ids.accountId,
-      principals: (id) =>
-        [ids.functionRole, ids.adminRole, ids.developer]
-          .filter((p) => p.accessKeyId === id)
-          .map((p) => ({ secret: p.secretAccessKey, arn: p.arn }))[0],
+      principals: principalLookup([ids.functionRole, ids.adminRole, ids.developer]),
     });
     stops.push(() => secrets.stop());
     const fleSecretArn = await secrets.define(
@@ -236,10 +241,7 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
       region,
       accountId: ids.accountId,
       apiKeys: { keys: ids.apiKeys, throttle: { rateLimit: 200, burstLimit: 400 } },
-      principals: (id) =>
-        [ids.edgeRole, ids.developer]
-          .filter((p) => p.accessKeyId === id)
-          .map((p) => ({ secret: p.secretAccessKey, arn: p.arn }))[0],
+      principals: principalLookup([ids.edgeRole, ids.developer]),
       allowedPrincipalArns: [ids.edgeRole.arn],
       ...(testing.gatewayChecksOff.length > 0 ? { disabledChecks: testing.gatewayChecksOff } : {}),
       ...(testing.gatewayTimeoutMs ? { timeoutMs: testing.gatewayTimeoutMs } : {}),
