@@ -1,3 +1,16 @@
+export {
+  appRoleNoAccess,
+  appSequenceUsage,
+  appTablePrivileges,
+  type TablePrivileges,
+} from "./app-privileges.ts";
+export {
+  AppRoleError,
+  type AppRoleOptions,
+  type AppRoleResult,
+  defaultAppRole,
+  grantAppRole,
+} from "./app-role.ts";
 export type { AuditEvent } from "./audit.ts";
 export * as audit from "./audit.ts";
 export * from "./errors.ts";
@@ -5,7 +18,7 @@ export type { ClaimResult, IdempotencyEntry } from "./idempotency.ts";
 export * as idempotency from "./idempotency.ts";
 export type { ImageContentType, ImageRow, ImageStatus } from "./images.ts";
 export * as images from "./images.ts";
-export { type MigrateResult, migrate } from "./migrate.ts";
+export { type MigrateOptions, type MigrateResult, migrate } from "./migrate.ts";
 export { type AuditAction, auditActions, type Migration, migrations } from "./migrations.ts";
 export { createPool, type PoolOptions, type RdsPoolOptions, type UrlPoolOptions } from "./pool.ts";
 export type { Queryable } from "./query.ts";

@@ -1,0 +1,52 @@
+/**
+ * What the application's database role may do, table by table: exactly the statements of the
+ * repositories (records.ts, images.ts, audit.ts, idempotency.ts) and nothing else. `grantAppRole`
+ * makes the database match this declaration on every deploy; a test fails when a migration adds a
+ * table that is not declared here (or in `appRoleNoAccess`), and another runs every repository
+ * function as the app role.
+ *
+ * Column lists are deliberate: the role cannot set what the database sets itself (ids of the audit
+ * trail, timestamps, a record's first version) nor move a row to another owner.
+ */
+
+/** Privileges on one table: `true` for the whole table, a column list for those columns only. */
+export interface TablePrivileges {
+  readonly select?: true;
+  readonly insert?: readonly string[];
+  readonly update?: readonly string[];
+  readonly delete?: true;
+}
+
+/** The app role's privileges per table of schema `public`. */
+export const appTablePrivileges = {
+  records: {
+    select: true,
+    insert: ["id", "owner_id", "category", "ciphertext"],
+    update: ["category", "ciphertext", "version", "updated_at"],
+    delete: true,
+  },
+  // No DELETE: images go with their record (ON DELETE CASCADE runs with the table owner's rights).
+  images: {
+    select: true,
+    insert: ["id", "owner_id", "record_id", "content_type", "declared_size", "upload_expires_at"],
+    update: ["status", "content_type", "size", "object_version", "reason", "updated_at"],
+  },
+  // Append-only for the role as well as by trigger: no UPDATE, DELETE or TRUNCATE; `id` and `at` are
+  // the database's to set.
+  audit_events: {
+    select: true,
+    insert: ["owner_id", "actor", "action", "record_id", "request_id"],
+  },
+  idempotency_keys: {
+    select: true,
+    insert: ["owner_id", "key", "request_hash"],
+    update: ["record_id", "status"],
+    delete: true,
+  },
+} as const satisfies Record<string, TablePrivileges>;
+
+/** Sequences the role draws ids from: USAGE (nextval) only, so it can neither read nor reset them. */
+export const appSequenceUsage = ["audit_events_id_seq"] as const;
+
+/** Tables of the schema the role gets nothing on. */
+export const appRoleNoAccess = ["schema_migrations"] as const;
