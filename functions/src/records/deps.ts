@@ -1,6 +1,11 @@
 import { createHmac, hkdfSync } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { createEnvelopeCrypto, decryptFleForm, type EnvelopeCrypto, FleDecryptError } from "@veil/crypto";
+import {
+  createInMemoryEnvelopeCrypto,
+  decryptFleForm,
+  FleDecryptError,
+  type InMemoryEnvelopeCrypto,
+} from "@veil/crypto";
 import { createPool } from "@veil/db";
 import { createCallerVerifier, type VerifyCaller } from "../shared/auth.ts";
 import { type FleKeys, loadFleKeys } from "../shared/fle-key.ts";
@@ -9,7 +14,8 @@ import { linked } from "../shared/resources.ts";
 /** Everything the records routes need, built once per Lambda instance. */
 export interface RecordsDeps {
   readonly pool: ReturnType<typeof createPool>;
-  readonly envelope: EnvelopeCrypto;
+  /** In-memory messages only: the records routes never stream (no SDK stream client in the bundle). */
+  readonly envelope: InMemoryEnvelopeCrypto;
   readonly verifyCaller: VerifyCaller;
   /** Decrypts the FLE fields of a url-encoded body (current key, then the previous one during rotation). */
   openForm(body: string): Promise<Record<string, string>>;
@@ -58,7 +64,7 @@ export async function createRecordsDeps(): Promise<RecordsDeps> {
   );
   return {
     pool,
-    envelope: createEnvelopeCrypto({
+    envelope: createInMemoryEnvelopeCrypto({
       app: app.name,
       stage: app.stage,
       kms: { keyId: linked("RecordsKey").arn },

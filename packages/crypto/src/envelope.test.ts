@@ -3,7 +3,7 @@ import { sensitiveFields } from "@veil/core";
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { RecordContext } from "./context.ts";
-import { createEnvelopeCrypto, type EnvelopeOptions } from "./envelope.ts";
+import { createInMemoryEnvelopeCrypto, type EnvelopeOptions } from "./envelope.ts";
 import { ContextMismatchError, CryptoConfigError, CryptoError, KmsUnavailableError } from "./errors.ts";
 import type { KmsLikeClient } from "./kms-client.ts";
 import { createKmsStandIn, type KmsStandIn } from "./testing/kms-stand-in.ts";
@@ -11,7 +11,7 @@ import { createKmsStandIn, type KmsStandIn } from "./testing/kms-stand-in.ts";
 const ctx: RecordContext = { ownerId: "owner-1", recordId: "rec-1", purpose: "record.sensitive" };
 
 function setup(options: Partial<EnvelopeOptions> = {}, kms: KmsStandIn = createKmsStandIn()) {
-  const envelope = createEnvelopeCrypto({
+  const envelope = createInMemoryEnvelopeCrypto({
     app: "veil",
     stage: "test",
     kms: { keyId: kms.keyArn, clientProvider: kms.clientProvider },
@@ -126,7 +126,7 @@ describe("context binding", () => {
         return kms.client.decrypt(input);
       },
     };
-    const envelope = createEnvelopeCrypto({
+    const envelope = createInMemoryEnvelopeCrypto({
       app: "veil",
       stage: "test",
       kms: { keyId: kms.keyArn, clientProvider: () => spy },
@@ -299,7 +299,7 @@ describe("KMS failures are typed", () => {
     const kms = createKmsStandIn();
     const ciphertext = await setup({}, kms).envelope.encryptBytes(Buffer.from("x"), ctx);
     const otherKey = kms.createKey();
-    const other = createEnvelopeCrypto({
+    const other = createInMemoryEnvelopeCrypto({
       app: "veil",
       stage: "test",
       kms: { keyId: otherKey, clientProvider: kms.clientProvider },
@@ -327,13 +327,18 @@ describe("KMS failures are typed", () => {
 describe("options are checked", () => {
   it("refuses a key alias, bad cache bounds, bad context values", async () => {
     const kms = createKmsStandIn();
-    expect(() => createEnvelopeCrypto({ app: "veil", stage: "t", kms: { keyId: "alias/veil" } })).toThrow(
-      CryptoConfigError,
-    );
     expect(() =>
-      createEnvelopeCrypto({ app: "veil", stage: "t", kms: { keyId: kms.keyArn }, cache: { maxAgeMs: 0 } }),
+      createInMemoryEnvelopeCrypto({ app: "veil", stage: "t", kms: { keyId: "alias/veil" } }),
     ).toThrow(CryptoConfigError);
-    expect(() => createEnvelopeCrypto({ app: "", stage: "t", kms: { keyId: kms.keyArn } })).toThrow(
+    expect(() =>
+      createInMemoryEnvelopeCrypto({
+        app: "veil",
+        stage: "t",
+        kms: { keyId: kms.keyArn },
+        cache: { maxAgeMs: 0 },
+      }),
+    ).toThrow(CryptoConfigError);
+    expect(() => createInMemoryEnvelopeCrypto({ app: "", stage: "t", kms: { keyId: kms.keyArn } })).toThrow(
       CryptoConfigError,
     );
     const { envelope } = setup({}, kms);

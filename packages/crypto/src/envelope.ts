@@ -1,12 +1,11 @@
 /**
  * Envelope encryption of records and objects with the AWS Encryption SDK and a KMS keyring: every
  * ciphertext is bound to `{app, stage, ownerId, recordId, purpose}`, data keys are cached with hard
- * bounds, and a cold burst shares one KMS call.
+ * bounds, and a cold burst shares one KMS call. In-memory messages only: streams are added by
+ * `envelope-streams.ts`, so that a bundle which does not stream carries no SDK stream client.
  */
-import { PassThrough, type Readable } from "node:stream";
-import { buildDecrypt } from "@aws-crypto/decrypt-node";
-import { buildEncrypt } from "@aws-crypto/encrypt-node";
 import {
+  type AlgorithmSuiteIdentifier,
   CommitmentPolicy,
   type KeyringNode,
   type NodeDecryptionMaterial,
@@ -79,8 +78,11 @@ export interface EnvelopeStats {
   readonly decryptCache: DataKeyCacheStats;
 }
 
-/** Envelope encryption bound to one deployment (`app`, `stage`) and one KMS key. */
-export interface EnvelopeCrypto {
+/**
+ * Envelope encryption bound to one deployment (`app`, `stage`) and one KMS key, of messages held in
+ * memory. `EnvelopeCrypto` adds streams.
+ */
+export interface InMemoryEnvelopeCrypto {
   /** Encrypts the sensitive fields of one record as one message. */
   encryptFields(fields: SensitiveFields, ctx: RecordContext): Promise<Uint8Array>;
   /** Decrypts what `encryptFields` wrote for the same context; `ContextMismatchError` otherwise. */
@@ -89,20 +91,13 @@ export interface EnvelopeCrypto {
   encryptBytes(plaintext: Uint8Array, ctx: RecordContext): Promise<Uint8Array>;
   /** Decrypts one message written for the same context. */
   decryptBytes(ciphertext: Uint8Array, ctx: RecordContext): Promise<Uint8Array>;
-  /** Encrypts a stream in constant memory (own data key per stream). Errors are typed. */
-  encryptStream(source: Readable, ctx: RecordContext): Readable;
-  /**
-   * Decrypts a stream in constant memory. Each frame is authenticated before it is released, but a
-   * truncated message is only detected at the end: treat the output as valid only after `end`.
-   */
-  decryptStream(source: Readable, ctx: RecordContext): Readable;
   stats(): EnvelopeStats;
   /** Drops and zeroes every cached data key. */
   clearCache(): void;
 }
 
 /** Largest stream frame written or accepted. */
-const maxStreamFrameLength = 4 * 1024 * 1024;
+export const maxStreamFrameLength = 4 * 1024 * 1024;
 
 /** Frame size of in-memory messages: the SDK default; a record fits in one or two frames. */
 const recordFrameLength = 4096;
@@ -144,7 +139,7 @@ function buildCaches(cache: EnvelopeCacheOptions | false | undefined) {
 }
 
 /** Turns anything a crypto operation threw into a typed error that quotes nothing. */
-function typed(err: unknown, phase: "encrypt" | "decrypt"): CryptoError {
+export function typed(err: unknown, phase: "encrypt" | "decrypt"): CryptoError {
   if (err instanceof CryptoError) return err;
   if (phase === "encrypt") return new EncryptError("encryption failed");
   const message = err instanceof Error ? err.message : "";
@@ -158,7 +153,7 @@ function typed(err: unknown, phase: "encrypt" | "decrypt"): CryptoError {
 }
 
 /** A CMM for one decrypt call: refuses foreign suites and contexts before any key is unwrapped. */
-function expecting(cmm: NodeMaterialsManager, expected: MessageContext): NodeMaterialsManager {
+export function expecting(cmm: NodeMaterialsManager, expected: MessageContext): NodeMaterialsManager {
   return {
     getEncryptionMaterials: (request) => cmm.getEncryptionMaterials(request),
     decryptMaterials: async (request) => {
@@ -169,44 +164,32 @@ function expecting(cmm: NodeMaterialsManager, expected: MessageContext): NodeMat
   };
 }
 
-/**
- * Pipes `source` through an Encryption SDK stream into a fresh readable whose only error is typed.
- * On failure the SDK stream is ended and drained rather than destroyed: destroying it while its
- * materials are still on their way makes the SDK emit an error nobody can listen to.
- */
-function relay(source: Readable, transform: NodeJS.ReadWriteStream, phase: "encrypt" | "decrypt"): Readable {
-  const out = new PassThrough();
-  let failed = false;
-  const fail = (err: unknown) => {
-    if (failed) return;
-    failed = true;
-    source.unpipe(transform as NodeJS.WritableStream);
-    transform.unpipe(out);
-    source.destroy();
-    transform.on("data", () => {});
-    transform.end();
-    out.destroy(typed(err, phase));
-  };
-  source.on("error", fail);
-  transform.on("error", fail);
-  out.on("close", () => {
-    if (!out.readableEnded && !failed) fail(new EncryptError("stream closed early"));
-  });
-  source.pipe(transform as NodeJS.WritableStream);
-  transform.pipe(out);
-  return out;
-}
-
 function assertBytes(value: unknown, what: string): asserts value is Uint8Array {
   if (!(value instanceof Uint8Array)) throw new CryptoConfigError(`${what} must be a Uint8Array`);
 }
 
+/** What `createEnvelopeCrypto` adds streams with: the API and the settings it was built from. */
+export interface EnvelopeParts {
+  readonly api: InMemoryEnvelopeCrypto;
+  readonly cmm: NodeMaterialsManager;
+  readonly deployment: DeploymentContext;
+  readonly suiteId: AlgorithmSuiteIdentifier;
+  readonly frameLength: number;
+  readonly commitmentPolicy: CommitmentPolicy;
+  readonly maxEncryptedDataKeys: number;
+}
+
 /**
- * Creates envelope encryption for one deployment. With `kms: { keyId, endpoint?, credentials? }` the
- * keyring is the SDK's KMS keyring (`KmsKeyring`) over a modular `KMSClient` per region; with
- * `{ keyring }` any Encryption SDK keyring is used as is.
+ * Creates envelope encryption of in-memory messages for one deployment. With
+ * `kms: { keyId, endpoint?, credentials? }` the keyring is the SDK's KMS keyring (`KmsKeyring`) over
+ * a KMS client per region; with `{ keyring }` any Encryption SDK keyring is used as is.
  */
-export function createEnvelopeCrypto(options: EnvelopeOptions): EnvelopeCrypto {
+export function createInMemoryEnvelopeCrypto(options: EnvelopeOptions): InMemoryEnvelopeCrypto {
+  return envelopeParts(options).api;
+}
+
+/** `createInMemoryEnvelopeCrypto`, with what a stream layer needs to share its caches and settings. */
+export function envelopeParts(options: EnvelopeOptions): EnvelopeParts {
   const deployment: DeploymentContext = { app: options.app, stage: options.stage };
   const suiteName = options.suite ?? "unsigned";
   const suiteId = envelopeSuites[suiteName];
@@ -236,14 +219,9 @@ export function createEnvelopeCrypto(options: EnvelopeOptions): EnvelopeCrypto {
     caches,
     failures,
   );
-  // Streams go through the SDK client. One encrypted data key per message: each extra one would cost
-  // a KMS call on decrypt (DoS guard).
+  // One encrypted data key per message: each extra one would cost a KMS call on decrypt (DoS guard).
   const commitmentPolicy = CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT;
   const maxEncryptedDataKeys = 1;
-  const client = {
-    ...buildEncrypt({ commitmentPolicy, maxEncryptedDataKeys }),
-    ...buildDecrypt({ commitmentPolicy, maxEncryptedDataKeys }),
-  };
   const suite = suiteFor(suiteId);
 
   async function encryptBytes(plaintext: Uint8Array, ctx: RecordContext): Promise<Uint8Array> {
@@ -283,7 +261,7 @@ export function createEnvelopeCrypto(options: EnvelopeOptions): EnvelopeCrypto {
     return plaintext;
   }
 
-  return {
+  const api: InMemoryEnvelopeCrypto = {
     async encryptFields(fields, ctx) {
       return encryptBytes(encodeSensitiveFields(fields), ctx);
     },
@@ -292,16 +270,6 @@ export function createEnvelopeCrypto(options: EnvelopeOptions): EnvelopeCrypto {
     },
     encryptBytes,
     decryptBytes,
-    encryptStream(source, ctx) {
-      const encryptionContext = messageContext(deployment, ctx);
-      return relay(source, client.encryptStream(cmm, { suiteId, encryptionContext, frameLength }), "encrypt");
-    },
-    decryptStream(source, ctx) {
-      const expected = messageContext(deployment, ctx);
-      // Frames are authenticated in the header, but bounding them anyway caps what one frame buffers.
-      const decrypt = client.decryptStream(expecting(cmm, expected), { maxBodySize: maxStreamFrameLength });
-      return relay(source, decrypt, "decrypt");
-    },
     stats() {
       return {
         kmsCalls: { ...kmsCalls },
@@ -314,4 +282,5 @@ export function createEnvelopeCrypto(options: EnvelopeOptions): EnvelopeCrypto {
       caches.decrypt?.clear();
     },
   };
+  return { api, cmm, deployment, suiteId, frameLength, commitmentPolicy, maxEncryptedDataKeys };
 }

@@ -7,11 +7,15 @@ export { kmsContextKeys, messageContextKeys } from "./context.ts";
 export type { DataKeyCacheStats } from "./data-key-cache.ts";
 export type {
   EnvelopeCacheOptions,
-  EnvelopeCrypto,
   EnvelopeOptions,
   EnvelopeStats,
+  InMemoryEnvelopeCrypto,
 } from "./envelope.ts";
-export { createEnvelopeCrypto, defaultEnvelopeCache } from "./envelope.ts";
+export { createInMemoryEnvelopeCrypto, defaultEnvelopeCache } from "./envelope.ts";
+// Streams live in their own module: a bundle that imports only the in-memory envelope (the records
+// handler) then carries no SDK stream client (tree-shaken; the bundle budget test checks it).
+export type { EnvelopeCrypto } from "./envelope-streams.ts";
+export { createEnvelopeCrypto } from "./envelope-streams.ts";
 export * from "./errors.ts";
 export { decryptFleField, encryptFleField, maxFleMessageBytes } from "./fle/fle-field.ts";
 export type { DecryptFleFormOptions, EncryptFleFormOptions, FleFieldOptions } from "./fle/fle-form.ts";

@@ -1,6 +1,6 @@
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEnvelopeCrypto } from "./envelope.ts";
+import { createInMemoryEnvelopeCrypto } from "./envelope.ts";
 import { KmsUnavailableError } from "./errors.ts";
 import { type KmsHttpStandIn, startKmsHttpStandIn } from "./testing/kms-http-stand-in.ts";
 import { createKmsStandIn, type KmsStandIn } from "./testing/kms-stand-in.ts";
@@ -24,7 +24,7 @@ afterAll(async () => {
 describe("KmsKeyringNode with an SDK client built for an endpoint and credentials", () => {
   it("round trips, and a cold burst of 50 encrypts makes one GenerateDataKey over the wire", async () => {
     kms.resetCalls();
-    const envelope = createEnvelopeCrypto({
+    const envelope = createInMemoryEnvelopeCrypto({
       app: "veil",
       stage: "local",
       kms: { keyId: kms.keyArn, endpoint: server.endpoint, credentials },
@@ -37,7 +37,7 @@ describe("KmsKeyringNode with an SDK client built for an endpoint and credential
     expect(kms.calls.generateDataKey).toBe(1);
     expect(envelope.stats().kmsCalls.generateDataKey).toBe(1);
 
-    const reader = createEnvelopeCrypto({
+    const reader = createInMemoryEnvelopeCrypto({
       app: "veil",
       stage: "local",
       kms: { keyId: kms.keyArn, region: "eu-central-1", endpoint: server.endpoint, credentials },
@@ -56,7 +56,7 @@ describe("KmsKeyringNode with an SDK client built for an endpoint and credential
         probe.close(() => resolve(port));
       });
     });
-    const envelope = createEnvelopeCrypto({
+    const envelope = createInMemoryEnvelopeCrypto({
       app: "veil",
       stage: "local",
       kms: { keyId: kms.keyArn, endpoint: `http://127.0.0.1:${port}`, credentials, maxAttempts: 1 },

@@ -5,7 +5,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import type { RecordContext } from "./context.ts";
-import { createEnvelopeCrypto } from "./envelope.ts";
+import { createEnvelopeCrypto } from "./envelope-streams.ts";
 import { CiphertextError, ContextMismatchError } from "./errors.ts";
 import { createKmsStandIn } from "./testing/kms-stand-in.ts";
 

@@ -29,11 +29,15 @@ const fleDecryptOptions = {
   maxEncryptedDataKeys: 1,
   maxBodySize: maxFleMessageBytes,
 } as const;
-// Writing 0x0178 as CloudFront does needs a policy that permits non-committing encryption.
-const fleEncryptClient = buildEncrypt({
-  commitmentPolicy: CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT,
-  maxEncryptedDataKeys: 1,
-});
+// Writing 0x0178 as CloudFront does needs a policy that permits non-committing encryption. Built on
+// first use: only the local CloudFront encrypts, and a call at module level could not be tree-shaken,
+// keeping the SDK's stream client in every bundle that decrypts FLE (the records handler).
+let fleEncryptClient: ReturnType<typeof buildEncrypt> | undefined;
+const encryptClient = () =>
+  (fleEncryptClient ??= buildEncrypt({
+    commitmentPolicy: CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT,
+    maxEncryptedDataKeys: 1,
+  }));
 
 /** Decrypts FLE message bytes; `field` only labels errors. */
 export async function decryptFleMessage(
@@ -93,7 +97,7 @@ export async function encryptFleField(plaintext: string | Uint8Array, key: FleEn
   if (!(bytes instanceof Uint8Array)) throw new CryptoConfigError("plaintext must be a string or Uint8Array");
   const keyring = fleEncryptKeyring(key);
   try {
-    const { result } = await fleEncryptClient.encrypt(keyring, bytes, { suiteId: fleSuite });
+    const { result } = await encryptClient().encrypt(keyring, bytes, { suiteId: fleSuite });
     return encodeBase64(result);
   } catch (err) {
     if (err instanceof CryptoError) throw err;

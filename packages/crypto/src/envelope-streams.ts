@@ -1,0 +1,86 @@
+/**
+ * `createEnvelopeCrypto`: the in-memory envelope (`envelope.ts`) plus constant-memory streams through
+ * the Encryption SDK's stream client. Kept apart because that client (`@aws-crypto/encrypt-node` and
+ * `decrypt-node` with `readable-stream`, `duplexify` and friends, ~70 KB minified) would otherwise be
+ * in every bundle that imports the envelope, streaming or not — the records handler does not stream.
+ */
+import { PassThrough, type Readable } from "node:stream";
+import { buildDecrypt } from "@aws-crypto/decrypt-node";
+import { buildEncrypt } from "@aws-crypto/encrypt-node";
+import type { RecordContext } from "./context.ts";
+import { messageContext } from "./context.ts";
+import {
+  type EnvelopeOptions,
+  envelopeParts,
+  expecting,
+  type InMemoryEnvelopeCrypto,
+  maxStreamFrameLength,
+  typed,
+} from "./envelope.ts";
+import { EncryptError } from "./errors.ts";
+
+/** Envelope encryption bound to one deployment and one KMS key: in-memory messages and streams. */
+export interface EnvelopeCrypto extends InMemoryEnvelopeCrypto {
+  /** Encrypts a stream in constant memory (own data key per stream). Errors are typed. */
+  encryptStream(source: Readable, ctx: RecordContext): Readable;
+  /**
+   * Decrypts a stream in constant memory. Each frame is authenticated before it is released, but a
+   * truncated message is only detected at the end: treat the output as valid only after `end`.
+   */
+  decryptStream(source: Readable, ctx: RecordContext): Readable;
+}
+
+/**
+ * Pipes `source` through an Encryption SDK stream into a fresh readable whose only error is typed.
+ * On failure the SDK stream is ended and drained rather than destroyed: destroying it while its
+ * materials are still on their way makes the SDK emit an error nobody can listen to.
+ */
+function relay(source: Readable, transform: NodeJS.ReadWriteStream, phase: "encrypt" | "decrypt"): Readable {
+  const out = new PassThrough();
+  let failed = false;
+  const fail = (err: unknown) => {
+    if (failed) return;
+    failed = true;
+    source.unpipe(transform as NodeJS.WritableStream);
+    transform.unpipe(out);
+    source.destroy();
+    transform.on("data", () => {});
+    transform.end();
+    out.destroy(typed(err, phase));
+  };
+  source.on("error", fail);
+  transform.on("error", fail);
+  out.on("close", () => {
+    if (!out.readableEnded && !failed) fail(new EncryptError("stream closed early"));
+  });
+  source.pipe(transform as NodeJS.WritableStream);
+  transform.pipe(out);
+  return out;
+}
+
+/**
+ * Creates envelope encryption for one deployment, streams included: `createInMemoryEnvelopeCrypto`
+ * (same options, same caches and KMS calls shared by messages and streams) plus `encryptStream` and
+ * `decryptStream` through the SDK's stream client.
+ */
+export function createEnvelopeCrypto(options: EnvelopeOptions): EnvelopeCrypto {
+  const { api, cmm, deployment, suiteId, frameLength, commitmentPolicy, maxEncryptedDataKeys } =
+    envelopeParts(options);
+  const client = {
+    ...buildEncrypt({ commitmentPolicy, maxEncryptedDataKeys }),
+    ...buildDecrypt({ commitmentPolicy, maxEncryptedDataKeys }),
+  };
+  return {
+    ...api,
+    encryptStream(source, ctx) {
+      const encryptionContext = messageContext(deployment, ctx);
+      return relay(source, client.encryptStream(cmm, { suiteId, encryptionContext, frameLength }), "encrypt");
+    },
+    decryptStream(source, ctx) {
+      const expected = messageContext(deployment, ctx);
+      // Frames are authenticated in the header, but bounding them anyway caps what one frame buffers.
+      const decrypt = client.decryptStream(expecting(cmm, expected), { maxBodySize: maxStreamFrameLength });
+      return relay(source, decrypt, "decrypt");
+    },
+  };
+}
