@@ -3,7 +3,6 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { headers, recordRoutes, securityHeaders } from "@veil/core";
 import { encryptFleForm } from "@veil/crypto";
-import { createPool, migrate } from "@veil/db";
 import { startPgliteServer } from "@veil/db/pglite";
 import { createOriginRequestHandler } from "@veil/edge";
 import { type LocalCloudFront, startLocalCloudFront } from "../cloudfront/index.ts";
@@ -16,6 +15,7 @@ import { type LocalImageServices, startImageServices } from "../s3/image-service
 import type { ExternalS3 } from "../s3/index.ts";
 import { type LocalSecrets, startLocalSecrets } from "../secrets/index.ts";
 import { defaultPorts, type LocalStackInfo, type PortMap, stackPaths, writeStackInfo } from "./config.ts";
+import { prepareLocalDatabase } from "./database.ts";
 import { type LocalIdentities, type LocalPrincipal, loadIdentities, saveIdentities } from "./identities.ts";
 import { reservePort } from "./ports.ts";
 
@@ -111,12 +111,8 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
       stops.push(() => pg.stop());
       databaseUrl = pg.connectionString;
     }
-    const admin = createPool({ connectionString: databaseUrl, max: 1 });
-    try {
-      await migrate(admin);
-    } finally {
-      await admin.end();
-    }
+    // Migrated by the admin; the functions log in as veil_app (on PGlite, as the admin: one session).
+    const db = await prepareLocalDatabase(databaseUrl, { singleSession });
 
     // 2. KMS with the records key: only the function role may use it, the admin role only manage it.
     const principal = (
@@ -190,9 +186,9 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
         SST_RESOURCE_Database: JSON.stringify({
           host: "127.0.0.1",
           port: Number(new URL(databaseUrl).port) || 5432,
-          username: "postgres",
+          username: db.functionRole,
           database: "postgres",
-          url: databaseUrl,
+          url: db.functionUrl,
           singleSession,
         }),
         SST_RESOURCE_UserPool: JSON.stringify({ id: cognito.userPoolId }),
@@ -222,7 +218,7 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
         AWS_ENDPOINT_URL_KMS: kms.endpoint,
         SST_RESOURCE_App: JSON.stringify({ name: "veil", stage }),
         SST_RESOURCE_RecordsKey: JSON.stringify({ arn: recordsKeyArn }),
-        SST_RESOURCE_Database: JSON.stringify({ url: databaseUrl, singleSession }),
+        SST_RESOURCE_Database: JSON.stringify({ url: db.functionUrl, singleSession }),
         SST_RESOURCE_UserPool: JSON.stringify({ id: cognito.userPoolId }),
         SST_RESOURCE_UserPoolClient: JSON.stringify({ id: cognito.clientId }),
         VEIL_COGNITO_JWKS: JSON.stringify(cognito.jwks),
