@@ -23,6 +23,7 @@ export const handlerEntries = {
   records: "src/records/handler.ts",
   "rotate-api-key": "src/rotate-api-key/handler.ts",
   "fle-key-bootstrap": "src/fle-key-bootstrap/handler.ts",
+  "db-bootstrap": "src/db-bootstrap/handler.ts",
 } as const;
 export type HandlerName = keyof typeof handlerEntries;
 
