@@ -14,6 +14,7 @@ export const projects: TestProjectConfiguration[] = [
   unit("log", "packages/log"),
   unit("db", "packages/db"),
   unit("storage", "packages/storage"),
+  unit("aws", "packages/aws"),
   unit("local", "packages/local"),
   unit("functions", "functions"),
   unit("edge", "edge"),
