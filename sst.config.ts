@@ -39,9 +39,9 @@ export default $config({
     const { createAuth } = await import("./infra/auth.ts");
     const { createStorage } = await import("./infra/storage.ts");
     const { createFleSecret, createFle } = await import("./infra/fle.ts");
-    const { createLinks } = await import("./infra/links.ts");
+    const { createLinks, createFlePublicKeyLink } = await import("./infra/links.ts");
     const { createHandler, handlers } = await import("./infra/functions.ts");
-    const { grantDataAccess, connectInbox } = await import("./infra/grants.ts");
+    const { grantDataAccess, grantImageAccess, connectInbox } = await import("./infra/grants.ts");
     const { createApi } = await import("./infra/api.ts");
     const { createEdge, edgeRoleArn } = await import("./infra/edge.ts");
     const { createCdn } = await import("./infra/cdn.ts");
@@ -56,12 +56,15 @@ export default $config({
     const auth = createAuth(ctx);
     const storage = createStorage(ctx, {
       dataKeyArn: keys.dataKey.arn,
-      allowedRoleArns: [roles.api.arn, roles.ingest.arn],
+      allowedRoleArns: {
+        images: [roles.api.arn, roles.ingest.arn, roles.imagesDownload.arn],
+        inbox: [roles.imagesApi.arn, roles.ingest.arn],
+      },
       webOrigin: `https://${ctx.stage.domain}`,
     });
     const fleSecret = createFleSecret(ctx, {
       dataKeyArn: keys.dataKey.arn,
-      readerRoleArn: roles.api.arn,
+      readerRoleArns: [roles.api.arn, roles.ingest.arn],
       writerRoleArn: roles.fleBootstrap.arn,
     });
     const links = createLinks({
@@ -87,8 +90,8 @@ export default $config({
         links.userPool,
         links.userPoolClient,
         links.fleKey,
+        // Erasing a record deletes its stored images.
         links.images,
-        links.inbox,
       ],
     });
     const ingest = createHandler(ctx, "Ingest", {
@@ -99,7 +102,7 @@ export default $config({
       network,
       timeoutSeconds: 60,
       memoryMb: 1024,
-      link: [links.recordsKey, links.database, links.images, links.inbox],
+      link: [links.recordsKey, links.database, links.fleKey, links.images, links.inbox],
     });
     const fleBootstrap = createHandler(ctx, "FleKeyBootstrap", {
       description: "Veil FLE key-pair bootstrap (invoked at deploy time)",
@@ -127,20 +130,61 @@ export default $config({
       inboxArn: storage.inbox.arn,
       functionName: ingest.functionName,
       functionArn: ingest.fn.arn,
+      role: roles.ingest,
     });
-
-    const restApi = createApi(ctx, {
-      functionArn: api.fn.arn,
-      functionName: api.functionName,
-      logsKeyArn,
-      callerRoleArn: edgeRoleArn(ctx),
-    });
-    const edge = createEdge(ctx, { apiHost: restApi.host, apiInvokeArn: restApi.invokeArn });
     const fle = createFle(ctx, {
       bootstrapFunctionName: fleBootstrap.functionName,
       secretArn: fleSecret.secret.arn,
       dependsOn: dataPolicies,
     });
+
+    const imagesApi = createHandler(ctx, "ImagesApi", {
+      description: "Veil images API (upload URLs, list)",
+      handler: handlers.imagesApi,
+      role: roles.imagesApi,
+      logsKeyArn,
+      network,
+      timeoutSeconds: 29,
+      link: [
+        links.database,
+        links.userPool,
+        links.userPoolClient,
+        createFlePublicKeyLink({ pem: fle.publicKey.encodedKey, keyName: fle.keyName }),
+        links.inbox,
+      ],
+    });
+    const imageDownloadTimeoutSeconds = 120;
+    const imagesDownload = createHandler(ctx, "ImagesDownload", {
+      description: "Veil image download (response streaming)",
+      handler: handlers.imagesDownload,
+      role: roles.imagesDownload,
+      logsKeyArn,
+      network,
+      timeoutSeconds: imageDownloadTimeoutSeconds,
+      streaming: true,
+      link: [links.recordsKey, links.database, links.userPool, links.userPoolClient, links.images],
+    });
+    grantImageAccess(ctx, {
+      roles,
+      dataKeyArn: keys.dataKey.arn,
+      imagesArn: storage.images.arn,
+      inboxArn: storage.inbox.arn,
+      dbConnectArn: db.connectArn,
+      logGroups: { imagesApi: imagesApi.logGroup.arn, imagesDownload: imagesDownload.logGroup.arn },
+    });
+
+    const restApi = createApi(ctx, {
+      records: { functionArn: api.fn.arn, functionName: api.functionName },
+      images: { functionArn: imagesApi.fn.arn, functionName: imagesApi.functionName },
+      imageDownload: {
+        functionArn: imagesDownload.fn.arn,
+        functionName: imagesDownload.functionName,
+        timeoutSeconds: imageDownloadTimeoutSeconds,
+      },
+      logsKeyArn,
+      callerRoleArn: edgeRoleArn(ctx),
+    });
+    const edge = createEdge(ctx, { apiHost: restApi.host, apiInvokeArn: restApi.invokeArn });
     const cdn = createCdn(ctx, {
       apiHost: restApi.host,
       apiStageName: restApi.stageName,
@@ -148,8 +192,8 @@ export default $config({
       fleConfigId: fle.config.id,
       connectSrc: [
         `https://cognito-idp.${ctx.homeRegion}.amazonaws.com`,
+        // Presigned upload PUTs only; images come back through the API.
         $interpolate`https://${storage.inbox.name}.s3.${ctx.homeRegion}.amazonaws.com`,
-        $interpolate`https://${storage.images.name}.s3.${ctx.homeRegion}.amazonaws.com`,
       ],
     });
 
@@ -187,7 +231,12 @@ export default $config({
       dataKeyArn: keys.dataKey.arn,
       apiName: restApi.restApi.name,
       apiStageName: restApi.stageName,
-      functionNames: [api.functionName, ingest.functionName],
+      functionNames: [
+        api.functionName,
+        imagesApi.functionName,
+        imagesDownload.functionName,
+        ingest.functionName,
+      ],
     });
 
     return {

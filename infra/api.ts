@@ -2,8 +2,13 @@
  * API Gateway REST API, regional. Every method requires AWS_IAM (SigV4 from the Lambda@Edge signer) and
  * an API key (the secret origin header CloudFront adds); a usage plan throttles; access logs record
  * request metadata only (no bodies, no headers, no query strings); execution data tracing is off.
+ *
+ * Routes come from the tables of @veil/core: `recordRoutes` go to the records function, `imageRoutes`
+ * to the images API function, except the `STREAM` one (the download), which is integrated in response
+ * streaming mode: `responseTransferMode: STREAM` and the Lambda `response-streaming-invocations` URI.
+ * Each function may be invoked by this API on its own routes only.
  */
-import { recordRoutes } from "@veil/core";
+import { imageRoutes, recordRoutes } from "@veil/core";
 import { type Ctx, type PolicyDocument, policyJson, serviceTrust } from "./context.ts";
 import { createLogGroup } from "./logs.ts";
 
@@ -18,10 +23,19 @@ export interface Api {
   readonly stageName: string;
 }
 
-export interface ApiArgs {
-  /** The records handler (Lambda proxy integration). */
+/** A Lambda function behind the API. */
+export interface ApiTarget {
   readonly functionArn: $util.Input<string>;
   readonly functionName: $util.Input<string>;
+}
+
+export interface ApiArgs {
+  /** The records handler (Lambda proxy integration, buffered). */
+  readonly records: ApiTarget;
+  /** The buffered image routes (upload presigning, list). */
+  readonly images: ApiTarget;
+  /** The streamed image download (Lambda response streaming). */
+  readonly imageDownload: ApiTarget & { readonly timeoutSeconds: number };
   readonly logsKeyArn: $util.Input<string>;
   /** The only principal whose signed requests the API accepts (the edge signer's role). */
   readonly callerRoleArn: $util.Input<string>;
@@ -116,9 +130,17 @@ export function createApi(ctx: Ctx, args: ApiArgs): Api {
     resources.set(path, created);
     return created;
   };
-  const integrations = recordRoutes.map((route) => {
+  const routes = [
+    ...recordRoutes.map((r) => ({ ...r, target: "records" as const, transfer: "BUFFERED" as const })),
+    ...imageRoutes.map((r) => ({
+      ...r,
+      target: r.transfer === "STREAM" ? ("imageDownload" as const) : ("images" as const),
+    })),
+  ];
+  const integrations = routes.map((route) => {
     const resource = resourceFor(route.resource);
     const id = `${route.method}${resourceId(route.resource)}`;
+    const target = args[route.target];
     const method = new aws.apigateway.Method(
       `ApiMethod${id}`,
       {
@@ -138,7 +160,14 @@ export function createApi(ctx: Ctx, args: ApiArgs): Api {
         httpMethod: method.httpMethod,
         type: "AWS_PROXY",
         integrationHttpMethod: "POST",
-        uri: $interpolate`arn:aws:apigateway:${ctx.homeRegion}:lambda:path/2015-03-31/functions/${args.functionArn}/invocations`,
+        ...(route.transfer === "STREAM"
+          ? {
+              uri: lambdaStreamingUri(ctx.homeRegion, target.functionArn),
+              responseTransferMode: "STREAM",
+              // Streaming may run past the buffered 29 s: up to the function's own timeout.
+              timeoutMilliseconds: args.imageDownload.timeoutSeconds * 1000,
+            }
+          : { uri: lambdaUri(ctx.homeRegion, target.functionArn) }),
       },
       p,
     );
@@ -147,22 +176,31 @@ export function createApi(ctx: Ctx, args: ApiArgs): Api {
     "ApiInvokesHandler",
     {
       action: "lambda:InvokeFunction",
-      function: args.functionName,
+      function: args.records.functionName,
       principal: "apigateway.amazonaws.com",
       sourceArn: $interpolate`${restApi.executionArn}/${stageName}/*`,
     },
     p,
   );
+  // The image functions: each invocable only through its own methods and paths.
+  for (const route of routes.filter((r) => r.target !== "records")) {
+    new aws.lambda.Permission(
+      `ApiInvokes${route.target === "images" ? "Images" : "ImageDownload"}${route.method}${resourceId(route.resource)}`,
+      {
+        action: "lambda:InvokeFunction",
+        function: args[route.target].functionName,
+        principal: "apigateway.amazonaws.com",
+        sourceArn: $interpolate`${restApi.executionArn}/${stageName}/${route.method}${route.resource.replace(/\{[^}]+\}/g, "*")}`,
+      },
+      p,
+    );
+  }
   const deployment = new aws.apigateway.Deployment(
     "ApiDeployment",
     {
       restApi: restApi.id,
       triggers: {
-        redeployment: $jsonStringify([
-          JSON.stringify(recordRoutes),
-          policyText,
-          ...integrations.map((i) => i.id),
-        ]),
+        redeployment: $jsonStringify([JSON.stringify(routes), policyText, ...integrations.map((i) => i.id)]),
       },
     },
     { ...p, dependsOn: [...integrations, resourcePolicy] },
@@ -234,6 +272,16 @@ export function createApi(ctx: Ctx, args: ApiArgs): Api {
     invokeArn: $interpolate`${restApi.executionArn}/${stageName}/*`,
     stageName,
   };
+}
+
+/** The Lambda proxy integration URI of a function (buffered). */
+export function lambdaUri(region: string, functionArn: $util.Input<string>): $util.Output<string> {
+  return $interpolate`arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${functionArn}/invocations`;
+}
+
+/** The Lambda integration URI for response streaming (API Gateway `responseTransferMode: STREAM`). */
+export function lambdaStreamingUri(region: string, functionArn: $util.Input<string>): $util.Output<string> {
+  return $interpolate`arn:aws:apigateway:${region}:lambda:path/2021-11-15/functions/${functionArn}/response-streaming-invocations`;
 }
 
 /** `/api/records/{id}` → `ApiRecordsId`: a stable logical-name part for a path. */

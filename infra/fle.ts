@@ -28,11 +28,12 @@ export interface FleSecret {
 
 export interface FleSecretArgs {
   readonly dataKeyArn: $util.Input<string>;
-  readonly readerRoleArn: $util.Input<string>;
+  /** The only roles that may read the private key: the records function and the image ingest. */
+  readonly readerRoleArns: $util.Input<string>[];
   readonly writerRoleArn: $util.Input<string>;
 }
 
-/** Creates the private-key secret: encrypted with the data key, readable by the API role only. */
+/** Creates the private-key secret: encrypted with the data key, readable by the reader roles only. */
 export function createFleSecret(ctx: Ctx, args: FleSecretArgs): FleSecret {
   const p = { provider: ctx.home };
   const secret = new aws.secretsmanager.Secret(
@@ -54,12 +55,12 @@ export function createFleSecret(ctx: Ctx, args: FleSecretArgs): FleSecret {
         Version: "2012-10-17",
         Statement: [
           {
-            Sid: "ReadByApiRoleOnly",
+            Sid: "ReadByReaderRolesOnly",
             Effect: "Deny",
             Principal: "*",
             Action: "secretsmanager:GetSecretValue",
             Resource: "*",
-            Condition: { ArnNotEquals: { "aws:PrincipalArn": args.readerRoleArn } },
+            Condition: { ArnNotEquals: { "aws:PrincipalArn": args.readerRoleArns } },
           },
           {
             Sid: "WriteByBootstrapRoleOnly",
@@ -86,6 +87,8 @@ export interface FleArgs {
 
 export interface Fle {
   readonly publicKey: aws.cloudfront.PublicKey;
+  /** The key name stored with the private key (what an upload encrypted under the public key names). */
+  readonly keyName: $util.Output<string>;
   readonly profile: aws.cloudfront.FieldLevelEncryptionProfile;
   readonly config: aws.cloudfront.FieldLevelEncryptionConfig;
 }
@@ -160,5 +163,5 @@ export function createFle(ctx: Ctx, args: FleArgs): Fle {
     },
     p,
   );
-  return { publicKey, profile, config };
+  return { publicKey, keyName: result.apply((r) => r.keyName), profile, config };
 }

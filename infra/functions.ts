@@ -11,6 +11,8 @@ import type { Network } from "./network.ts";
 /** Handler entry points, relative to the repository root (`file.export`). */
 export const handlers = {
   api: "functions/src/records/handler.handler",
+  imagesApi: "functions/src/images/api.handler",
+  imagesDownload: "functions/src/images/download.handler",
   ingest: "functions/src/images/ingest.handler",
   rotateApiKey: "functions/src/rotate-api-key/handler.handler",
   fleKeyBootstrap: "functions/src/fle-key-bootstrap/handler.handler",
@@ -37,6 +39,11 @@ export interface HandlerArgs {
   readonly network?: Network;
   readonly timeoutSeconds?: number;
   readonly memoryMb?: number;
+  /**
+   * Lambda response streaming (the handler is wrapped in `awslambda.streamifyResponse`): SST then
+   * proxies the stream under `sst dev` too. API Gateway needs its STREAM integration (api.ts).
+   */
+  readonly streaming?: boolean;
   readonly description: string;
   /**
    * `false`: even under `sst dev` the real function runs in AWS instead of on the laptop. For the
@@ -68,6 +75,7 @@ export function createHandler(ctx: Ctx, id: string, args: HandlerArgs): Handler 
       handler: args.handler,
       link: args.link,
       dev: args.live,
+      streaming: args.streaming,
       runtime: "nodejs22.x",
       architecture: "arm64",
       role: args.role.arn,

@@ -2,8 +2,11 @@
  * The customer-managed keys.
  *
  * `dataKey` protects health data (records, images, the FLE private key, database storage). Its policy
- * grants cryptographic use to the API and ingest function roles only; a key-admin role (the deploy
- * role) may manage the key but not use it; AWS services may get grants only through RDS.
+ * grants cryptographic use to the function roles only, each for its own kind of data: the records
+ * function all three key actions; the image ingest `GenerateDataKey` and the image download `Decrypt`,
+ * both only for ciphertexts whose context says purpose `record.image` (and for the images bucket's
+ * SSE-KMS through S3); the ingest reads the FLE private key through Secrets Manager. A key-admin role
+ * (the deploy role) may manage the key but not use it; AWS services may get grants only through RDS.
  *
  * Trade-off of the account-root statement: AWS's default key policy gives `kms:*` to the account root,
  * which delegates the key to IAM — any principal whose IAM policy says `kms:Decrypt` could then decrypt
@@ -14,8 +17,10 @@
  * that visible. `logsKey` protects operational logs and the audit trail, which hold no health data, and
  * keeps the default IAM delegation so auditors can be given read access by IAM.
  */
+import { encryptionPurposes } from "@veil/core";
 import { type Ctx, type PolicyDocument, policyJson } from "./context.ts";
 import type { FunctionRoles } from "./roles.ts";
+import { dataBucketPrefix } from "./storage.ts";
 
 /** Management actions; deliberately excludes every use (Encrypt, Decrypt, GenerateDataKey, ReEncrypt) and CreateGrant. */
 export const keyAdminActions = [
@@ -61,15 +66,46 @@ export interface KeysArgs {
   readonly keyAdminRoleArn?: string;
 }
 
+/** The condition "the ciphertext is a stored image": KMS sees the `purpose` of the envelope context. */
+export const imagePurposeCondition = {
+  StringEquals: { "kms:EncryptionContext:purpose": encryptionPurposes.recordImage },
+} as const;
+
+/** The condition "S3 uses the key for SSE-KMS of these buckets" (bucket keys: the context is the bucket ARN). */
+export function viaS3Condition(region: string, bucketArns: $util.Input<string>[]) {
+  return {
+    StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` },
+    StringLike: { "kms:EncryptionContext:aws:s3:arn": bucketArns },
+  };
+}
+
+/** The condition "Secrets Manager decrypts the FLE private-key secret for the caller". */
+export function viaSecretsManagerCondition(region: string, secretArns: $util.Input<string>[]) {
+  return {
+    StringEquals: { "kms:ViaService": `secretsmanager.${region}.amazonaws.com` },
+    StringLike: { "kms:EncryptionContext:SecretARN": secretArns },
+  };
+}
+
 /** The data-key policy, as a document (exported for the policy tests). */
 export function dataKeyPolicy(p: {
   accountId: $util.Input<string>;
   region: string;
   adminRoleArn: $util.Input<string>;
+  /** The records function: every key use (its fields, the FLE private key through Secrets Manager). */
   useRoleArns: $util.Input<string>[];
+  /** The image ingest: data keys for stored images, SSE-KMS writes of the images bucket, the FLE secret. */
+  imageWriterRoleArn: $util.Input<string>;
+  /** The image download: decrypts stored images and reads them from the SSE-KMS images bucket. */
+  imageReaderRoleArn: $util.Input<string>;
+  /** ARN pattern of the images bucket (the key exists before the bucket, whose name has a random suffix). */
+  imagesBucketArnPattern: string;
   fleBootstrapRoleArn: $util.Input<string>;
   fleSecretNamePrefix: string;
 }): PolicyDocument {
+  const fleSecretArns = [
+    $interpolate`arn:aws:secretsmanager:${p.region}:${p.accountId}:secret:${p.fleSecretNamePrefix}*`,
+  ];
   return {
     Version: "2012-10-17",
     Statement: [
@@ -99,17 +135,53 @@ export function dataKeyPolicy(p: {
         Resource: "*",
       },
       {
+        Sid: "IngestEncryptsImagesOnly",
+        Effect: "Allow",
+        Principal: { AWS: p.imageWriterRoleArn },
+        Action: ["kms:GenerateDataKey"],
+        Resource: "*",
+        Condition: imagePurposeCondition,
+      },
+      {
+        Sid: "DownloadDecryptsImagesOnly",
+        Effect: "Allow",
+        Principal: { AWS: p.imageReaderRoleArn },
+        Action: ["kms:Decrypt"],
+        Resource: "*",
+        Condition: imagePurposeCondition,
+      },
+      {
+        // Multipart uploads to an SSE-KMS bucket need Decrypt as well as GenerateDataKey.
+        Sid: "IngestWritesImagesBucketThroughS3",
+        Effect: "Allow",
+        Principal: { AWS: p.imageWriterRoleArn },
+        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+        Resource: "*",
+        Condition: viaS3Condition(p.region, [p.imagesBucketArnPattern]),
+      },
+      {
+        Sid: "DownloadReadsImagesBucketThroughS3",
+        Effect: "Allow",
+        Principal: { AWS: p.imageReaderRoleArn },
+        Action: ["kms:Decrypt"],
+        Resource: "*",
+        Condition: viaS3Condition(p.region, [p.imagesBucketArnPattern]),
+      },
+      {
+        Sid: "IngestReadsFlePrivateKeySecretOnly",
+        Effect: "Allow",
+        Principal: { AWS: p.imageWriterRoleArn },
+        Action: ["kms:Decrypt"],
+        Resource: "*",
+        Condition: viaSecretsManagerCondition(p.region, fleSecretArns),
+      },
+      {
         Sid: "FleBootstrapWritesPrivateKeySecretOnly",
         Effect: "Allow",
         Principal: { AWS: p.fleBootstrapRoleArn },
         Action: ["kms:GenerateDataKey"],
         Resource: "*",
-        Condition: {
-          StringEquals: { "kms:ViaService": `secretsmanager.${p.region}.amazonaws.com` },
-          StringLike: {
-            "kms:EncryptionContext:SecretARN": $interpolate`arn:aws:secretsmanager:${p.region}:${p.accountId}:secret:${p.fleSecretNamePrefix}*`,
-          },
-        },
+        Condition: viaSecretsManagerCondition(p.region, fleSecretArns),
       },
       {
         Sid: "BreakGlassRootUserManagementOnly",
@@ -201,7 +273,10 @@ export function createKeys(ctx: Ctx, args: KeysArgs): Keys {
           accountId: ctx.accountId,
           region: ctx.homeRegion,
           adminRoleArn: keyAdminRoleArn,
-          useRoleArns: [args.roles.api.arn, args.roles.ingest.arn],
+          useRoleArns: [args.roles.api.arn],
+          imageWriterRoleArn: args.roles.ingest.arn,
+          imageReaderRoleArn: args.roles.imagesDownload.arn,
+          imagesBucketArnPattern: `arn:aws:s3:::${dataBucketPrefix(ctx, "images")}*`,
           fleBootstrapRoleArn: args.roles.fleBootstrap.arn,
           fleSecretNamePrefix: fleSecretName(ctx),
         }),

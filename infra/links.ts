@@ -32,3 +32,14 @@ export function createLinks(i: LinkInputs) {
     inbox: new sst.Linkable("InboxBucket", { properties: { name: i.inboxBucket } }),
   };
 }
+
+/**
+ * `FlePublicKey`: the public half of the FLE key pair as registered with CloudFront, for the images
+ * API to hand to browsers (they encrypt uploads under it; functions/src/images/resources.ts). The key
+ * name is the one the bootstrap stored with the private key, which the ingest matches.
+ */
+export function createFlePublicKeyLink(i: { pem: $util.Input<string>; keyName: $util.Input<string> }) {
+  return new sst.Linkable("FlePublicKey", {
+    properties: { pem: i.pem, keyName: i.keyName, providerId: fleProviderId },
+  });
+}

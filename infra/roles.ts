@@ -6,8 +6,15 @@
 import { type Ctx, policyJson, serviceTrust } from "./context.ts";
 
 export interface FunctionRoles {
-  /** The records API handler behind API Gateway: decrypts FLE, encrypts records, talks to RDS and S3. */
+  /**
+   * The records API handler behind API Gateway: decrypts FLE, encrypts records, talks to RDS; in S3 it
+   * may only delete the stored images of a record it erases.
+   */
   readonly api: aws.iam.Role;
+  /** The buffered images API: presigns inbox uploads (no KMS, no read of any object). */
+  readonly imagesApi: aws.iam.Role;
+  /** The streamed image download: reads stored images and decrypts them (purpose `record.image` only). */
+  readonly imagesDownload: aws.iam.Role;
   /** The image ingest handler: reads the inbox bucket, writes encrypted images. */
   readonly ingest: aws.iam.Role;
   /** The scheduled API-key rotation. Never touches data or the key. */
@@ -16,7 +23,7 @@ export interface FunctionRoles {
   readonly fleBootstrap: aws.iam.Role;
 }
 
-/** Creates the four function roles with only the basic Lambda trust and no permissions. */
+/** Creates the function roles with only the basic Lambda trust and no permissions. */
 export function createFunctionRoles(ctx: Ctx): FunctionRoles {
   const role = (id: string, part: string, description: string) =>
     new aws.iam.Role(
@@ -31,6 +38,8 @@ export function createFunctionRoles(ctx: Ctx): FunctionRoles {
     );
   return {
     api: role("ApiRole", "api", "Veil records API handler"),
+    imagesApi: role("ImagesApiRole", "images-api", "Veil images API handler (upload presigning, list)"),
+    imagesDownload: role("ImagesDownloadRole", "images-download", "Veil image download handler"),
     ingest: role("IngestRole", "ingest", "Veil image ingest handler"),
     rotate: role("RotateApiKeyRole", "rotate-api-key", "Veil API key rotation"),
     fleBootstrap: role("FleBootstrapRole", "fle-bootstrap", "Veil FLE key-pair bootstrap"),

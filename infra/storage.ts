@@ -1,12 +1,33 @@
 /**
- * The S3 buckets. `images` (encrypted images) and `inbox` (uploads waiting for ingest) hold health
- * data: public access blocked, versioned, SSE-KMS with the data key and bucket keys, a policy that
- * refuses plain HTTP and every principal but the function roles, server access logs to a separate
- * bucket, and expiry of old versions. The access-log bucket uses SSE-S3 because S3 log delivery cannot
- * write to SSE-KMS buckets; it holds request metadata, no object content.
+ * The S3 buckets. `images` (stored images) and `inbox` (uploads waiting for ingest) hold health data:
+ * public access blocked, versioned, default encryption, a policy that refuses plain HTTP and every
+ * principal but the function roles that use the bucket, server access logs to a separate bucket.
+ *
+ * - `images`: SSE-KMS with the data key and bucket keys (under the envelope encryption the objects
+ *   already have). Replaced or deleted images stay as noncurrent versions for the stage's retention
+ *   (`storage.noncurrentVersionDays`: 7 days dev, 30 sit, 90 prod), so `restore-image` can bring them
+ *   back (after an accidental overwrite, or a record erased by mistake once the database is restored);
+ *   then they are gone for good, and the delete markers left behind are removed. No CORS: browsers
+ *   download through the API (streamed), never from the bucket.
+ * - `inbox`: SSE-S3. The uploads are already encrypted to the FLE public key by the browser, and a
+ *   presigned PUT runs with the signer's rights: SSE-KMS would give the images API role (the signer)
+ *   a KMS right it otherwise never needs. CORS allows `PUT` from the site's origin only. Everything,
+ *   current and noncurrent, expires after a day (uploads never ingested), incomplete multipart uploads
+ *   are aborted after a day.
+ *
+ * The access-log bucket uses SSE-S3 because S3 log delivery cannot write to SSE-KMS buckets; it holds
+ * request metadata, no object content.
  */
 import type { Ctx, PolicyDocument } from "./context.ts";
 import { denyInsecureTransport, policyJson } from "./context.ts";
+
+/** `veil-<stage>-<part>-`: the name prefix of a data bucket (the key policy matches the images one). */
+export function dataBucketPrefix(ctx: Ctx, part: "images" | "inbox"): string {
+  return `${ctx.name(part)}-`;
+}
+
+/** Days an upload may wait in the inbox (current and noncurrent versions) before it expires. */
+export const inboxExpiryDays = 1;
 
 /** Object-level and listing actions: what the "only the function roles" rule denies everyone else. */
 export const dataPlaneActions = [
@@ -40,9 +61,12 @@ export interface Storage {
 
 export interface StorageArgs {
   readonly dataKeyArn: $util.Input<string>;
-  /** The only principals that may read or write objects. */
-  readonly allowedRoleArns: $util.Input<string>[];
-  /** Browser origin allowed to PUT uploads and GET images with presigned URLs. */
+  /** Per bucket, the only principals whose requests on objects the bucket policy lets through. */
+  readonly allowedRoleArns: {
+    readonly images: $util.Input<string>[];
+    readonly inbox: $util.Input<string>[];
+  };
+  /** Browser origin allowed to PUT uploads with presigned URLs. */
   readonly webOrigin: string;
 }
 
@@ -93,61 +117,74 @@ export function createStorage(ctx: Ctx, args: StorageArgs): Storage {
     p,
   );
 
-  const make = (id: string, part: "images" | "inbox", methods: string[]): DataBucket => {
+  const make = (
+    id: string,
+    part: "images" | "inbox",
+    o: {
+      sse: { sseAlgorithm: string; kmsMasterKeyId?: $util.Input<string> };
+      lifecycle: aws.types.input.s3.BucketLifecycleConfigurationRule;
+      allowedRoleArns: $util.Input<string>[];
+    },
+  ): DataBucket => {
     const bucket = new aws.s3.Bucket(
       id,
-      { bucketPrefix: `${ctx.name(part)}-`, forceDestroy: !ctx.stage.protect },
+      { bucketPrefix: dataBucketPrefix(ctx, part), forceDestroy: !ctx.stage.protect },
       { ...p, ...ctx.keep },
     );
-    hardenCommon(ctx, id, bucket, {
-      sse: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.dataKeyArn },
-      bucketKey: true,
-    });
+    hardenCommon(ctx, id, bucket, { sse: o.sse, bucketKey: o.sse.sseAlgorithm === "aws:kms" });
     new aws.s3.BucketLogging(
       `${id}Logging`,
       { bucket: bucket.id, targetBucket: accessLogs.id, targetPrefix: `${part}/` },
       p,
     );
-    new aws.s3.BucketLifecycleConfiguration(
-      `${id}Lifecycle`,
-      {
-        bucket: bucket.id,
-        rules: [
-          {
-            id: "noncurrent-versions",
-            status: "Enabled",
-            filter: {},
-            noncurrentVersionExpiration: { noncurrentDays: ctx.stage.storage.noncurrentVersionDays },
-            abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
-          },
-        ],
-      },
-      p,
-    );
-    new aws.s3.BucketCorsConfiguration(
-      `${id}Cors`,
-      {
-        bucket: bucket.id,
-        corsRules: [
-          {
-            allowedOrigins: [args.webOrigin],
-            allowedMethods: methods,
-            allowedHeaders: ["content-type", "content-md5", "x-amz-*"],
-            maxAgeSeconds: 600,
-          },
-        ],
-      },
-      p,
-    );
+    new aws.s3.BucketLifecycleConfiguration(`${id}Lifecycle`, { bucket: bucket.id, rules: [o.lifecycle] }, p);
     new aws.s3.BucketPolicy(
       `${id}Policy`,
-      { bucket: bucket.id, policy: policyJson(dataBucketPolicy(bucket.arn, args.allowedRoleArns)) },
+      { bucket: bucket.id, policy: policyJson(dataBucketPolicy(bucket.arn, o.allowedRoleArns)) },
       p,
     );
     return { bucket, arn: bucket.arn, name: bucket.bucket };
   };
-  const images = make("ImagesBucket", "images", ["GET"]);
-  const inbox = make("InboxBucket", "inbox", ["PUT"]);
+  const images = make("ImagesBucket", "images", {
+    sse: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.dataKeyArn },
+    lifecycle: {
+      id: "retain-then-expire-old-versions",
+      status: "Enabled",
+      filter: {},
+      noncurrentVersionExpiration: { noncurrentDays: ctx.stage.storage.noncurrentVersionDays },
+      // A delete marker whose versions have all expired is removed too: nothing of the key remains.
+      expiration: { expiredObjectDeleteMarker: true },
+      abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+    },
+    allowedRoleArns: args.allowedRoleArns.images,
+  });
+  const inbox = make("InboxBucket", "inbox", {
+    sse: { sseAlgorithm: "AES256" },
+    lifecycle: {
+      id: "expire-uploads",
+      status: "Enabled",
+      filter: {},
+      expiration: { days: inboxExpiryDays },
+      noncurrentVersionExpiration: { noncurrentDays: inboxExpiryDays },
+      abortIncompleteMultipartUpload: { daysAfterInitiation: inboxExpiryDays },
+    },
+    allowedRoleArns: args.allowedRoleArns.inbox,
+  });
+  new aws.s3.BucketCorsConfiguration(
+    "InboxBucketCors",
+    {
+      bucket: inbox.bucket.id,
+      corsRules: [
+        {
+          allowedOrigins: [args.webOrigin],
+          allowedMethods: ["PUT"],
+          allowedHeaders: ["content-type"],
+          maxAgeSeconds: 600,
+        },
+      ],
+    },
+    p,
+  );
 
   new aws.s3.BucketPolicy(
     "AccessLogBucketPolicy",

@@ -5,9 +5,10 @@
  */
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { fleFields, recordRoutes } from "@veil/core";
+import { encryptionPurposes, fleFields, imageRoutes, recordRoutes } from "@veil/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { managedPolicies, managedRuleGroups } from "../cdn.ts";
+import { ingestRetryAttempts } from "../grants.ts";
 import { keyUseActions } from "../kms.ts";
 import { maskedDataIdentifiers } from "../logs.ts";
 import { edgeRegion, homeRegion, type StageConfig, stageConfig } from "../stage.ts";
@@ -67,6 +68,19 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
     return b;
   };
   const bucketArn = (b: Recorded) => String(b.state.arn);
+  /** The path of an API Gateway resource id, from the recorded resources. */
+  const pathOf = (id: string): string => {
+    const resource = s.ofType("aws:apigateway/resource:Resource").find((r) => r.id === id);
+    if (!resource) return "";
+    return `${pathOf(resource.inputs.parentId)}/${resource.inputs.pathPart}`;
+  };
+  const integrationOf = (method: string, path: string) => {
+    const found = s
+      .ofType("aws:apigateway/integration:Integration")
+      .filter((i) => i.inputs.httpMethod === method && pathOf(i.inputs.resourceId) === path);
+    expect(found, `${method} ${path}`).toHaveLength(1);
+    return found[0]!.inputs;
+  };
   const forBucket = (type: string, b: Recorded) => s.ofType(type).filter((r) => r.name.startsWith(b.name));
 
   const codeSigning = "arn:aws:lambda:eu-central-2:123456789012:code-signing-config:csc-0123456789abcdef0";
@@ -141,7 +155,7 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
       expect(alias.name).toBe(`alias/${n("data")}`);
     });
 
-    it("grants Encrypt/Decrypt/GenerateDataKey only to the API and ingest roles", () => {
+    it("grants key use to the function roles only, the image functions for images only", () => {
       const doc = parse(s.get(T.key, "DataKey").inputs.policy);
       const useActions = [
         "kms:Encrypt",
@@ -154,19 +168,44 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
       const users = doc.Statement.filter((st) =>
         asArray(st.Action).some((a: string) => useActions.includes(a)),
       );
+      // Unconditioned use: the records function alone.
       const unconditioned = users.filter((st) => !st.Condition);
       expect(unconditioned).toHaveLength(1);
-      expect(asArray(unconditioned[0].Principal.AWS).sort()).toEqual(
-        [roleArn(n("api")), roleArn(n("ingest"))].sort(),
-      );
+      expect(asArray(unconditioned[0].Principal.AWS)).toEqual([roleArn(n("api"))]);
       expect(asArray(unconditioned[0].Action).sort()).toEqual([...keyUseActions].sort());
-      // The only other use: the FLE bootstrap may make Secrets Manager encrypt its secret, nothing else.
-      for (const st of users.filter((x) => x.Condition)) {
-        expect(asArray(st.Action)).toEqual(["kms:GenerateDataKey"]);
-        expect(st.Condition.StringEquals["kms:ViaService"]).toBe(
-          `secretsmanager.${homeRegion}.amazonaws.com`,
-        );
+      // Every other use is bound to images (purpose), to S3 on the images bucket or to Secrets Manager
+      // on the FLE secret, and belongs to the ingest, the download or the FLE bootstrap.
+      const conditioned = users.filter((st) => st.Condition);
+      const who = new Set(conditioned.flatMap((st) => asArray(st.Principal.AWS)));
+      expect([...who].sort()).toEqual(
+        [roleArn(n("ingest")), roleArn(n("images-download")), roleArn(n("fle-bootstrap"))].sort(),
+      );
+      for (const st of conditioned) {
+        const equals = st.Condition.StringEquals ?? {};
+        const via = equals["kms:ViaService"];
+        if (via === undefined) {
+          expect(equals, st.Sid).toEqual({ "kms:EncryptionContext:purpose": encryptionPurposes.recordImage });
+        } else if (via === `s3.${homeRegion}.amazonaws.com`) {
+          expect(st.Condition.StringLike["kms:EncryptionContext:aws:s3:arn"], st.Sid).toEqual([
+            `arn:aws:s3:::${n("images")}-*`,
+          ]);
+        } else {
+          expect(via, st.Sid).toBe(`secretsmanager.${homeRegion}.amazonaws.com`);
+          expect(st.Condition.StringLike["kms:EncryptionContext:SecretARN"], st.Sid).toEqual([
+            expect.stringContaining(`:secret:${n("fle-private-key")}`),
+          ]);
+        }
       }
+      // Only the ingest may make data keys for images; the download may only decrypt.
+      const actionsOf = (role: string) =>
+        new Set(
+          conditioned
+            .filter((st) => asArray(st.Principal.AWS).includes(roleArn(role)))
+            .flatMap((st) => asArray(st.Action) as string[]),
+        );
+      expect([...actionsOf(n("images-download"))]).toEqual(["kms:Decrypt"]);
+      expect([...actionsOf(n("ingest"))].sort()).toEqual(["kms:Decrypt", "kms:GenerateDataKey"]);
+      expect(JSON.stringify(doc)).not.toContain(roleArn(n("images-api")));
     });
 
     it("lets the admin role manage but not use the key, and delegates nothing to IAM", async () => {
@@ -196,9 +235,16 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
           role: roleArn(n("ingest")),
           action: "kms:GenerateDataKey",
           identity: policyOf(n("ingest")),
+          context: { "kms:EncryptionContext:purpose": encryptionPurposes.recordImage },
         }),
       ).toBe("Allowed");
-      for (const role of ["veil-developer", n("rotate-api-key"), n("fle-bootstrap"), n("edge-signer")])
+      for (const role of [
+        "veil-developer",
+        n("rotate-api-key"),
+        n("fle-bootstrap"),
+        n("edge-signer"),
+        n("images-api"),
+      ])
         expect(
           await decide({ ...q, role: roleArn(role), action: "kms:Decrypt", identity: [allowAll] }),
           role,
@@ -211,6 +257,92 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
           identity: [allowAll],
         }),
       ).not.toBe("Allowed");
+    });
+  });
+
+  describe(`${stageName}: KMS for the image functions (simulated, key policy and identity policy)`, () => {
+    const image = { "kms:EncryptionContext:purpose": encryptionPurposes.recordImage };
+    const fields = { "kms:EncryptionContext:purpose": encryptionPurposes.recordFields };
+    const ask = (role: string, action: string, context: Record<string, string> = {}) =>
+      decide({
+        role: roleArn(n(role)),
+        identity: policyOf(n(role)),
+        action,
+        resource: dataKeyArn,
+        resourcePolicy: parse(s.get(T.key, "DataKey").inputs.policy),
+        context,
+      });
+    const viaS3 = (bucket: string) => ({
+      "kms:ViaService": `s3.${homeRegion}.amazonaws.com`,
+      "kms:EncryptionContext:aws:s3:arn": bucketArn(bucketByPrefix(bucket)),
+    });
+
+    it("the download may decrypt images only: purpose record.image, or the images bucket through S3", async () => {
+      expect(await ask("images-download", "kms:Decrypt", image)).toBe("Allowed");
+      expect(await ask("images-download", "kms:Decrypt", fields)).not.toBe("Allowed");
+      expect(await ask("images-download", "kms:Decrypt")).not.toBe("Allowed");
+      expect(await ask("images-download", "kms:GenerateDataKey", image)).not.toBe("Allowed");
+      expect(await ask("images-download", "kms:Encrypt", image)).not.toBe("Allowed");
+      expect(await ask("images-download", "kms:Decrypt", viaS3("images"))).toBe("Allowed");
+      expect(await ask("images-download", "kms:Decrypt", viaS3("inbox"))).not.toBe("Allowed");
+    });
+
+    it("the ingest may make data keys for images and read the FLE secret, never decrypt an image", async () => {
+      expect(await ask("ingest", "kms:GenerateDataKey", image)).toBe("Allowed");
+      expect(await ask("ingest", "kms:GenerateDataKey", fields)).not.toBe("Allowed");
+      expect(await ask("ingest", "kms:Decrypt", image)).not.toBe("Allowed");
+      expect(await ask("ingest", "kms:Decrypt", fields)).not.toBe("Allowed");
+      expect(await ask("ingest", "kms:GenerateDataKey", viaS3("images"))).toBe("Allowed");
+      expect(await ask("ingest", "kms:Decrypt", viaS3("images"))).toBe("Allowed");
+      const secretArn = String(s.get("aws:secretsmanager/secret:Secret", "FlePrivateKey").state.arn);
+      const viaSecrets = { "kms:ViaService": `secretsmanager.${homeRegion}.amazonaws.com` };
+      expect(
+        await ask("ingest", "kms:Decrypt", { ...viaSecrets, "kms:EncryptionContext:SecretARN": secretArn }),
+      ).toBe("Allowed");
+      expect(
+        await ask("ingest", "kms:Decrypt", {
+          ...viaSecrets,
+          "kms:EncryptionContext:SecretARN": secretArn.replace("fle-private-key", "other"),
+        }),
+      ).not.toBe("Allowed");
+    });
+
+    it("the identity policies carry the same limits (were the key ever delegated to IAM)", async () => {
+      // With the account-root statement of AWS's default key policy, IAM policies decide.
+      const keyAllowsEverything = (_role: string) => ({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { AWS: `arn:aws:iam::${testAccount}:root` },
+            Action: "kms:*",
+            Resource: "*",
+          },
+        ],
+      });
+      const askIdentity = (role: string, action: string, context: Record<string, string> = {}) =>
+        decide({
+          role: roleArn(n(role)),
+          identity: policyOf(n(role)),
+          action,
+          resource: dataKeyArn,
+          resourcePolicy: keyAllowsEverything(role),
+          context,
+        });
+      expect(await askIdentity("images-download", "kms:Decrypt", image)).toBe("Allowed");
+      expect(await askIdentity("images-download", "kms:Decrypt", fields)).not.toBe("Allowed");
+      expect(await askIdentity("images-download", "kms:Decrypt", viaS3("inbox"))).not.toBe("Allowed");
+      expect(await askIdentity("ingest", "kms:GenerateDataKey", image)).toBe("Allowed");
+      expect(await askIdentity("ingest", "kms:GenerateDataKey", fields)).not.toBe("Allowed");
+      expect(await askIdentity("ingest", "kms:Decrypt", image)).not.toBe("Allowed");
+      expect(await askIdentity("images-api", "kms:Decrypt", image)).not.toBe("Allowed");
+    });
+
+    it("the images API may not use the key at all", async () => {
+      for (const action of ["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"]) {
+        expect(await ask("images-api", action, image), action).not.toBe("Allowed");
+        expect(await ask("images-api", action, viaS3("inbox")), action).not.toBe("Allowed");
+      }
     });
   });
 
@@ -248,7 +380,7 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
     });
 
     it("lets the functions connect with IAM tokens only, never with the master secret", () => {
-      for (const role of [n("api"), n("ingest")]) {
+      for (const role of [n("api"), n("images-api"), n("images-download"), n("ingest")]) {
         const statements = policyOf(role).flatMap((d) => d.Statement);
         const connect = statements.filter((st) => asArray(st.Action).includes("rds-db:connect"));
         expect(connect).toHaveLength(1);
@@ -268,8 +400,17 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
   });
 
   describe(`${stageName}: S3 data buckets`, () => {
+    const sseOf = (b: Recorded) =>
+      forBucket(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        b,
+      )[0]!.inputs.rules[0];
+    const lifecycleOf = (b: Recorded) =>
+      forBucket("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", b)[0]!.inputs.rules;
+    const corsOf = (b: Recorded) => forBucket("aws:s3/bucketCorsConfiguration:BucketCorsConfiguration", b);
+
     for (const part of ["images", "inbox"] as const) {
-      it(`${part}: blocks public access, versions, encrypts with the key and bucket keys, logs, expires old versions`, () => {
+      it(`${part}: blocks public access, versions, logs to the access-log bucket`, () => {
         const b = bucketByPrefix(part);
         const pab = forBucket("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", b)[0]!.inputs;
         expect(pab).toMatchObject({
@@ -281,50 +422,148 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
         expect(
           forBucket("aws:s3/bucketVersioning:BucketVersioning", b)[0]!.inputs.versioningConfiguration.status,
         ).toBe("Enabled");
-        const sse = forBucket(
-          "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-          b,
-        )[0]!.inputs.rules[0];
-        expect(sse.applyServerSideEncryptionByDefault).toEqual({
-          sseAlgorithm: "aws:kms",
-          kmsMasterKeyId: dataKeyArn,
-        });
-        expect(sse.bucketKeyEnabled).toBe(true);
         const logging = forBucket("aws:s3/bucketLogging:BucketLogging", b)[0]!.inputs;
         const logBucket = bucketByPrefix("access-logs");
         expect(logging.targetBucket).not.toBe(logging.bucket);
         expect(logging.targetBucket).toBe(logBucket.id);
-        const lifecycle = forBucket("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", b)[0]!
-          .inputs.rules[0];
-        expect(lifecycle.noncurrentVersionExpiration.noncurrentDays).toBe(
-          stage.storage.noncurrentVersionDays,
-        );
       });
+    }
 
-      it(`${part}: the bucket policy denies plain HTTP and every principal but the function roles`, async () => {
-        const b = bucketByPrefix(part);
+    it("images: SSE-KMS with the data key and bucket keys; deleted versions kept for the retention, then gone", () => {
+      const b = bucketByPrefix("images");
+      const sse = sseOf(b);
+      expect(sse.applyServerSideEncryptionByDefault).toEqual({
+        sseAlgorithm: "aws:kms",
+        kmsMasterKeyId: dataKeyArn,
+      });
+      expect(sse.bucketKeyEnabled).toBe(true);
+      const rules = lifecycleOf(b);
+      expect(rules).toHaveLength(1);
+      expect(rules[0]).toMatchObject({
+        status: "Enabled",
+        filter: {},
+        noncurrentVersionExpiration: { noncurrentDays: stage.storage.noncurrentVersionDays },
+        expiration: { expiredObjectDeleteMarker: true },
+        abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+      });
+      // Current images never expire: only what a delete or an overwrite made noncurrent.
+      expect(rules[0].expiration.days).toBeUndefined();
+      expect(stage.storage.noncurrentVersionDays).toBeGreaterThanOrEqual(7);
+      // Browsers never reach the images bucket: downloads stream through the API.
+      expect(corsOf(b)).toEqual([]);
+    });
+
+    it("inbox: SSE-S3, everything expires after a day, PUT from the site's origin only", () => {
+      const b = bucketByPrefix("inbox");
+      expect(sseOf(b).applyServerSideEncryptionByDefault).toEqual({ sseAlgorithm: "AES256" });
+      const rules = lifecycleOf(b);
+      expect(rules).toHaveLength(1);
+      expect(rules[0]).toMatchObject({
+        status: "Enabled",
+        filter: {},
+        expiration: { days: 1 },
+        noncurrentVersionExpiration: { noncurrentDays: 1 },
+        abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+      });
+      const cors = corsOf(b);
+      expect(cors).toHaveLength(1);
+      expect(cors[0]!.inputs.corsRules).toEqual([
+        expect.objectContaining({
+          allowedOrigins: [`https://${stage.domain}`],
+          allowedMethods: ["PUT"],
+        }),
+      ]);
+      expect(JSON.stringify(cors[0]!.inputs.corsRules)).not.toContain("*");
+    });
+
+    // What each role may do on objects, with its identity policy and the bucket policy together.
+    const onObject = async (role: string, action: string, bucket: "images" | "inbox", key: string) => {
+      const b = bucketByPrefix(bucket);
+      return decide({
+        role: roleArn(role),
+        identity: policyOf(role),
+        action,
+        resource: `${bucketArn(b)}/${key}`,
+        resourcePolicy: parse(forBucket(T.bucketPolicy, b)[0]!.inputs.policy),
+      });
+    };
+
+    it("each function role may do exactly its row of the images table on objects (simulated)", async () => {
+      const expectations: [string, string, "images" | "inbox", string, boolean][] = [
+        // images API: presigns inbox PUTs, nothing else.
+        [n("images-api"), "s3:PutObject", "inbox", "inbox/o/r/i", true],
+        [n("images-api"), "s3:PutObject", "inbox", "other/o/r/i", false],
+        [n("images-api"), "s3:GetObject", "inbox", "inbox/o/r/i", false],
+        [n("images-api"), "s3:GetObject", "images", "images/o/r/i", false],
+        [n("images-api"), "s3:PutObject", "images", "images/o/r/i", false],
+        // download: reads stored images, nothing else.
+        [n("images-download"), "s3:GetObject", "images", "images/o/r/i", true],
+        [n("images-download"), "s3:GetObjectVersion", "images", "images/o/r/i", false],
+        [n("images-download"), "s3:PutObject", "images", "images/o/r/i", false],
+        [n("images-download"), "s3:DeleteObject", "images", "images/o/r/i", false],
+        [n("images-download"), "s3:GetObject", "inbox", "inbox/o/r/i", false],
+        // ingest: consumes the inbox, writes images, removes only the versions it handled.
+        [n("ingest"), "s3:GetObject", "inbox", "inbox/o/r/i", true],
+        [n("ingest"), "s3:GetObjectVersion", "inbox", "inbox/o/r/i", true],
+        [n("ingest"), "s3:DeleteObjectVersion", "inbox", "inbox/o/r/i", true],
+        [n("ingest"), "s3:PutObject", "images", "images/o/r/i", true],
+        [n("ingest"), "s3:AbortMultipartUpload", "images", "images/o/r/i", true],
+        [n("ingest"), "s3:DeleteObjectVersion", "images", "images/o/r/i", true],
+        [n("ingest"), "s3:GetObject", "images", "images/o/r/i", false],
+        [n("ingest"), "s3:PutObject", "inbox", "inbox/o/r/i", false],
+        // records: erasing a record deletes its images (a delete marker), reads none.
+        [n("api"), "s3:DeleteObject", "images", "images/o/r/i", true],
+        [n("api"), "s3:DeleteObjectVersion", "images", "images/o/r/i", false],
+        [n("api"), "s3:GetObject", "images", "images/o/r/i", false],
+        [n("api"), "s3:PutObject", "inbox", "inbox/o/r/i", false],
+        [n("api"), "s3:GetObject", "inbox", "inbox/o/r/i", false],
+      ];
+      for (const [role, action, bucket, key, allowed] of expectations) {
+        const decision = await onObject(role, action, bucket, key);
+        expect(decision === "Allowed", `${role} ${action} ${bucket}/${key}: ${decision}`).toBe(allowed);
+      }
+    });
+
+    it("the bucket policies deny plain HTTP and every principal but the bucket's own function roles", async () => {
+      for (const [bucket, allowed, others] of [
+        ["images", [n("api"), n("ingest"), n("images-download")], [n("images-api")]],
+        ["inbox", [n("images-api"), n("ingest")], [n("api"), n("images-download")]],
+      ] as const) {
+        const b = bucketByPrefix(bucket);
         const doc = parse(forBucket(T.bucketPolicy, b)[0]!.inputs.policy);
-        const object = `${bucketArn(b)}/some-object`;
-        const api = { role: roleArn(n("api")), identity: policyOf(n("api")) };
-        const ask = (who: typeof api, action: string, context: Record<string, string> = {}) =>
-          decide({ ...who, action, resource: object, resourcePolicy: doc, context });
-        expect(await ask(api, "s3:GetObject")).toBe("Allowed");
-        expect(await ask(api, "s3:GetObject", { "aws:SecureTransport": "false" })).toBe("ExplicitlyDenied");
-        const developer = { role: roleArn("veil-developer"), identity: [allowAll] };
-        expect(await ask(developer, "s3:GetObject")).toBe("ExplicitlyDenied");
-        expect(await ask(developer, "s3:PutObject")).toBe("ExplicitlyDenied");
-        const foreign = { role: "arn:aws:iam::999999999999:role/attacker", identity: [allowAll] };
+        const object = `${bucketArn(b)}/${bucket}/o/r/i`;
+        const ask = (role: string, action: string, context: Record<string, string> = {}) =>
+          decide({
+            role: roleArn(role),
+            identity: [allowAll],
+            action,
+            resource: object,
+            resourcePolicy: doc,
+            context,
+          });
+        for (const role of allowed) {
+          expect(await ask(role, "s3:GetObject"), role).toBe("Allowed");
+          expect(await ask(role, "s3:GetObject", { "aws:SecureTransport": "false" }), role).toBe(
+            "ExplicitlyDenied",
+          );
+        }
+        // Even holding every IAM permission, another role of the account is refused by the bucket.
+        for (const role of [...others, "veil-developer", n("rotate-api-key")]) {
+          expect(await ask(role, "s3:GetObject"), role).toBe("ExplicitlyDenied");
+          expect(await ask(role, "s3:PutObject"), role).toBe("ExplicitlyDenied");
+        }
         expect(
           await decide({
-            ...foreign,
+            role: "arn:aws:iam::999999999999:role/attacker",
+            identity: [allowAll],
             action: "s3:GetObject",
             resource: object,
             resourcePolicy: doc,
             context: { "aws:PrincipalAccount": "999999999999" },
           }),
         ).not.toBe("Allowed");
-      });
-    }
+      }
+    });
 
     it("keeps server access logs in a separate SSE-S3 bucket (S3 log delivery cannot write SSE-KMS)", () => {
       const b = bucketByPrefix("access-logs");
@@ -367,14 +606,57 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
         "REGIONAL",
       );
       const methods = s.ofType("aws:apigateway/method:Method");
-      expect(methods).toHaveLength(recordRoutes.length);
+      expect(methods).toHaveLength(recordRoutes.length + imageRoutes.length);
       for (const m of methods) {
         expect(m.inputs.authorization, m.name).toBe("AWS_IAM");
         expect(m.inputs.apiKeyRequired, m.name).toBe(true);
       }
-      expect(methods.map((m) => m.inputs.httpMethod).sort()).toEqual(
-        recordRoutes.map((r) => r.method).sort(),
+      // Exactly the routes of the tables in @veil/core, nothing else.
+      expect(methods.map((m) => `${m.inputs.httpMethod} ${pathOf(m.inputs.resourceId)}`).sort()).toEqual(
+        [...recordRoutes, ...imageRoutes].map((r) => `${r.method} ${r.resource}`).sort(),
       );
+    });
+
+    it("sends each route to its function: records, images API, and the download as a response stream", () => {
+      const fnArn = (name: string) => String(s.get(T.lambda, `${name}Function`).state.arn);
+      const target = (route: { transfer?: string; resource: string }) =>
+        !("transfer" in route) ? "Api" : route.transfer === "STREAM" ? "ImagesDownload" : "ImagesApi";
+      for (const route of [...recordRoutes, ...imageRoutes]) {
+        const integration = integrationOf(route.method, route.resource);
+        const label = `${route.method} ${route.resource}`;
+        expect(integration.type, label).toBe("AWS_PROXY");
+        expect(integration.integrationHttpMethod, label).toBe("POST");
+        if (target(route) === "ImagesDownload") {
+          expect(integration.responseTransferMode, label).toBe("STREAM");
+          expect(integration.uri, label).toBe(
+            `arn:aws:apigateway:${homeRegion}:lambda:path/2021-11-15/functions/${fnArn("ImagesDownload")}/response-streaming-invocations`,
+          );
+          expect(integration.timeoutMilliseconds, label).toBeGreaterThan(29_000);
+          expect(integration.timeoutMilliseconds, label).toBe(
+            s.get(T.lambda, "ImagesDownloadFunction").inputs.timeout * 1000,
+          );
+        } else {
+          expect(integration.responseTransferMode ?? "BUFFERED", label).toBe("BUFFERED");
+          expect(integration.uri, label).toBe(
+            `arn:aws:apigateway:${homeRegion}:lambda:path/2015-03-31/functions/${fnArn(target(route))}/invocations`,
+          );
+        }
+      }
+      expect(imageRoutes.filter((r) => r.transfer === "STREAM")).toHaveLength(1);
+    });
+
+    it("lets API Gateway invoke each image function on its own routes only", () => {
+      const permissions = s
+        .ofType("aws:lambda/permission:Permission")
+        .filter((p) => String(p.inputs.principal).startsWith("apigateway."));
+      const sources = (fn: string) =>
+        permissions
+          .filter((p) => p.inputs.function === n(fn))
+          .map((p) => String(p.inputs.sourceArn).split("/v1/")[1])
+          .sort();
+      expect(sources("images-api")).toEqual(["GET/api/records/*/images", "POST/api/records/*/images"].sort());
+      expect(sources("images-download")).toEqual(["GET/api/records/*/images/*"]);
+      expect(sources("api")).toEqual(["*"]);
     });
 
     it("accepts signatures of the edge signer's role only (resource policy, redeployed with the stage)", async () => {
@@ -424,6 +706,83 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
         .settings;
       expect(settings.dataTraceEnabled).toBe(false);
       expect(settings.loggingLevel).toBe("OFF");
+    });
+  });
+
+  describe(`${stageName}: image functions`, () => {
+    const linksOf = (fn: string) => Object.keys(s.builds[fn].links).sort();
+
+    it("builds each from its handler with its own role", () => {
+      for (const [fn, handler, role] of [
+        ["ImagesApi", "functions/src/images/api.handler", "images-api"],
+        ["ImagesDownload", "functions/src/images/download.handler", "images-download"],
+        ["Ingest", "functions/src/images/ingest.handler", "ingest"],
+      ] as const) {
+        expect(s.builds[fn].handler, fn).toBe(handler);
+        expect(s.get(T.lambda, `${fn}Function`).inputs.role, fn).toBe(roleArn(n(role)));
+      }
+    });
+
+    it("links exactly the resources of the images table (App is always linked by SST)", () => {
+      expect(linksOf("ImagesApi")).toEqual(
+        ["Database", "FlePublicKey", "InboxBucket", "UserPool", "UserPoolClient"].sort(),
+      );
+      expect(linksOf("ImagesDownload")).toEqual(
+        ["Database", "ImagesBucket", "RecordsKey", "UserPool", "UserPoolClient"].sort(),
+      );
+      expect(linksOf("Ingest")).toEqual(
+        ["Database", "FleKey", "ImagesBucket", "InboxBucket", "RecordsKey"].sort(),
+      );
+      // The records function deletes the images of an erased record; it never sees the inbox.
+      expect(linksOf("Api")).toContain("ImagesBucket");
+      expect(linksOf("Api")).not.toContain("InboxBucket");
+      const app = s.get(T.lambda, "ImagesApiFunction").inputs.environment.variables.SST_RESOURCE_App;
+      expect(JSON.parse(app)).toEqual({ name: "veil", stage: stageName });
+    });
+
+    it("hands browsers the CloudFront FLE public key (FlePublicKey), never the private key", () => {
+      const link = s.builds.ImagesApi.links.FlePublicKey;
+      const cloudFrontKey = s.get("aws:cloudfront/publicKey:PublicKey", "FlePublicKey").inputs;
+      expect(link.pem).toBe(cloudFrontKey.encodedKey);
+      expect(link.pem).toContain("BEGIN PUBLIC KEY");
+      expect(link.providerId).toBe("veil");
+      expect(link.keyName).toBeTruthy();
+      const bootstrap = JSON.parse(s.get("aws:lambda/invocation:Invocation", "FleKeyBootstrap").state.result);
+      expect(link.keyName).toBe(bootstrap.keyName);
+      expect(JSON.stringify(s.builds.ImagesApi.links)).not.toMatch(/PRIVATE KEY|secretArn/);
+    });
+
+    it("streams the download (Lambda response streaming, long enough for 25 MiB at 2 MB/s)", () => {
+      const fn = s.get(T.lambda, "ImagesDownloadFunction").inputs;
+      expect(fn.timeout).toBeGreaterThanOrEqual(60);
+    });
+
+    it("sizes the ingest for 25 MiB images (≥ 60 s, ≥ 512 MB) and retries it twice into a failure queue", () => {
+      const fn = s.get(T.lambda, "IngestFunction").inputs;
+      expect(fn.timeout).toBeGreaterThanOrEqual(60);
+      expect(fn.memorySize).toBeGreaterThanOrEqual(512);
+      const config = s.get(
+        "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+        "IngestInvokeConfig",
+      ).inputs;
+      expect(config.functionName).toBe(n("ingest"));
+      expect(config.maximumRetryAttempts).toBe(ingestRetryAttempts);
+      expect(ingestRetryAttempts).toBe(2);
+      const queue = s.get("aws:sqs/queue:Queue", "IngestFailures");
+      expect(config.destinationConfig.onFailure.destination).toBe(queue.state.arn);
+      expect(queue.inputs.sqsManagedSseEnabled).toBe(true);
+      const send = policyOf(n("ingest"))
+        .flatMap((d) => d.Statement)
+        .filter((st) => asArray(st.Action).includes("sqs:SendMessage"));
+      expect(send.map((st) => asArray(st.Resource))).toEqual([[queue.state.arn]]);
+    });
+
+    it("runs the ingest on uploads under inbox/ of the inbox bucket only", () => {
+      const notification = s.get("aws:s3/bucketNotification:BucketNotification", "InboxNotification").inputs;
+      expect(notification.bucket).toBe(bucketByPrefix("inbox").id);
+      expect(notification.lambdaFunctions).toEqual([
+        expect.objectContaining({ events: ["s3:ObjectCreated:*"], filterPrefix: "inbox/" }),
+      ]);
     });
   });
 
@@ -611,7 +970,7 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
       expect(JSON.stringify(s.resources.map((r) => r.inputs))).not.toMatch(/PRIVATE KEY/);
     });
 
-    it("stores it in a secret encrypted with the data key, readable by the API role only", async () => {
+    it("stores it in a secret encrypted with the data key, readable by the records function and the ingest only", async () => {
       const secret = s.get("aws:secretsmanager/secret:Secret", "FlePrivateKey").inputs;
       expect(secret.kmsKeyId).toBe(dataKeyArn);
       const doc = parse(
@@ -628,6 +987,12 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
           context: { "secretsmanager:VersionStage": "AWSCURRENT" },
         });
       expect(await ask(n("api"), policyOf(n("api")))).toBe("Allowed");
+      expect(await ask(n("ingest"), policyOf(n("ingest")))).toBe("Allowed");
+      // The image functions that never need the private key cannot read it, whatever IAM says.
+      for (const role of [n("images-api"), n("images-download")]) {
+        expect(await ask(role, policyOf(role)), role).not.toBe("Allowed");
+        expect(await ask(role, [allowAll]), role).toBe("ExplicitlyDenied");
+      }
       expect(await ask("veil-developer", [allowAll])).toBe("ExplicitlyDenied");
       expect(await ask(n("fle-bootstrap"), [allowAll])).toBe("ExplicitlyDenied");
       expect(
@@ -658,6 +1023,8 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
     it("traces the handlers with Powertools configured by environment, never capturing payloads", () => {
       for (const name of [
         "ApiFunction",
+        "ImagesApiFunction",
+        "ImagesDownloadFunction",
         "IngestFunction",
         "RotateApiKeyFunction",
         "FleKeyBootstrapFunction",

@@ -1,4 +1,4 @@
-import { headers as headerNames, splitSensitive, validateRecordInput } from "@veil/core";
+import { encryptionPurposes, headers as headerNames, splitSensitive, validateRecordInput } from "@veil/core";
 import { audit, idempotency, type RecordRow, records, withTransaction } from "@veil/db";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import type { ApiRouteInput } from "../shared/api-handler.ts";
@@ -9,7 +9,7 @@ import type { RecordsDeps } from "./deps.ts";
 /** What every route gets: the deps, the verified caller, the event and its request id. */
 export type RouteInput = ApiRouteInput<RecordsDeps>;
 
-const purpose = "record.sensitive";
+const purpose = encryptionPurposes.recordFields;
 const idempotencyKeyShape = /^[A-Za-z0-9_.:-]{8,128}$/;
 
 /** Metadata of a record: what lists show. Never a sensitive value. */

@@ -45,6 +45,12 @@ export const imageLimits = {
 
 export type ImageContentType = (typeof imageLimits.contentTypes)[number];
 
+/**
+ * Key prefixes of the two image buckets (`<prefix><owner>/<record>/<image>`, `@veil/storage`): the
+ * ingest's S3 notification filters on the inbox one, and each function's S3 rights are scoped to one.
+ */
+export const imageObjectPrefixes = { inbox: "inbox/", images: "images/" } as const;
+
 /** Status of an image: `pending` until the ingest ran, then `ready` or `rejected` (with a reason). */
 export type ImageStatus = "pending" | "ready" | "rejected";
 

@@ -3,6 +3,7 @@
  * bucket (envelope-encrypted images, KMS key): `<prefix>/<owner id>/<record id>/<image id>`. The ingest
  * trusts nothing but the key it parses: the owner, record and image must match a pending upload.
  */
+import { encryptionPurposes, imageObjectPrefixes } from "@veil/core";
 
 /** The three ids an image key encodes. */
 export interface ImageIds {
@@ -15,9 +16,9 @@ const ownerShape = /^[A-Za-z0-9_-]{1,128}$/;
 const uuidShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Prefix of uploads in the inbox bucket (the S3 event notification filters on it). */
-export const inboxPrefix = "inbox/";
+export const inboxPrefix = imageObjectPrefixes.inbox;
 /** Prefix of stored images in the images bucket. */
-export const imagesPrefix = "images/";
+export const imagesPrefix = imageObjectPrefixes.images;
 
 function checked(ids: ImageIds): ImageIds {
   if (!ownerShape.test(ids.ownerId) || !uuidShape.test(ids.recordId) || !uuidShape.test(ids.imageId)) {
@@ -54,5 +55,9 @@ export function parseInboxKey(key: string): ImageIds | undefined {
 /** The encryption context binding of a stored image (owner, record and image; see README). */
 export function imageEnvelopeContext(ids: ImageIds) {
   const { ownerId, recordId, imageId } = checked(ids);
-  return { ownerId, recordId: `${recordId}/images/${imageId}`, purpose: "record.image" } as const;
+  return {
+    ownerId,
+    recordId: `${recordId}/images/${imageId}`,
+    purpose: encryptionPurposes.recordImage,
+  } as const;
 }
