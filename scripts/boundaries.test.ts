@@ -23,6 +23,41 @@ describe("module boundaries", () => {
     }
   });
 
+  it("lets crypto use @veil/aws, and keeps the AWS SDK clients off the handler path", () => {
+    const root = mkdtempSync(join(tmpdir(), "veil-bounds-"));
+    const files: Record<string, string> = {
+      "packages/crypto/src/ok.ts": 'import { createKmsClient } from "@veil/aws";\n',
+      "packages/crypto/src/kms.ts": 'import { KMSClient } from "@aws-sdk/client-kms";\n',
+      "packages/crypto/src/db.ts": 'import { createPool } from "@veil/db";\n',
+      "packages/db/src/token.ts": 'import { Signer } from "@aws-sdk/rds-signer";\n',
+      "functions/src/shared/key.ts":
+        'import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";\n',
+      "functions/src/rotate.ts": 'import { APIGatewayClient } from "@aws-sdk/client-api-gateway";\n',
+      "packages/aws/src/kms.ts": 'import { SignatureV4 } from "@smithy/signature-v4";\n',
+      "packages/aws/src/core.ts": 'import { headers } from "@veil/core";\n',
+    };
+    for (const [path, source] of Object.entries(files)) {
+      mkdirSync(join(root, path, ".."), { recursive: true });
+      writeFileSync(join(root, path), source);
+    }
+    try {
+      expect(
+        violations(root)
+          .map((v: string) => v.split(":")[0])
+          .sort(),
+      ).toEqual([
+        "functions/src/shared/key.ts",
+        "packages/aws/src/core.ts",
+        "packages/aws/src/kms.ts",
+        "packages/crypto/src/db.ts",
+        "packages/crypto/src/kms.ts",
+        "packages/db/src/token.ts",
+      ]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it("reads static, dynamic and type-only imports", () => {
     expect(
       importsOf('import type { A } from "a";\nconst b = await import("b");\nexport * from "c";'),

@@ -7,6 +7,12 @@ import { fileURLToPath } from "node:url";
 /** Each rule: files under `dir` must not import a specifier matching `forbidden`. */
 export const rules = [
   { dir: "packages/core", forbidden: /^@veil\//, why: "core imports no other internal package" },
+  { dir: "packages/aws", forbidden: /^@veil\//, why: "aws imports no other internal package" },
+  {
+    dir: "packages/aws/src",
+    forbidden: /^@aws-sdk\/|^@smithy\//,
+    why: "@veil/aws replaces the AWS SDK clients; the SDK is only its tests' oracle",
+  },
   { dir: "functions", forbidden: /^@veil\/local(\/|$)/, why: "handlers never depend on the local platform" },
   { dir: "edge", forbidden: /^@veil\/(?!core$)/, why: "edge may import only @veil/core" },
   {
@@ -14,7 +20,22 @@ export const rules = [
     forbidden: /^@aws-sdk\/|^@aws-crypto\/|^@smithy\//,
     why: "no AWS SDK in the edge bundle",
   },
-  { dir: "packages/crypto", forbidden: /^@veil\/(?!core$)/, why: "crypto imports only core" },
+  { dir: "packages/crypto", forbidden: /^@veil\/(?!(core|aws)$)/, why: "crypto imports only core and aws" },
+  {
+    dir: "packages/crypto",
+    forbidden: /^@aws-sdk\//,
+    why: "the handler path calls KMS through @veil/aws, not the AWS SDK",
+  },
+  {
+    dir: "packages/db",
+    forbidden: /^@aws-sdk\//,
+    why: "RDS IAM tokens come from @veil/aws, not the AWS SDK",
+  },
+  {
+    dir: "functions/src",
+    forbidden: /^@aws-sdk\/(client-kms|client-secrets-manager|rds-signer)$/,
+    why: "handlers reach KMS, Secrets Manager and RDS through @veil/aws, not the AWS SDK",
+  },
   { dir: "packages/log", forbidden: /^@veil\/(?!core$)/, why: "log imports only core" },
   { dir: "packages/storage", forbidden: /^@veil\/(?!core$)/, why: "storage imports only core" },
   { dir: "infra", forbidden: /^@veil\/(?!core$)/, why: "infra imports only core" },

@@ -1,4 +1,4 @@
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { createSecretsManagerClient, type SecretsManagerClient } from "@veil/aws";
 
 /** The FLE private key(s) a handler decrypts with: the current one and, during a rotation, the previous. */
 export interface FleKeys {
@@ -26,12 +26,12 @@ function parse(secret: string | undefined): { keyName: string; privateKeyPem: st
 export async function loadFleKeys(
   secretArn: string,
   providerId: string,
-  client = new SecretsManagerClient({}),
+  client: Pick<SecretsManagerClient, "getSecretValue"> = createSecretsManagerClient(),
 ): Promise<FleKeys> {
-  const current = parse((await client.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString);
+  const current = parse((await client.getSecretValue({ SecretId: secretArn })).SecretString);
   if (!current) throw new Error("FLE key secret is malformed");
   const previous = await client
-    .send(new GetSecretValueCommand({ SecretId: secretArn, VersionStage: "AWSPREVIOUS" }))
+    .getSecretValue({ SecretId: secretArn, VersionStage: "AWSPREVIOUS" })
     .then((r) => parse(r.SecretString))
     .catch(() => undefined);
   return previous && previous.keyName !== current.keyName

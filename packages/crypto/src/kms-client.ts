@@ -1,42 +1,21 @@
 /**
  * The KMS client the Encryption SDK keyring calls, built so that it can point at a local KMS (endpoint +
- * static credentials), is created once per region, counts its calls, and turns SDK failures into typed
+ * static credentials), is created once per region, counts its calls, and turns KMS failures into typed
  * errors. Also the keyring class itself (see `KmsKeyring`).
  */
 import { KmsKeyringClass } from "@aws-crypto/kms-keyring";
 import { immutableClass, KeyringNode, type NodeAlgorithmSuite } from "@aws-crypto/material-management-node";
-import { DecryptCommand, EncryptCommand, GenerateDataKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import { createKmsClient, type KmsLikeClient } from "@veil/aws";
 import { CiphertextError, CryptoConfigError, type CryptoError, KmsUnavailableError } from "./errors.ts";
 
-/** Static credentials, e.g. for a local KMS. Omit to use the SDK's default provider chain. */
+/** The shape of the KMS client the keyring calls; lives in `@veil/aws`, re-exported under its old name. */
+export type { KmsLikeClient };
+
+/** Static credentials, e.g. for a local KMS. Omit to use the default chain (environment, container). */
 export interface KmsCredentials {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
   readonly sessionToken?: string;
-}
-
-type Blob = Uint8Array;
-
-/** The subset of the aggregated AWS SDK v3 `KMS` client the Encryption SDK keyring calls. */
-export interface KmsLikeClient {
-  generateDataKey(input: {
-    KeyId: string;
-    NumberOfBytes?: number;
-    EncryptionContext?: Record<string, string>;
-    GrantTokens?: string[];
-  }): Promise<{ KeyId?: string; Plaintext?: Blob; CiphertextBlob?: Blob }>;
-  encrypt(input: {
-    KeyId: string;
-    Plaintext: Blob;
-    EncryptionContext?: Record<string, string>;
-    GrantTokens?: string[];
-  }): Promise<{ KeyId?: string; CiphertextBlob?: Blob }>;
-  decrypt(input: {
-    KeyId?: string;
-    CiphertextBlob: Blob;
-    EncryptionContext?: Record<string, string>;
-    GrantTokens?: string[];
-  }): Promise<{ KeyId?: string; Plaintext?: Blob }>;
 }
 
 /** Returns the client for a region (the keyring passes the region of the key ARN). */
@@ -51,9 +30,9 @@ export interface KmsOptions {
   /** A non-AWS endpoint, e.g. `http://127.0.0.1:4599` for the local KMS. */
   readonly endpoint?: string;
   readonly credentials?: KmsCredentials;
-  /** SDK attempts per call (default: the SDK's, 3). */
+  /** Attempts per call, retries included (default 3, the AWS SDK's standard mode). */
   readonly maxAttempts?: number;
-  /** Replaces the SDK client entirely, e.g. with an in-process stand-in in tests. */
+  /** Replaces the KMS client entirely, e.g. with an in-process stand-in in tests. */
   readonly clientProvider?: KmsClientProvider;
 }
 
@@ -113,35 +92,35 @@ export class KmsDecryptFailures {
 
 /**
  * The SDK's `KmsKeyringNode` without its default client: that one is built on the aggregated `KMS`
- * client of `@aws-sdk/client-kms`, which brings every KMS operation into a bundle. Veil always passes
- * its own client provider (below), which uses the modular `KMSClient` and the three commands the keyring
- * calls. Same keyring logic (`KmsKeyringClass` of `@aws-crypto/kms-keyring`), same immutability.
+ * client of `@aws-sdk/client-kms`, which brings every KMS operation (and the AWS SDK) into a bundle.
+ * Veil always passes its own client provider (below), which uses the KMS client of `@veil/aws` (the
+ * three calls the keyring makes). Same keyring logic (`KmsKeyringClass` of `@aws-crypto/kms-keyring`),
+ * same immutability.
  */
 export class KmsKeyring extends KmsKeyringClass<NodeAlgorithmSuite, KmsLikeClient>(KeyringNode as never) {}
 immutableClass(KmsKeyring);
 
-/** The SDK client for one region, shaped as the keyring calls it (`generateDataKey`, `encrypt`, `decrypt`). */
-function sdkClient(options: KmsOptions, region: string): KmsLikeClient {
-  const client = new KMSClient({
+/**
+ * The KMS client for one region, shaped as the keyring calls it (`generateDataKey`, `encrypt`,
+ * `decrypt`). Its errors are named by the KMS error code (`InvalidCiphertextException`, …), which
+ * `kmsFailure` maps to typed errors.
+ */
+function awsClient(options: KmsOptions, region: string): KmsLikeClient {
+  return createKmsClient({
     region,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
   });
-  return {
-    generateDataKey: (input) => client.send(new GenerateDataKeyCommand(input)),
-    encrypt: (input) => client.send(new EncryptCommand(input)),
-    decrypt: (input) => client.send(new DecryptCommand(input)),
-  };
 }
 
-/** A provider whose clients count calls and throw typed errors; one SDK client per region. */
+/** A provider whose clients count calls and throw typed errors; one KMS client per region. */
 export function instrumentedClientProvider(
   options: KmsOptions,
   counts: KmsCallCounts,
   failures: KmsDecryptFailures,
 ): KmsClientProvider {
-  const base: KmsClientProvider = options.clientProvider ?? ((region) => sdkClient(options, region));
+  const base: KmsClientProvider = options.clientProvider ?? ((region) => awsClient(options, region));
   const clients = new Map<string, KmsLikeClient>();
   return (region) => {
     const key = options.region ?? region;

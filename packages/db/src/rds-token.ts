@@ -1,4 +1,4 @@
-import { Signer } from "@aws-sdk/rds-signer";
+import { createRdsTokenSigner } from "@veil/aws";
 import { DatabaseUnavailableError } from "./errors.ts";
 
 /** Where an RDS IAM auth token is valid. */
@@ -11,7 +11,10 @@ export interface RdsTarget {
 
 /** Options of `rdsTokenProvider`. */
 export interface RdsTokenOptions extends RdsTarget {
-  /** Makes tokens; defaults to `@aws-sdk/rds-signer` with the default credential chain. */
+  /**
+   * Makes tokens; defaults to the RDS token signer of `@veil/aws` (the same token as
+   * `@aws-sdk/rds-signer`) with the default credentials (environment, then container).
+   */
   signer?: { getAuthToken(): Promise<string> };
   /** Refresh this long before expiry; default 3 minutes. */
   refreshMarginMs?: number;
@@ -43,7 +46,7 @@ export function tokenExpiry(token: string): number | undefined {
 export function rdsTokenProvider(options: RdsTokenOptions): () => Promise<string> {
   const signer =
     options.signer ??
-    new Signer({
+    createRdsTokenSigner({
       hostname: options.host,
       port: options.port,
       username: options.user,
