@@ -8,10 +8,22 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Metafile } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
 import { bundleHandler, recordsBundleBudgetKb, weightByPackage } from "./build.ts";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
+
+/** Packages that must put no byte into the records bundle. */
+const unwanted = /^(bn\.js|asn1\.js|readable-stream|duplexify|@aws-crypto\/(encrypt|decrypt)-node)$/;
+
+/** The npm packages matching `pattern` that put bytes into the output. */
+function packagesIn(metafile: Metafile, pattern: RegExp): string[] {
+  return weightByPackage(metafile)
+    .filter((p) => p.bytes > 0 && pattern.test(p.name))
+    .map((p) => p.name)
+    .sort();
+}
 const dir = mkdtempSync(join(tmpdir(), "veil-budget-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -25,6 +37,15 @@ describe("bundle size budgets", () => {
     const code = readFileSync(bundle.outfile, "utf8");
     // Packages that once slipped in through the Encryption SDK umbrella and the aggregated KMS client.
     expect(code).not.toMatch(/DynamoDB|ListKeyRotations/);
+    // What the records handler never runs: the SDK's stream client (streams live in createEnvelopeCrypto,
+    // the handler uses createInMemoryEnvelopeCrypto) and the bignum/ASN.1 libraries the esbuild plugin
+    // replaces (functions/esbuild-plugins.mjs).
+    expect(packagesIn(bundle.metafile, unwanted)).toEqual([]);
+  }, 60_000);
+
+  it("the check sees those packages when they are there (a bundle without the plugins)", async () => {
+    const bundle = await bundleHandler("records", join(dir, "records-stock", "index.mjs"), { plugins: [] });
+    expect(packagesIn(bundle.metafile, unwanted)).toEqual(["asn1.js", "bn.js"]);
   }, 60_000);
 
   it("the edge signer stays within 30 KB and has no AWS SDK in it", () => {
