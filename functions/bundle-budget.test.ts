@@ -15,7 +15,17 @@ import { bundleHandler, recordsBundleBudgetKb, weightByPackage } from "./build.t
 const here = fileURLToPath(new URL(".", import.meta.url));
 
 /** Packages that must put no byte into the records bundle. */
-const unwanted = /^(bn\.js|asn1\.js|readable-stream|duplexify|@aws-crypto\/(encrypt|decrypt)-node)$/;
+const unwanted =
+  /^(bn\.js|asn1\.js|readable-stream|duplexify|@aws-crypto\/(encrypt|decrypt)-node|pgpass|split2)$/;
+
+/** The input files matching `pattern` that put bytes into the output. */
+function filesIn(metafile: Metafile, pattern: RegExp): string[] {
+  return Object.values(metafile.outputs).flatMap((output) =>
+    Object.entries(output.inputs)
+      .filter(([file, { bytesInOutput }]) => bytesInOutput > 0 && pattern.test(file))
+      .map(([file]) => file),
+  );
+}
 
 /** The npm packages matching `pattern` that put bytes into the output. */
 function packagesIn(metafile: Metafile, pattern: RegExp): string[] {
@@ -38,14 +48,16 @@ describe("bundle size budgets", () => {
     // Packages that once slipped in through the Encryption SDK umbrella and the aggregated KMS client.
     expect(code).not.toMatch(/DynamoDB|ListKeyRotations/);
     // What the records handler never runs: the SDK's stream client (streams live in createEnvelopeCrypto,
-    // the handler uses createInMemoryEnvelopeCrypto) and the bignum/ASN.1 libraries the esbuild plugin
-    // replaces (functions/esbuild-plugins.mjs).
+    // the handler uses createInMemoryEnvelopeCrypto), the bignum/ASN.1 libraries the esbuild plugins
+    // replace and pg's native binding and .pgpass reader (functions/esbuild-plugins.mjs).
     expect(packagesIn(bundle.metafile, unwanted)).toEqual([]);
+    expect(filesIn(bundle.metafile, /node_modules\/pg\/lib\/native\//)).toEqual([]);
   }, 60_000);
 
   it("the check sees those packages when they are there (a bundle without the plugins)", async () => {
     const bundle = await bundleHandler("records", join(dir, "records-stock", "index.mjs"), { plugins: [] });
-    expect(packagesIn(bundle.metafile, unwanted)).toEqual(["asn1.js", "bn.js"]);
+    expect(packagesIn(bundle.metafile, unwanted)).toEqual(["asn1.js", "bn.js", "pgpass", "split2"]);
+    expect(filesIn(bundle.metafile, /node_modules\/pg\/lib\/native\//).length).toBeGreaterThan(0);
   }, 60_000);
 
   it("the edge signer stays within 30 KB and has no AWS SDK in it", () => {
