@@ -1,6 +1,6 @@
 /**
  * What the application's database role may do, table by table: exactly the statements of the
- * repositories (records.ts, images.ts, audit.ts, idempotency.ts) and nothing else. `grantAppRole`
+ * repositories (records.ts, images.ts, image-deletions.ts, audit.ts, idempotency.ts) and nothing else. `grantAppRole`
  * makes the database match this declaration on every deploy; a test fails when a migration adds a
  * table that is not declared here (or in `appRoleNoAccess`), and another runs every repository
  * function as the app role.
@@ -30,6 +30,13 @@ export const appTablePrivileges = {
     select: true,
     insert: ["id", "owner_id", "record_id", "content_type", "declared_size", "upload_expires_at"],
     update: ["status", "content_type", "size", "object_version", "reason", "updated_at"],
+  },
+  // Filled by a trigger when a ready image's row goes (with the cascade's owner rights), never by the
+  // role; the image cleanup reads, counts failures and removes what S3 confirmed.
+  image_object_deletions: {
+    select: true,
+    update: ["attempts"],
+    delete: true,
   },
   // Append-only for the role as well as by trigger: no UPDATE, DELETE or TRUNCATE; `id` and `at` are
   // the database's to set.

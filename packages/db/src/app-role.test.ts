@@ -6,6 +6,7 @@ import { AppRoleError, grantAppRole } from "./app-role.ts";
 import * as audit from "./audit.ts";
 import { NotFoundError, VersionConflictError } from "./errors.ts";
 import * as idempotency from "./idempotency.ts";
+import * as imageDeletions from "./image-deletions.ts";
 import * as images from "./images.ts";
 import { migrate } from "./migrate.ts";
 import { migrations } from "./migrations.ts";
@@ -88,9 +89,10 @@ describe("the app role", { timeout: 60_000 }, () => {
       images: ["createPending", "get", "getById", "listForRecord", "markReady", "markRejected"],
       audit: ["append", "listForRecord"],
       idempotency: ["claim", "complete", "find", "purgeOlderThan"],
+      imageDeletions: ["claim", "complete", "recordFailure"],
     };
     // A repository function added later must be exercised here too (its grants with it).
-    for (const [name, mod] of Object.entries({ records, images, audit, idempotency })) {
+    for (const [name, mod] of Object.entries({ records, images, audit, idempotency, imageDeletions })) {
       const functions = Object.entries(mod).filter(([, v]) => typeof v === "function");
       expect(
         functions.map(([k]) => k).sort(),
@@ -175,6 +177,13 @@ describe("the app role", { timeout: 60_000 }, () => {
     await records.remove(app, { id, ownerId: owner, expectedVersion: 2 });
     await expect(records.get(app, owner, id)).rejects.toBeInstanceOf(NotFoundError);
     expect(await images.getById(app, image.id)).toBeUndefined();
+    // …and queues the ready one's stored object for the image cleanup (the trigger runs in the cascade).
+    await withTransaction(app, async (tx) => {
+      const due = (await imageDeletions.claim(tx, 1000)).filter((d) => d.recordId === id);
+      expect(due.map((d) => d.imageId)).toEqual([image.id]);
+      await imageDeletions.recordFailure(tx, [image.id]);
+      expect(await imageDeletions.complete(tx, [image.id])).toBe(1);
+    });
     expect(await idempotency.purgeOlderThan(app, new Date(Date.now() + 60_000))).toBeGreaterThanOrEqual(1);
   });
 

@@ -16,6 +16,8 @@ export * as audit from "./audit.ts";
 export * from "./errors.ts";
 export type { ClaimResult, IdempotencyEntry } from "./idempotency.ts";
 export * as idempotency from "./idempotency.ts";
+export type { ImageObjectDeletion } from "./image-deletions.ts";
+export * as imageDeletions from "./image-deletions.ts";
 export type { ImageContentType, ImageRow, ImageStatus } from "./images.ts";
 export * as images from "./images.ts";
 export { type MigrateOptions, type MigrateResult, migrate } from "./migrate.ts";

@@ -106,4 +106,37 @@ ALTER TABLE audit_events ADD CONSTRAINT audit_events_action_check CHECK (action 
   ('create', 'read', 'update', 'delete', 'list', 'denied', 'image.upload', 'image.download'));
 `,
   },
+  {
+    version: 3,
+    name: "stored image objects of erased records, queued for deletion",
+    sql: `
+-- The stored object of every 'ready' image whose row is deleted (in practice: its record was erased,
+-- ON DELETE CASCADE) waits here until the image cleanup function has deleted it from the images bucket.
+-- Filled by a trigger in the erasing transaction, so no erasure can forget an object; emptied once S3
+-- confirmed the delete. Ids only, kept minutes: the audit trail keeps owner and record ids anyway.
+CREATE TABLE image_object_deletions (
+  image_id   uuid PRIMARY KEY,
+  owner_id   text NOT NULL CHECK (length(owner_id) BETWEEN 1 AND 128),
+  record_id  uuid NOT NULL, -- no foreign key: the record is gone
+  queued_at  timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now()),
+  attempts   integer NOT NULL DEFAULT 0 CHECK (attempts >= 0)
+);
+CREATE INDEX image_object_deletions_queued_idx ON image_object_deletions (queued_at, image_id);
+
+-- SECURITY DEFINER: the app role may not INSERT into the queue itself (it could queue another owner's
+-- objects); only this trigger does, with the schema owner's rights and a fixed search_path.
+CREATE FUNCTION images_queue_object_deletion() RETURNS trigger LANGUAGE plpgsql
+  SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+  INSERT INTO public.image_object_deletions (image_id, owner_id, record_id)
+    VALUES (OLD.id, OLD.owner_id, OLD.record_id) ON CONFLICT (image_id) DO NOTHING;
+  RETURN OLD;
+END
+$$;
+-- Only 'ready' images have an object: a pending one's upload is dropped by the ingest when it finds the
+-- row gone (which also removes an object it wrote meanwhile); a rejected one never had an object.
+CREATE TRIGGER images_deleted_queue_object AFTER DELETE ON images
+  FOR EACH ROW WHEN (OLD.status = 'ready') EXECUTE FUNCTION images_queue_object_deletion();
+`,
+  },
 ];
