@@ -23,7 +23,7 @@ describe("module boundaries", () => {
     }
   });
 
-  it("lets crypto use @veil/aws, and keeps the AWS SDK clients off the handler path", () => {
+  it("lets crypto use @veil/aws and edge its signer only, and keeps the SDK clients off the handler path", () => {
     const root = mkdtempSync(join(tmpdir(), "veil-bounds-"));
     const files: Record<string, string> = {
       "packages/crypto/src/ok.ts": 'import { createKmsClient } from "@veil/aws";\n',
@@ -35,6 +35,8 @@ describe("module boundaries", () => {
       "functions/src/rotate.ts": 'import { APIGatewayClient } from "@aws-sdk/client-api-gateway";\n',
       "packages/aws/src/kms.ts": 'import { SignatureV4 } from "@smithy/signature-v4";\n',
       "packages/aws/src/core.ts": 'import { headers } from "@veil/core";\n',
+      "edge/src/sign.ts": 'import { authorizationHeader } from "@veil/aws/sigv4";\n',
+      "edge/src/kms.ts": 'import { createKmsClient } from "@veil/aws";\n',
     };
     for (const [path, source] of Object.entries(files)) {
       mkdirSync(join(root, path, ".."), { recursive: true });
@@ -46,6 +48,7 @@ describe("module boundaries", () => {
           .map((v: string) => v.split(":")[0])
           .sort(),
       ).toEqual([
+        "edge/src/kms.ts",
         "functions/src/shared/key.ts",
         "packages/aws/src/core.ts",
         "packages/aws/src/kms.ts",

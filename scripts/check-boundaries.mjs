@@ -14,7 +14,11 @@ export const rules = [
     why: "@veil/aws replaces the AWS SDK clients; the SDK is only its tests' oracle",
   },
   { dir: "functions", forbidden: /^@veil\/local(\/|$)/, why: "handlers never depend on the local platform" },
-  { dir: "edge", forbidden: /^@veil\/(?!core$)/, why: "edge may import only @veil/core" },
+  {
+    dir: "edge",
+    forbidden: /^@veil\/(?!(core|aws\/sigv4)$)/,
+    why: "edge may import only @veil/core and the signer of @veil/aws",
+  },
   {
     dir: "edge/src",
     forbidden: /^@aws-sdk\/|^@aws-crypto\/|^@smithy\//,

@@ -59,7 +59,6 @@ export interface SignedRequest extends SignableRequest {
 const algorithm = "AWS4-HMAC-SHA256";
 /** SHA-256 of the empty string. */
 export const emptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-const maxPresignSeconds = 7 * 24 * 60 * 60;
 
 /** Headers a signature never covers: proxies and the HTTP stack may change or drop them. */
 const unsignable = new Set([
@@ -182,42 +181,47 @@ export function signingKey(secret: string, date: string, region: string, service
   return key;
 }
 
-/** Everything one signature covers, already canonical. */
-export interface CanonicalParts {
+/** Everything one signature covers. Header names lower case; values as they will be sent. */
+export interface SigningInput {
   readonly method: string;
-  readonly canonicalPath: string;
+  /** The canonical path (see {@link canonicalPath}). */
+  readonly canonicalUri: string;
+  /** The canonical query string (see {@link canonicalQuery}). */
   readonly canonicalQuery: string;
-  /** Lower-case name → canonical value; every entry is signed. */
+  /** Lower-case name → value; every entry is signed. */
   readonly headers: ReadonlyMap<string, string>;
   readonly payloadHash: string;
   /** `YYYYMMDDTHHMMSSZ`. */
   readonly amzDate: string;
   readonly region: string;
   readonly service: string;
+  readonly accessKeyId: string;
   readonly secretAccessKey: string;
 }
 
-/** The signature (hex) of canonical parts, and the signed-header list and scope that go with it. */
-export function signature(parts: CanonicalParts): {
-  signature: string;
-  signedHeaders: string;
-  scope: string;
-} {
-  const names = [...parts.headers.keys()].sort();
+/** The signature (hex) of `input`, and the signed-header list and scope that go with it. */
+export function signature(input: SigningInput): { signature: string; signedHeaders: string; scope: string } {
+  const names = [...input.headers.keys()].sort();
   const signedHeaders = names.join(";");
   const canonicalRequest = [
-    parts.method,
-    parts.canonicalPath,
-    parts.canonicalQuery,
-    names.map((n) => `${n}:${parts.headers.get(n)}\n`).join(""),
+    input.method,
+    input.canonicalUri,
+    input.canonicalQuery,
+    names.map((n) => `${n}:${canonicalHeaderValue(input.headers.get(n) ?? "")}\n`).join(""),
     signedHeaders,
-    parts.payloadHash,
+    input.payloadHash,
   ].join("\n");
-  const date = parts.amzDate.slice(0, 8);
-  const scope = `${date}/${parts.region}/${parts.service}/aws4_request`;
-  const stringToSign = `${algorithm}\n${parts.amzDate}\n${scope}\n${sha256Hex(canonicalRequest)}`;
-  const key = signingKey(parts.secretAccessKey, date, parts.region, parts.service);
+  const date = input.amzDate.slice(0, 8);
+  const scope = `${date}/${input.region}/${input.service}/aws4_request`;
+  const stringToSign = `${algorithm}\n${input.amzDate}\n${scope}\n${sha256Hex(canonicalRequest)}`;
+  const key = signingKey(input.secretAccessKey, date, input.region, input.service);
   return { signature: hmac(key, stringToSign).toString("hex"), signedHeaders, scope };
+}
+
+/** The `Authorization` header value for `input`. */
+export function authorizationHeader(input: SigningInput): string {
+  const signed = signature(input);
+  return `${algorithm} Credential=${input.accessKeyId}/${signed.scope}, SignedHeaders=${signed.signedHeaders}, Signature=${signed.signature}`;
 }
 
 function headerValue(headers: Readonly<Record<string, string>>, lower: string): string | undefined {
@@ -261,18 +265,18 @@ export function signRequest(request: SignableRequest, options: HeaderSigningOpti
   if (options.contentSha256Header !== false && headerValue(headers, "x-amz-content-sha256") === undefined) {
     headers["x-amz-content-sha256"] = hash;
   }
-  const signed = signature({
+  headers.authorization = authorizationHeader({
     method: request.method,
-    canonicalPath: canonicalPath(request.path),
+    canonicalUri: canonicalPath(request.path),
     canonicalQuery: canonicalQuery(request.query),
     headers: canonicalHeaders(headers),
     payloadHash: hash,
     amzDate,
     region: options.region,
     service: options.service,
+    accessKeyId: options.credentials.accessKeyId,
     secretAccessKey: options.credentials.secretAccessKey,
   });
-  headers.authorization = `${algorithm} Credential=${options.credentials.accessKeyId}/${signed.scope}, SignedHeaders=${signed.signedHeaders}, Signature=${signed.signature}`;
   return { ...request, headers, query: { ...request.query } };
 }
 
@@ -285,7 +289,7 @@ export function signRequest(request: SignableRequest, options: HeaderSigningOpti
 export function presignRequest(request: SignableRequest, options: PresignOptions): SignedRequest {
   assertCredentials(options.credentials);
   const expiresIn = options.expiresIn ?? 3600;
-  if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > maxPresignSeconds) {
+  if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > 604_800) {
     throw new RangeError("SigV4: a presigned request expires after 1 to 604800 seconds");
   }
   const amzDate = toAmzDate(options.date ?? new Date());
@@ -308,13 +312,14 @@ export function presignRequest(request: SignableRequest, options: PresignOptions
   query["X-Amz-SignedHeaders"] = [...signedHeaders.keys()].sort().join(";");
   query["X-Amz-Signature"] = signature({
     method: request.method,
-    canonicalPath: canonicalPath(request.path),
+    canonicalUri: canonicalPath(request.path),
     canonicalQuery: canonicalQuery(query),
     headers: signedHeaders,
     payloadHash: payloadHash(request),
     amzDate,
     region: options.region,
     service: options.service,
+    accessKeyId: options.credentials.accessKeyId,
     secretAccessKey: options.credentials.secretAccessKey,
   }).signature;
   return { ...request, headers, query };
