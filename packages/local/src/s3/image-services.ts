@@ -23,6 +23,17 @@ export interface ImageServicesOptions {
   readonly secretsEndpoint: string;
   /** Retries of a failed ingest, as Lambda's asynchronous invocation does (twice); delays in ms. */
   readonly retryDelaysMs?: readonly number[];
+  /**
+   * How often the image cleanup runs, as its EventBridge schedule does in AWS (every 5 minutes): a
+   * few seconds here, so an erased record's images go soon. Default 5000 ms.
+   */
+  readonly cleanupIntervalMs?: number;
+}
+
+/** What a run of the image cleanup did (functions/src/images/cleanup.ts). */
+export interface ImageCleanupResult {
+  readonly deleted: number;
+  readonly failed: number;
 }
 
 /** The image part of the local stack. */
@@ -31,6 +42,10 @@ export interface LocalImageServices {
   readonly api: LocalLambda;
   readonly download: LocalLambda;
   readonly ingest: LocalLambda;
+  /** The scheduled image cleanup (stored objects of erased records). */
+  readonly cleanup: LocalLambda;
+  /** Runs the image cleanup now, after any run in progress; rejects when it could not delete all. */
+  cleanUp(): Promise<ImageCleanupResult>;
   /** Gateway routes of the image API (`imageRoutes`), the download in STREAM mode. */
   readonly routes: GatewayRoute[];
   /** Resolves when every notified upload has been ingested (or has failed its last retry). */
@@ -41,9 +56,10 @@ export interface LocalImageServices {
 }
 
 /**
- * Starts the local S3 (buckets, notifications, CORS) and the three image functions in their own
- * processes: the buffered API, the streaming download, and the ingest — invoked asynchronously with
- * the S3 event record of each upload, retried like an asynchronous Lambda invocation.
+ * Starts the local S3 (buckets, notifications, CORS) and the image functions in their own processes:
+ * the buffered API, the streaming download, the ingest — invoked asynchronously with the S3 event
+ * record of each upload, retried like an asynchronous Lambda invocation — and the cleanup of erased
+ * records' images, run on a timer like its schedule.
  */
 export async function startImageServices(options: ImageServicesOptions): Promise<LocalImageServices> {
   const fn = (name: string, file: string, env: Record<string, string>, timeoutMs?: number) =>
@@ -117,6 +133,23 @@ export async function startImageServices(options: ImageServicesOptions): Promise
     );
     const ingestFn = ingest;
     stops.push(() => ingestFn.stop());
+    const cleanup = fn("images-cleanup", "cleanup.ts", s3Env);
+    stops.push(() => cleanup.stop());
+    // One run at a time, as the schedule's runs rarely overlap; an explicit run queues behind.
+    let lastRun: Promise<unknown> = Promise.resolve();
+    const runCleanup = (): Promise<ImageCleanupResult> => {
+      const run = lastRun.catch(() => undefined).then(() => cleanup.invoke<ImageCleanupResult>({}));
+      lastRun = run;
+      return run;
+    };
+    const timer = setInterval(() => {
+      runCleanup().catch(() => undefined); // logged by the function; the next tick retries
+    }, options.cleanupIntervalMs ?? 5000);
+    timer.unref();
+    stops.push(async () => {
+      clearInterval(timer);
+      await lastRun.catch(() => undefined);
+    });
 
     const routes: GatewayRoute[] = imageRoutes.map((r) => {
       const target = r.transfer === "STREAM" ? download : api;
@@ -139,6 +172,8 @@ export async function startImageServices(options: ImageServicesOptions): Promise
       api,
       download,
       ingest: ingestFn,
+      cleanup,
+      cleanUp: runCleanup,
       routes,
       deliveries,
       async idle() {

@@ -12,8 +12,9 @@ import { join } from "node:path";
 import { buffer } from "node:stream/consumers";
 import { promisify } from "node:util";
 import { startTestPostgres, type TestPostgres } from "@veil/db/testing";
-import { imageKey, inboxKey } from "@veil/storage";
+import { imageKey, inboxKey, restoreVersion } from "@veil/storage";
 import { jpegFixture, startTestSwift, type TestSwift, webpFixture } from "@veil/storage/testing";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signUpAndSignIn } from "../cognito/index.ts";
 import { scanDatabase, scanFiles } from "../scan/index.ts";
@@ -168,6 +169,53 @@ describe("on a versioned S3 with real signatures", () => {
     expect(stdout).toContain(`Restored image ${imageId}`);
     expect(stdout).toContain("It had been deleted");
     expect((await download()).body.equals(fixture.stripped)).toBe(true);
+  });
+
+  it("erasing a record removes its stored images: no longer current, restorable until the retention ends", async () => {
+    const erased = await alice.createRecord();
+    const uploads = [
+      await alice.upload(erased, "image/jpeg", jpegFixture({ width: 20 }).original),
+      await alice.upload(erased, "image/webp", webpFixture().original),
+    ];
+    const locations = uploads.map((u) => {
+      expect(u.image.status).toBe("ready");
+      return {
+        bucket: stack.images.s3.info.buckets.images,
+        key: imageKey({ ownerId, recordId: erased, imageId: u.ticket.imageId }),
+      };
+    });
+    for (const at of locations) expect(await stack.images.s3.store.head(at)).toBeDefined();
+
+    expect((await alice.api(`/api/records/${erased}`, { method: "DELETE" })).status).toBe(204);
+    await stack.images.cleanUp();
+
+    const db = new pg.Client({ connectionString: pgServer.connectionString });
+    await db.connect();
+    try {
+      const ids = uploads.map((u) => u.ticket.imageId);
+      const left = await db.query(
+        `SELECT (SELECT count(*) FROM images WHERE record_id = $1)::int AS rows,
+                (SELECT count(*) FROM image_object_deletions WHERE image_id = ANY($2::uuid[]))::int AS queued`,
+        [erased, ids],
+      );
+      expect(left.rows[0]).toEqual({ rows: 0, queued: 0 });
+    } finally {
+      await db.end();
+    }
+    for (const at of locations) {
+      // Not current any more: a delete marker on top, the image's version kept underneath.
+      expect(await stack.images.s3.store.head(at)).toBeUndefined();
+      const versions = await stack.images.s3.store.listVersions(at);
+      expect(versions[0]).toMatchObject({ isLatest: true, isDeleteMarker: true });
+      expect(versions.filter((v) => !v.isDeleteMarker)).toHaveLength(1);
+    }
+    // Within the retention an operator can still bring an object back (e.g. after restoring the
+    // database to before an erasure made by mistake).
+    const restored = await restoreVersion(stack.images.s3.store, locations[0]!);
+    expect(restored.replaced?.isDeleteMarker).toBe(true);
+    expect(await stack.images.s3.store.head(locations[0]!)).toBeDefined();
+    // The record is gone for its owner, and so are its images.
+    expect((await alice.api(`/api/records/${erased}/images`)).status).toBe(404);
   });
 
   it("no canary in any object version Swift keeps, the database or a log", async () => {

@@ -147,6 +147,26 @@ describe("an image through the whole path", () => {
     expect(Buffer.from(await res.arrayBuffer()).equals(big.stripped)).toBe(true);
   });
 
+  it("erasing the record deletes its stored image once the cleanup has run", async () => {
+    const erased = await alice.createRecord();
+    const { ticket, image } = await alice.upload(erased, "image/jpeg", fixture.original);
+    expect(image.status).toBe("ready");
+    const c = new pg.Client({ connectionString: pgServer.connectionString });
+    await c.connect();
+    const ownerId = await c
+      .query<{ owner_id: string }>("SELECT owner_id FROM images WHERE id = $1", [ticket.imageId])
+      .then((r) => r.rows[0]?.owner_id ?? "")
+      .finally(() => c.end());
+    const at = {
+      bucket: stack.images.s3.info.buckets.images,
+      key: imageKey({ ownerId, recordId: erased, imageId: ticket.imageId }),
+    };
+    expect(await stack.images.s3.store.head(at)).toBeDefined();
+    expect((await alice.api(`/api/records/${erased}`, { method: "DELETE" })).status).toBe(204);
+    expect(await stack.images.cleanUp()).toMatchObject({ failed: 0 });
+    expect(await stack.images.s3.store.head(at)).toBeUndefined();
+  });
+
   it("no canary is anywhere at rest or in a log: S3 files, every table, every log line", async () => {
     const canaries = { kept: keptCanary, gps: gpsCanary };
     const hits = [
