@@ -42,6 +42,7 @@ export default $config({
     const { createLinks, createFlePublicKeyLink } = await import("./infra/links.ts");
     const { createHandler, handlers } = await import("./infra/functions.ts");
     const { grantDataAccess, grantImageAccess, connectInbox } = await import("./infra/grants.ts");
+    const { scheduleImageCleanup } = await import("./infra/image-cleanup.ts");
     const { createApi } = await import("./infra/api.ts");
     const { createEdge, edgeRoleArn } = await import("./infra/edge.ts");
     const { createCdn } = await import("./infra/cdn.ts");
@@ -57,7 +58,7 @@ export default $config({
     const storage = createStorage(ctx, {
       dataKeyArn: keys.dataKey.arn,
       allowedRoleArns: {
-        images: [roles.api.arn, roles.ingest.arn, roles.imagesDownload.arn],
+        images: [roles.ingest.arn, roles.imagesDownload.arn, roles.imagesCleanup.arn],
         inbox: [roles.imagesApi.arn, roles.ingest.arn],
       },
       webOrigin: `https://${ctx.stage.domain}`,
@@ -84,15 +85,7 @@ export default $config({
       logsKeyArn,
       network,
       timeoutSeconds: 29,
-      link: [
-        links.recordsKey,
-        links.database,
-        links.userPool,
-        links.userPoolClient,
-        links.fleKey,
-        // Erasing a record deletes its stored images.
-        links.images,
-      ],
+      link: [links.recordsKey, links.database, links.userPool, links.userPoolClient, links.fleKey],
     });
     const ingest = createHandler(ctx, "Ingest", {
       description: "Veil image ingest",
@@ -125,7 +118,7 @@ export default $config({
         fleBootstrap: fleBootstrap.logGroup.arn,
       },
     });
-    connectInbox(ctx, {
+    const inboxWiring = connectInbox(ctx, {
       inboxId: storage.inbox.bucket.id,
       inboxArn: storage.inbox.arn,
       functionName: ingest.functionName,
@@ -164,13 +157,27 @@ export default $config({
       streaming: true,
       link: [links.recordsKey, links.database, links.userPool, links.userPoolClient, links.images],
     });
+    const imagesCleanup = createHandler(ctx, "ImagesCleanup", {
+      description: "Veil cleanup of erased records' stored images (scheduled)",
+      handler: handlers.imagesCleanup,
+      role: roles.imagesCleanup,
+      logsKeyArn,
+      network,
+      timeoutSeconds: 300,
+      link: [links.database, links.images],
+    });
+    scheduleImageCleanup(ctx, { handler: imagesCleanup });
     grantImageAccess(ctx, {
       roles,
       dataKeyArn: keys.dataKey.arn,
       imagesArn: storage.images.arn,
       inboxArn: storage.inbox.arn,
       dbConnectArn: db.connectArn,
-      logGroups: { imagesApi: imagesApi.logGroup.arn, imagesDownload: imagesDownload.logGroup.arn },
+      logGroups: {
+        imagesApi: imagesApi.logGroup.arn,
+        imagesDownload: imagesDownload.logGroup.arn,
+        imagesCleanup: imagesCleanup.logGroup.arn,
+      },
     });
 
     const restApi = createApi(ctx, {
@@ -236,7 +243,10 @@ export default $config({
         imagesApi.functionName,
         imagesDownload.functionName,
         ingest.functionName,
+        imagesCleanup.functionName,
       ],
+      failingFunctionNames: [imagesCleanup.functionName],
+      failureQueueNames: [inboxWiring.failures.name],
     });
 
     return {

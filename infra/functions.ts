@@ -14,6 +14,7 @@ export const handlers = {
   imagesApi: "functions/src/images/api.handler",
   imagesDownload: "functions/src/images/download.handler",
   ingest: "functions/src/images/ingest.handler",
+  imagesCleanup: "functions/src/images/cleanup.handler",
   rotateApiKey: "functions/src/rotate-api-key/handler.handler",
   fleKeyBootstrap: "functions/src/fle-key-bootstrap/handler.handler",
 } as const;

@@ -52,14 +52,6 @@ export function grantDataAccess(ctx: Ctx, a: GrantArgs): aws.iam.RolePolicy[] {
     { Sid: "UseDataKey", Effect: "Allow", Action: [...keyUseActions], Resource: [a.dataKeyArn] },
     connectStatement(a.dbConnectArn),
     readFleSecret(a.fleSecretArn),
-    {
-      // Erasing a record removes its stored images (delete markers: noncurrent, then expired by the
-      // bucket's lifecycle). Not DeleteObjectVersion: history is only ever removed by the lifecycle.
-      Sid: "DeleteImagesOfErasedRecords",
-      Effect: "Allow",
-      Action: ["s3:DeleteObject"],
-      Resource: [$interpolate`${a.imagesArn}/${imageObjectPrefixes.images}*`],
-    },
   ]);
   const ingest = grant(ctx, "IngestRolePolicy", a.roles.ingest, [
     ...baseStatements(a.logGroups.ingest, { vpc: true }),
@@ -118,12 +110,16 @@ export interface ImageGrantArgs {
   readonly imagesArn: $util.Input<string>;
   readonly inboxArn: $util.Input<string>;
   readonly dbConnectArn: $util.Input<string>;
-  readonly logGroups: { imagesApi: $util.Input<string>; imagesDownload: $util.Input<string> };
+  readonly logGroups: {
+    imagesApi: $util.Input<string>;
+    imagesDownload: $util.Input<string>;
+    imagesCleanup: $util.Input<string>;
+  };
 }
 
 /**
- * Attaches the policies of the images API and download roles (made after the FLE key exists, whose
- * public key the images API is linked to).
+ * Attaches the policies of the images API, download and cleanup roles (made after the FLE key exists,
+ * whose public key the images API is linked to).
  */
 export function grantImageAccess(ctx: Ctx, a: ImageGrantArgs): aws.iam.RolePolicy[] {
   const imagesApi = grant(ctx, "ImagesApiRolePolicy", a.roles.imagesApi, [
@@ -161,7 +157,19 @@ export function grantImageAccess(ctx: Ctx, a: ImageGrantArgs): aws.iam.RolePolic
       Resource: [$interpolate`${a.imagesArn}/${imageObjectPrefixes.images}*`],
     },
   ]);
-  return [imagesApi, download];
+  const cleanup = grant(ctx, "ImagesCleanupRolePolicy", a.roles.imagesCleanup, [
+    ...baseStatements(a.logGroups.imagesCleanup, { vpc: true }),
+    connectStatement(a.dbConnectArn),
+    {
+      // The stored images of erased records: a delete marker makes them noncurrent, the bucket's
+      // lifecycle expires them after the retention. Not DeleteObjectVersion: history goes by lifecycle.
+      Sid: "DeleteImagesOfErasedRecords",
+      Effect: "Allow",
+      Action: ["s3:DeleteObject"],
+      Resource: [$interpolate`${a.imagesArn}/${imageObjectPrefixes.images}*`],
+    },
+  ]);
+  return [imagesApi, download, cleanup];
 }
 
 /** Lambda's asynchronous retries of a failed ingest (S3 notifications are asynchronous invocations). */

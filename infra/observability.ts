@@ -18,6 +18,10 @@ export interface ObservabilityArgs {
   readonly apiStageName: $util.Input<string>;
   /** Functions whose throttles page someone. */
   readonly functionNames: $util.Input<string>[];
+  /** Scheduled functions whose failed runs page someone (their work waits for the next run). */
+  readonly failingFunctionNames?: $util.Input<string>[];
+  /** Queues of events that failed all their retries (a message means work that did not happen). */
+  readonly failureQueueNames?: $util.Input<string>[];
 }
 
 export interface Observability {
@@ -65,6 +69,31 @@ export function createObservability(ctx: Ctx, args: ObservabilityArgs): Observab
       metricName: "Throttles",
       dimensions: { FunctionName: fn },
       statistic: "Sum",
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: 1,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+    });
+  });
+  (args.failingFunctionNames ?? []).forEach((fn, i) => {
+    // Two runs in a row: one S3 or database hiccup is retried by the next run anyway.
+    alarm(`LambdaErrors${i}`, {
+      namespace: "AWS/Lambda",
+      metricName: "Errors",
+      dimensions: { FunctionName: fn },
+      statistic: "Sum",
+      period: 300,
+      evaluationPeriods: 2,
+      threshold: 1,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+    });
+  });
+  (args.failureQueueNames ?? []).forEach((queue, i) => {
+    alarm(`FailureQueue${i}`, {
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: { QueueName: queue },
+      statistic: "Maximum",
       period: 300,
       evaluationPeriods: 1,
       threshold: 1,

@@ -7,8 +7,8 @@ import { type Ctx, policyJson, serviceTrust } from "./context.ts";
 
 export interface FunctionRoles {
   /**
-   * The records API handler behind API Gateway: decrypts FLE, encrypts records, talks to RDS; in S3 it
-   * may only delete the stored images of a record it erases.
+   * The records API handler behind API Gateway: decrypts FLE, encrypts records, talks to RDS. No S3:
+   * the stored images of a record it erases are deleted by the image cleanup.
    */
   readonly api: aws.iam.Role;
   /** The buffered images API: presigns inbox uploads (no KMS, no read of any object). */
@@ -17,6 +17,8 @@ export interface FunctionRoles {
   readonly imagesDownload: aws.iam.Role;
   /** The image ingest handler: reads the inbox bucket, writes encrypted images. */
   readonly ingest: aws.iam.Role;
+  /** The scheduled image cleanup: deletes the stored images of erased records (`s3:DeleteObject` only). */
+  readonly imagesCleanup: aws.iam.Role;
   /** The scheduled API-key rotation. Never touches data or the key. */
   readonly rotate: aws.iam.Role;
   /** The one-off FLE key-pair generator: may write the private-key secret, never read it. */
@@ -41,6 +43,7 @@ export function createFunctionRoles(ctx: Ctx): FunctionRoles {
     imagesApi: role("ImagesApiRole", "images-api", "Veil images API handler (upload presigning, list)"),
     imagesDownload: role("ImagesDownloadRole", "images-download", "Veil image download handler"),
     ingest: role("IngestRole", "ingest", "Veil image ingest handler"),
+    imagesCleanup: role("ImagesCleanupRole", "images-cleanup", "Veil cleanup of erased records' images"),
     rotate: role("RotateApiKeyRole", "rotate-api-key", "Veil API key rotation"),
     fleBootstrap: role("FleBootstrapRole", "fle-bootstrap", "Veil FLE key-pair bootstrap"),
   };

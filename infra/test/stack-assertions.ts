@@ -9,6 +9,7 @@ import { encryptionPurposes, fleFields, imageRoutes, recordRoutes } from "@veil/
 import { beforeAll, describe, expect, it } from "vitest";
 import { managedPolicies, managedRuleGroups } from "../cdn.ts";
 import { ingestRetryAttempts } from "../grants.ts";
+import { imageCleanupSchedule } from "../image-cleanup.ts";
 import { keyUseActions } from "../kms.ts";
 import { maskedDataIdentifiers } from "../logs.ts";
 import { edgeRegion, homeRegion, type StageConfig, stageConfig } from "../stage.ts";
@@ -244,6 +245,7 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
         n("fle-bootstrap"),
         n("edge-signer"),
         n("images-api"),
+        n("images-cleanup"),
       ])
         expect(
           await decide({ ...q, role: roleArn(role), action: "kms:Decrypt", identity: [allowAll] }),
@@ -380,7 +382,13 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
     });
 
     it("lets the functions connect with IAM tokens only, never with the master secret", () => {
-      for (const role of [n("api"), n("images-api"), n("images-download"), n("ingest")]) {
+      for (const role of [
+        n("api"),
+        n("images-api"),
+        n("images-download"),
+        n("ingest"),
+        n("images-cleanup"),
+      ]) {
         const statements = policyOf(role).flatMap((d) => d.Statement);
         const connect = statements.filter((st) => asArray(st.Action).includes("rds-db:connect"));
         expect(connect).toHaveLength(1);
@@ -511,9 +519,14 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
         [n("ingest"), "s3:DeleteObjectVersion", "images", "images/o/r/i", true],
         [n("ingest"), "s3:GetObject", "images", "images/o/r/i", false],
         [n("ingest"), "s3:PutObject", "inbox", "inbox/o/r/i", false],
-        // records: erasing a record deletes its images (a delete marker), reads none.
-        [n("api"), "s3:DeleteObject", "images", "images/o/r/i", true],
-        [n("api"), "s3:DeleteObjectVersion", "images", "images/o/r/i", false],
+        // cleanup: deletes the stored images of erased records (a delete marker), reads none.
+        [n("images-cleanup"), "s3:DeleteObject", "images", "images/o/r/i", true],
+        [n("images-cleanup"), "s3:DeleteObjectVersion", "images", "images/o/r/i", false],
+        [n("images-cleanup"), "s3:GetObject", "images", "images/o/r/i", false],
+        [n("images-cleanup"), "s3:PutObject", "images", "images/o/r/i", false],
+        [n("images-cleanup"), "s3:DeleteObject", "inbox", "inbox/o/r/i", false],
+        // records: no object at all.
+        [n("api"), "s3:DeleteObject", "images", "images/o/r/i", false],
         [n("api"), "s3:GetObject", "images", "images/o/r/i", false],
         [n("api"), "s3:PutObject", "inbox", "inbox/o/r/i", false],
         [n("api"), "s3:GetObject", "inbox", "inbox/o/r/i", false],
@@ -526,8 +539,8 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
 
     it("the bucket policies deny plain HTTP and every principal but the bucket's own function roles", async () => {
       for (const [bucket, allowed, others] of [
-        ["images", [n("api"), n("ingest"), n("images-download")], [n("images-api")]],
-        ["inbox", [n("images-api"), n("ingest")], [n("api"), n("images-download")]],
+        ["images", [n("ingest"), n("images-download"), n("images-cleanup")], [n("api"), n("images-api")]],
+        ["inbox", [n("images-api"), n("ingest")], [n("api"), n("images-download"), n("images-cleanup")]],
       ] as const) {
         const b = bucketByPrefix(bucket);
         const doc = parse(forBucket(T.bucketPolicy, b)[0]!.inputs.policy);
@@ -717,6 +730,7 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
         ["ImagesApi", "functions/src/images/api.handler", "images-api"],
         ["ImagesDownload", "functions/src/images/download.handler", "images-download"],
         ["Ingest", "functions/src/images/ingest.handler", "ingest"],
+        ["ImagesCleanup", "functions/src/images/cleanup.handler", "images-cleanup"],
       ] as const) {
         expect(s.builds[fn].handler, fn).toBe(handler);
         expect(s.get(T.lambda, `${fn}Function`).inputs.role, fn).toBe(roleArn(n(role)));
@@ -733,8 +747,9 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
       expect(linksOf("Ingest")).toEqual(
         ["Database", "FleKey", "ImagesBucket", "InboxBucket", "RecordsKey"].sort(),
       );
-      // The records function deletes the images of an erased record; it never sees the inbox.
-      expect(linksOf("Api")).toContain("ImagesBucket");
+      expect(linksOf("ImagesCleanup")).toEqual(["Database", "ImagesBucket"]);
+      // The records function never sees a bucket: the cleanup deletes an erased record's images.
+      expect(linksOf("Api")).not.toContain("ImagesBucket");
       expect(linksOf("Api")).not.toContain("InboxBucket");
       const app = s.get(T.lambda, "ImagesApiFunction").inputs.environment.variables.SST_RESOURCE_App;
       expect(JSON.parse(app)).toEqual({ name: "veil", stage: stageName });
@@ -775,6 +790,31 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
         .flatMap((d) => d.Statement)
         .filter((st) => asArray(st.Action).includes("sqs:SendMessage"));
       expect(send.map((st) => asArray(st.Resource))).toEqual([[queue.state.arn]]);
+    });
+
+    it("runs the cleanup of erased records' images on a schedule, and alarms when it fails", () => {
+      const rule = s.get("aws:cloudwatch/eventRule:EventRule", "ImagesCleanupSchedule").inputs;
+      expect(rule.scheduleExpression).toBe(imageCleanupSchedule);
+      expect(rule.state).toBe("ENABLED");
+      const fnArn = String(s.get(T.lambda, "ImagesCleanupFunction").state.arn);
+      expect(s.get("aws:cloudwatch/eventTarget:EventTarget", "ImagesCleanupTarget").inputs.arn).toBe(fnArn);
+      const invoke = s.get("aws:lambda/permission:Permission", "ImagesCleanupScheduleInvokes").inputs;
+      expect(invoke).toMatchObject({ principal: "events.amazonaws.com", function: n("images-cleanup") });
+      const alarms = s.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.inputs);
+      expect(alarms).toContainEqual(
+        expect.objectContaining({ metricName: "Errors", dimensions: { FunctionName: n("images-cleanup") } }),
+      );
+      expect(alarms).toContainEqual(
+        expect.objectContaining({
+          metricName: "ApproximateNumberOfMessagesVisible",
+          dimensions: { QueueName: n("ingest-failures") },
+        }),
+      );
+      // The records function holds no S3 right of any kind.
+      const recordActions = policyOf(n("api")).flatMap((d) =>
+        d.Statement.flatMap((st) => asArray(st.Action)),
+      );
+      expect(recordActions.filter((a: string) => a.startsWith("s3:"))).toEqual([]);
     });
 
     it("runs the ingest on uploads under inbox/ of the inbox bucket only", () => {
@@ -1026,6 +1066,7 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
         "ImagesApiFunction",
         "ImagesDownloadFunction",
         "IngestFunction",
+        "ImagesCleanupFunction",
         "RotateApiKeyFunction",
         "FleKeyBootstrapFunction",
       ]) {
