@@ -97,6 +97,19 @@ describe("decryptFleForm fails closed", () => {
     expect(err).toMatchObject({ name: "FleFieldNotAllowedError", field: "category", reason: "notDeclared" });
   });
 
+  it("the shortest value that can hold a message is still checked in an undeclared field", async () => {
+    // 64 bytes that start like a message, as 86 unpadded base64 characters: the length cut-off.
+    const shortest = Buffer.concat([Buffer.from([0x01, 0x80]), Buffer.alloc(62, 7)]).toString("base64");
+    const unpadded = shortest.replace(/=+$/, "");
+    expect(unpadded).toHaveLength(86);
+    for (const value of [unpadded, encodeURIComponent(shortest)]) {
+      await expect(decryptFleForm(`category=${value}`, dec)).rejects.toMatchObject({
+        name: "FleFieldNotAllowedError",
+        reason: "notDeclared",
+      });
+    }
+  });
+
   it("duplicate fields are refused, FLE or not", async () => {
     const b64 = encodeURIComponent(await encryptFleField("x", enc));
     for (const body of [

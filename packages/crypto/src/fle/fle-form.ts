@@ -4,7 +4,7 @@
  */
 import { fleFields as coreFleFields, isFleField } from "@veil/core";
 import { FleDecryptError, FleFieldNotAllowedError, safeFieldName } from "../errors.ts";
-import { decodeTolerantBase64, looksLikeEsdkMessage } from "./base64.ts";
+import { decodeEscapedBase64, decodeTolerantBase64, looksLikeEsdkMessage } from "./base64.ts";
 import { decryptFleMessageSync, encryptFleField } from "./fle-field.ts";
 import { decodeFormComponent, encodeFormComponent, type FormPair, parseFormPairs } from "./form.ts";
 import type { FleDecryptKey, FleEncryptKey } from "./keyrings.ts";
@@ -27,9 +27,17 @@ function declaredMatcher(patterns: readonly string[] | undefined): (name: string
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
+/**
+ * Fewest characters a value holding an Encryption SDK message can have: `looksLikeEsdkMessage` wants
+ * 64 bytes, i.e. 86 base64 characters, and percent-decoding and the base64 repair only shorten text.
+ */
+const minMessageChars = Math.ceil((64 * 4) / 3);
+
 /** The bytes of a value that arrived encrypted, or `undefined` when it is clear text. */
 function encryptedBytes(pair: FormPair): Uint8Array | undefined {
-  const bytes = decodeTolerantBase64(decodeFormComponent(pair.rawValue, false, safeFieldName(pair.name)));
+  const bytes =
+    decodeEscapedBase64(pair.rawValue) ??
+    decodeTolerantBase64(decodeFormComponent(pair.rawValue, false, safeFieldName(pair.name)));
   return bytes && looksLikeEsdkMessage(bytes) ? bytes : undefined;
 }
 
@@ -49,7 +57,11 @@ export async function decryptFleForm(
   const plan = pairs.map((pair): { name: string; field: string; clear?: string; message?: Uint8Array } => {
     const field = safeFieldName(pair.name);
     if (!isDeclared(pair.name)) {
-      if (encryptedBytes(pair)) throw new FleFieldNotAllowedError(field, "notDeclared");
+      // A value shorter than the base64 of the smallest message cannot be one; skipping the attempt
+      // changes no outcome (a malformed escape fails the clear decode below with the same error).
+      if (pair.rawValue.length >= minMessageChars && encryptedBytes(pair)) {
+        throw new FleFieldNotAllowedError(field, "notDeclared");
+      }
       return { name: pair.name, field, clear: decodeFormComponent(pair.rawValue, true, field) };
     }
     if (pair.rawValue === "") return { name: pair.name, field, clear: "" };
