@@ -13,6 +13,7 @@ declare module "sst" {
     DatabaseMaster: { type: "sst.sst.Linkable"; secretArn: string };
     ImagesBucket: { type: "sst.sst.Linkable"; name: string };
     InboxBucket: { type: "sst.sst.Linkable"; name: string };
+    FlePublicKey: { type: "sst.sst.Linkable"; pem: string; keyName: string; providerId: string };
     RotationTarget: {
       type: "sst.sst.Linkable";
       usagePlanId: string;
