@@ -56,12 +56,29 @@ export function parseHeader(ciphertext: Uint8Array, options: DecryptMessageOptio
     deserializer.deserializeMessageHeader(ciphertext, { maxEncryptedDataKeys: options.maxEncryptedDataKeys }),
   );
   if (!info) throw new CiphertextError("malformed");
-  const messageId = Buffer.from(info.messageHeader.messageId).toString("hex");
-  malformedUnless(() => {
-    CommitmentPolicySuites.isDecryptEnabled(options.commitmentPolicy, info.algorithmSuite, messageId);
-    SignaturePolicySuites.isDecryptEnabled(options.signaturePolicy, info.algorithmSuite, messageId);
-  }, "unsupportedSuite");
+  checkPolicies(options, info.algorithmSuite.id, info.messageHeader.messageId);
   return info;
+}
+
+/**
+ * Policy/suite combinations the SDK's checks below have passed. They are pure functions of the two
+ * policies and the suite id (over frozen tables), and build two long error strings on every call, so
+ * a combination that passed once is not asked again; one that failed is asked every time. At most
+ * 3 × 3 policies × the SDK's suites.
+ */
+const passedPolicies = new Set<string>();
+
+/** The SDK's commitment and signature policy checks for a message's suite; `unsupportedSuite` if not. */
+function checkPolicies(options: DecryptMessageOptions, suiteId: number, messageIdBytes: Uint8Array): void {
+  const key = `${options.commitmentPolicy} ${options.signaturePolicy} ${suiteId}`;
+  if (passedPolicies.has(key)) return;
+  const messageId = Buffer.from(messageIdBytes).toString("hex");
+  const suite = suiteFor(suiteId);
+  malformedUnless(() => {
+    CommitmentPolicySuites.isDecryptEnabled(options.commitmentPolicy, suite, messageId);
+    SignaturePolicySuites.isDecryptEnabled(options.signaturePolicy, suite, messageId);
+  }, "unsupportedSuite");
+  passedPolicies.add(key);
 }
 
 async function materialsFor(
@@ -80,12 +97,8 @@ async function materialsFor(
   } catch (err) {
     throw err instanceof CryptoError ? err : new CiphertextError("wrongKey");
   }
-  const messageId = Buffer.from(messageHeader.messageId).toString("hex");
-  malformedUnless(() => {
-    if (material.suite.id !== info.algorithmSuite.id) throw new Error("suite changed");
-    CommitmentPolicySuites.isDecryptEnabled(options.commitmentPolicy, material.suite, messageId);
-    SignaturePolicySuites.isDecryptEnabled(options.signaturePolicy, material.suite, messageId);
-  }, "unsupportedSuite");
+  if (material.suite.id !== info.algorithmSuite.id) throw new CiphertextError("unsupportedSuite");
+  checkPolicies(options, material.suite.id, messageHeader.messageId);
   return material;
 }
 

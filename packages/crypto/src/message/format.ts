@@ -10,7 +10,6 @@ const toUtf8 = (input: Uint8Array) =>
   Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString("utf8");
 
 export const serializer = serializeFactory(fromUtf8, { utf8Sorting: true });
-export const deserializer = deserializeFactory(toUtf8, NodeAlgorithmSuite);
 export const bodyAad = aadFactory(fromUtf8);
 
 const contentStrings = new Map<string, Buffer>();
@@ -52,6 +51,18 @@ export function suiteFor(id: number): NodeAlgorithmSuite {
   }
   return suite;
 }
+
+/**
+ * What the header parser constructs the suite with (`new SdkSuite(id)`): returns the shared,
+ * immutable instance of `suiteFor` instead of building and freezing a new one per message (a
+ * constructor that returns an object yields that object). Unknown ids still throw in
+ * `NodeAlgorithmSuite`, after the parser's own check.
+ */
+function SharedSuite(id: number): NodeAlgorithmSuite {
+  return suiteFor(id);
+}
+
+export const deserializer = deserializeFactory(toUtf8, SharedSuite as unknown as typeof NodeAlgorithmSuite);
 
 /** A Buffer view (no copy) of a byte array. */
 export function view(bytes: Uint8Array): Buffer {

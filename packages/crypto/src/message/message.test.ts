@@ -243,6 +243,21 @@ describe("in-memory decryption fails closed", () => {
     expect(err).toMatchObject({ reason: "unsupportedSuite" });
   });
 
+  it("a passed policy check is remembered only for its policies and suite", async () => {
+    const signedMessage = await leanEncrypt(Buffer.from("x"), signed);
+    const cloudFrontMessage = await leanEncrypt(Buffer.from("x"), cloudFront);
+    const noSignatures = { ...committing, signaturePolicy: SignaturePolicy.ALLOW_ENCRYPT_FORBID_DECRYPT };
+    for (let round = 0; round < 2; round++) {
+      expect((await decryptMessage(signedMessage, cmm, committing)).plaintext.toString()).toBe("x");
+      await expect(decryptMessage(signedMessage, cmm, noSignatures)).rejects.toMatchObject({
+        reason: "unsupportedSuite",
+      });
+      await expect(decryptMessage(cloudFrontMessage, cmm, committing)).rejects.toMatchObject({
+        reason: "unsupportedSuite",
+      });
+    }
+  });
+
   it("more encrypted data keys than allowed are refused before any key is unwrapped", async () => {
     const multi = new MultiKeyringNode({ generator: keyring, children: [aesKeyring("second")] });
     const { result } = await esdk.encrypt(multi, Buffer.from("x"), { encryptionContext: context });
