@@ -10,8 +10,16 @@ import {
 } from "@aws-crypto/material-management-node";
 import { EncryptError } from "./errors.ts";
 
-function copyDataKey(material: NodeEncryptionMaterial | NodeDecryptionMaterial): Uint8Array {
-  return new Uint8Array(unwrapDataKey(material.getUnencryptedDataKey()));
+/**
+ * The data key for a copy of `material`. In Node the SDK holds it as a `KeyObject`, which is
+ * immutable: the copy shares it rather than exporting and importing the key again per message (a
+ * copy, an import and a garbage copy each time). Zeroing a material that holds a `KeyObject` only
+ * drops its reference (the SDK's rule), so the cached source is unaffected when a copy is disposed,
+ * and the key is freed once neither holds it. Bytes (no `KeyObject` support) are still copied.
+ */
+function copyDataKey(material: NodeEncryptionMaterial | NodeDecryptionMaterial) {
+  const key = material.getUnencryptedDataKey();
+  return key instanceof Uint8Array ? new Uint8Array(unwrapDataKey(key)) : key;
 }
 
 /**

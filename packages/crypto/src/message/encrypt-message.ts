@@ -13,6 +13,7 @@ import {
 } from "@aws-crypto/material-management-node";
 import { MessageIdLength, serializeMessageHeaderAuth, serializeSignatureInfo } from "@aws-crypto/serialize";
 import { bodyAad, frameAad, serializer, view } from "./format.ts";
+import { serializeHeader } from "./header.ts";
 
 const empty = Buffer.alloc(0);
 
@@ -37,7 +38,7 @@ export function encryptMessage(
       frameLength,
       suiteData: keyCommitment,
     });
-    const header = view(serializer.serializeMessageHeader(messageHeader));
+    const header = serializeHeader(messageHeader);
     const headerIv = serializer.headerAuthIv(suite.ivLength);
     const headerCipher = getCipher(headerIv);
     headerCipher.setAAD(header);
