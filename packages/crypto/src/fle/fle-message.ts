@@ -5,8 +5,9 @@
  * Why not the SDK's materials manager and `RawRsaKeyringNode` here: for this one fixed suite they add
  * ~25–45 µs per field on top of the ~260 µs RSA decrypt (material and keyring-trace objects, a JS HKDF,
  * KeyObject wrapping, the garbage of all that), and a create carries seven fields. The steps are the
- * SDK's, in its order, with its parts where they do the checking: the SDK's header parser and policy
- * checks (`parseHeader`), the keyring's rule for which data key to unwrap (provider id and key name
+ * SDK's, in its order, with its parts where they do the checking: the header parse (CloudFront's exact
+ * shape directly, `fle-header.ts`, anything else by the SDK's parser) and the SDK's policy checks,
+ * the keyring's rule for which data key to unwrap (provider id and key name
  * equal), the suite's key length, the SDK's key derivation for non-committing suites
  * (HKDF-SHA256, no salt, info = suite id ‖ message id) with `node:crypto` HMACs, then the same header
  * tag, frame and trailing-byte checks as every other message (`decryptBody`). Tests run it against
@@ -14,8 +15,14 @@
  */
 import { constants, createDecipheriv, createHmac, privateDecrypt } from "node:crypto";
 import { CiphertextError, FleDecryptError } from "../errors.ts";
-import { type DecryptMessageOptions, decryptBody, parseHeader } from "../message/decrypt-message.ts";
+import {
+  checkPolicies,
+  type DecryptMessageOptions,
+  decryptBody,
+  parseHeader,
+} from "../message/decrypt-message.ts";
 import { fleSuite } from "../suites.ts";
+import { parseFleHeader } from "./fle-header.ts";
 import type { FleUnwrapKey } from "./keyrings.ts";
 
 /** Suite 0x0178: 256-bit data key, 96-bit IVs, 128-bit tags. */
@@ -57,12 +64,15 @@ export function openFleMessage(
   key: FleUnwrapKey,
   options: DecryptMessageOptions,
 ): Buffer {
-  const info = parseHeader(message, options);
+  // CloudFront's exact shape is read directly; anything else goes through the SDK's parser.
+  const fast = options.maxEncryptedDataKeys >= 1 ? parseFleHeader(message) : undefined;
+  if (fast) checkPolicies(options, fleSuite, fast.info.messageHeader.messageId);
+  const info = fast?.info ?? parseHeader(message, options);
   if (info.algorithmSuite.id !== fleSuite) throw new FleDecryptError("unsupportedSuite");
   const { messageHeader } = info;
   // The raw RSA keyring's rule: unwrap only a data key wrapped for this provider id and key name.
   const edks = messageHeader.encryptedDataKeys;
-  const edk = edks.length === 1 ? edks[0] : undefined;
+  const edk = fast?.dataKey ?? (edks.length === 1 ? edks[0] : undefined);
   if (!edk || edk.providerId !== key.providerId || edk.providerInfo !== key.keyName) {
     throw new CiphertextError("wrongKey");
   }

@@ -69,7 +69,11 @@ export function parseHeader(ciphertext: Uint8Array, options: DecryptMessageOptio
 const passedPolicies = new Set<string>();
 
 /** The SDK's commitment and signature policy checks for a message's suite; `unsupportedSuite` if not. */
-function checkPolicies(options: DecryptMessageOptions, suiteId: number, messageIdBytes: Uint8Array): void {
+export function checkPolicies(
+  options: DecryptMessageOptions,
+  suiteId: number,
+  messageIdBytes: Uint8Array,
+): void {
   const key = `${options.commitmentPolicy} ${options.signaturePolicy} ${suiteId}`;
   if (passedPolicies.has(key)) return;
   const messageId = Buffer.from(messageIdBytes).toString("hex");
