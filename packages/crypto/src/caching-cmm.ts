@@ -80,6 +80,26 @@ export class PartitionedCachingMaterialsManager implements NodeMaterialsManager 
   }
 
   async getEncryptionMaterials(request: EncryptionRequest): Promise<NodeEncryptionMaterial> {
+    const { encryptionContext } = request;
+    return this.useEncryptionMaterial(request, (source) => {
+      const signer = source.encryptionContext[signerKeyName];
+      return encryptionMaterialFor(
+        source,
+        signer === undefined ? { ...encryptionContext } : { ...encryptionContext, [signerKeyName]: signer },
+      );
+    });
+  }
+
+  /**
+   * Runs `use` on the (cached or freshly loaded) material for `request`, accounted against the cache
+   * bounds like `getEncryptionMaterials`. The material is the cache's own: `use` must read it, not keep,
+   * change, zero or hand it to the SDK (which zeroes what it used) — it is zeroed when it leaves the
+   * cache, or right after `use` when it is not cached.
+   */
+  async useEncryptionMaterial<T>(
+    request: EncryptionRequest,
+    use: (source: NodeEncryptionMaterial) => T,
+  ): Promise<T> {
     const { suite, encryptionContext, plaintextLength, commitmentPolicy } = request;
     if (!suite) throw new CiphertextError("unsupportedSuite");
     const kmsContext = kmsContextOf(encryptionContext);
@@ -94,23 +114,16 @@ export class PartitionedCachingMaterialsManager implements NodeMaterialsManager 
         throw err instanceof CryptoError ? err : new KmsUnavailableError("GenerateDataKey", errorName(err));
       }
     };
-    const take = (source: NodeEncryptionMaterial) => {
-      const signer = source.encryptionContext[signerKeyName];
-      return encryptionMaterialFor(
-        source,
-        signer === undefined ? { ...encryptionContext } : { ...encryptionContext, [signerKeyName]: signer },
-      );
-    };
     // Streams of unknown length cannot be accounted against maxBytes: they get a data key of their own.
     if (!this.caches.encrypt || typeof plaintextLength !== "number") {
       const source = await load();
       try {
-        return take(source);
+        return use(source);
       } finally {
         zeroMaterial(source);
       }
     }
-    return this.caches.encrypt.use(encryptCacheKey(suite, kmsContext), plaintextLength, load, take);
+    return this.caches.encrypt.use(encryptCacheKey(suite, kmsContext), plaintextLength, load, use);
   }
 
   async decryptMaterials(request: DecryptionRequest): Promise<NodeDecryptionMaterial> {

@@ -35,6 +35,7 @@ import {
   type KmsOptions,
 } from "./kms-client.ts";
 import { zeroMaterial } from "./materials.ts";
+import { committedSuiteId, encryptCommittedMessage } from "./message/committed-message.ts";
 import { decryptMessage } from "./message/decrypt-message.ts";
 import { encryptMessage } from "./message/encrypt-message.ts";
 import { suiteFor } from "./message/format.ts";
@@ -227,13 +228,20 @@ export function envelopeParts(options: EnvelopeOptions): EnvelopeParts {
   async function encryptBytes(plaintext: Uint8Array, ctx: RecordContext): Promise<Uint8Array> {
     assertBytes(plaintext, "plaintext");
     const encryptionContext = messageContext(deployment, ctx);
+    const request = { suite, encryptionContext, plaintextLength: plaintext.byteLength, commitmentPolicy };
     try {
-      const material = await cmm.getEncryptionMaterials({
-        suite,
-        encryptionContext,
-        plaintextLength: plaintext.byteLength,
-        commitmentPolicy,
-      });
+      if (suite.id === committedSuiteId) {
+        // The default suite: written straight from the cached material (see committed-message.ts).
+        return await cmm.useEncryptionMaterial(request, (source) => {
+          if (source.suite.id !== committedSuiteId) throw new EncryptError("material of another suite");
+          const encryptedDataKeys = source.encryptedDataKeys;
+          if (encryptedDataKeys.length > maxEncryptedDataKeys)
+            throw new EncryptError("too many encrypted data keys");
+          const key = { dataKey: source.getUnencryptedDataKey(), encryptedDataKeys };
+          return encryptCommittedMessage(key, encryptionContext, plaintext, recordFrameLength);
+        });
+      }
+      const material = await cmm.getEncryptionMaterials(request);
       if (material.encryptedDataKeys.length > maxEncryptedDataKeys) {
         zeroMaterial(material);
         throw new EncryptError("too many encrypted data keys");

@@ -17,18 +17,21 @@ import { serializeHeader } from "./header.ts";
 
 const empty = Buffer.alloc(0);
 
-/** Encrypts `plaintext` into one message. Zeroes the material's data key before returning. */
+/**
+ * Encrypts `plaintext` into one message. Zeroes the material's data key before returning.
+ * `messageId` is for the tests only (comparisons with other writers); in use it is fresh random bytes.
+ */
 export function encryptMessage(
   material: NodeEncryptionMaterial,
   plaintext: Uint8Array,
   frameLength: number,
+  messageId: Uint8Array = randomBytes(
+    material.suite.messageFormat === MessageFormat.V2 ? MessageIdLength.V2 : MessageIdLength.V1,
+  ),
 ): Uint8Array {
   const { getCipherInfo, getSigner, dispose } = getEncryptHelper(material);
   try {
     const { suite, encryptionContext, encryptedDataKeys } = material;
-    const messageId = randomBytes(
-      suite.messageFormat === MessageFormat.V2 ? MessageIdLength.V2 : MessageIdLength.V1,
-    );
     const { getCipher, keyCommitment } = getCipherInfo(messageId);
     const messageHeader = serializer.buildMessageHeader({
       suite,
