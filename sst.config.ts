@@ -48,6 +48,7 @@ export default $config({
     const { createCdn } = await import("./infra/cdn.ts");
     const { createRotation } = await import("./infra/rotation.ts");
     const { createObservability } = await import("./infra/observability.ts");
+    const { createDbBootstrap } = await import("./infra/db-bootstrap.ts");
 
     const roles = createFunctionRoles(ctx);
     const keys = createKeys(ctx, { roles, keyAdminRoleArn: process.env.VEIL_KEY_ADMIN_ROLE_ARN });
@@ -117,6 +118,13 @@ export default $config({
         ingest: ingest.logGroup.arn,
         fleBootstrap: fleBootstrap.logGroup.arn,
       },
+    });
+    createDbBootstrap(ctx, {
+      network,
+      logsKeyArn,
+      instance: db.instance,
+      masterSecretArn: db.masterSecretArn,
+      databaseLink: links.database,
     });
     const inboxWiring = connectInbox(ctx, {
       inboxId: storage.inbox.bucket.id,

@@ -16,6 +16,8 @@ export interface Database {
   readonly instance: aws.rds.Instance;
   /** `rds-db:connect` resource ARN for `veil_app` (granted to the API and ingest roles). */
   readonly connectArn: $util.Output<string>;
+  /** ARN of the RDS-managed master user secret (read by the database bootstrap only). */
+  readonly masterSecretArn: $util.Output<string>;
 }
 
 export interface DatabaseArgs {
@@ -85,5 +87,10 @@ export function createDatabase(ctx: Ctx, args: DatabaseArgs): Database {
     { ...p, ...ctx.keep },
   );
   const connectArn = $interpolate`arn:aws:rds-db:${ctx.homeRegion}:${ctx.accountId}:dbuser:${instance.resourceId}/${appDbUser}`;
-  return { instance, connectArn };
+  const masterSecretArn = instance.masterUserSecrets.apply((secrets) => {
+    const arn = secrets?.[0]?.secretArn;
+    if (!arn) throw new Error("the database has no RDS-managed master secret");
+    return arn;
+  });
+  return { instance, connectArn, masterSecretArn };
 }

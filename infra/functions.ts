@@ -88,6 +88,9 @@ export function createHandler(ctx: Ctx, id: string, args: HandlerArgs): Handler 
       nodejs: {
         format: "esm",
         sourcemap: false,
+        // Swaps Encryption SDK and pg modules the handlers never run for faithful small ones (tested):
+        // the same plugins functions/build.ts uses, so the measured bundle is the deployed one.
+        plugins: "functions/esbuild-plugins.mjs",
         esbuild: { external: ["@aws-lambda-powertools/*"], define: { __VEIL_TEST_SWITCHES__: "false" } },
       },
       vpc: args.network

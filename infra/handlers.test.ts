@@ -16,4 +16,14 @@ describe("handler entry points", () => {
       );
     }
   });
+
+  it("every function is bundled with the plugins the measured bundles use", async () => {
+    const source = readFileSync(join(root, "infra", "functions.ts"), "utf8");
+    const path = /plugins: "([^"]+)"/.exec(source)?.[1];
+    expect(path, "nodejs.plugins missing in createHandler").toBe("functions/esbuild-plugins.mjs");
+    const plugins = (await import(join(root, path ?? ""))).default as Array<{ name: string }>;
+    expect(plugins.length).toBeGreaterThan(0);
+    const built = readFileSync(join(root, "functions", "build.ts"), "utf8");
+    expect(built).toMatch(/esbuild-plugins\.mjs/);
+  });
 });

@@ -91,6 +91,15 @@ function computed(type: string, id: string, inputs: Record<string, any>, region:
         address: `${inputs.identifier}.abc.${region}.rds.amazonaws.com`,
         resourceId: "db-TESTRESOURCEID",
         arn: `arn:aws:rds:${region}:${acct}:db:${inputs.identifier}`,
+        // The RDS-managed master secret (manageMasterUserPassword): named by RDS, known only after creation.
+        masterUserSecrets: inputs.manageMasterUserPassword
+          ? [
+              {
+                secretArn: `arn:aws:secretsmanager:${region}:${acct}:secret:rds!db-${id}-AbCdEf`,
+                secretStatus: "active",
+              },
+            ]
+          : [],
       };
     case "aws:lambda/invocation:Invocation":
       return {

@@ -12,8 +12,8 @@ describe("sst dev on a personal stage", () => {
     );
   }, 120_000);
 
-  it("builds the FLE key bootstrap and the key rotation for AWS instead of proxying them to the laptop", () => {
-    expect(Object.keys(s.builds).sort()).toEqual(["FleKeyBootstrap", "RotateApiKey"]);
+  it("builds the database and FLE key bootstraps and the key rotation for AWS instead of proxying them to the laptop", () => {
+    expect(Object.keys(s.builds).sort()).toEqual(["DbBootstrap", "FleKeyBootstrap", "RotateApiKey"]);
   });
 
   it("uses the dev settings under the personal stage's names and the given key admin", () => {
