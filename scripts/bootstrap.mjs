@@ -3,7 +3,7 @@
 // Node, npm and apt: install pnpm (pinned by `packageManager`, via corepack), the workspace, and the
 // system packages a mode needs, then hand over to the real pnpm script. Idempotent and quick when warm.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -71,6 +71,16 @@ if (needs.length > 0) {
   }
 }
 
-// 3. The real work.
+// 3. The real work. Workspace scripts call `pnpm` by name; where corepack has not put a `pnpm` on the
+// PATH (corepack without `enable`), a shim in node_modules hands those calls to corepack too.
+const onPath = (name) => (env.PATH ?? "").split(":").some((dir) => dir !== "" && existsSync(join(dir, name)));
+if (!onPath("pnpm")) {
+  const shimDir = join(root, "node_modules", ".veil-bin");
+  mkdirSync(shimDir, { recursive: true });
+  const shim = join(shimDir, "pnpm");
+  writeFileSync(shim, '#!/bin/sh\nexec corepack pnpm "$@"\n');
+  chmodSync(shim, 0o755);
+  env.PATH = `${shimDir}:${env.PATH ?? ""}`;
+}
 const r = pnpm(["run", target, ...process.argv.slice(3)]);
 process.exit(r.status ?? 1);
