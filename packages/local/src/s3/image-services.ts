@@ -25,9 +25,11 @@ export interface ImageServicesOptions {
   readonly retryDelaysMs?: readonly number[];
   /**
    * How often the image cleanup runs, as its EventBridge schedule does in AWS (every 5 minutes): a
-   * few seconds here, so an erased record's images go soon. Default 5000 ms.
+   * few seconds here, so an erased record's images go soon. Default 5000 ms; `false`: no schedule,
+   * only `cleanUp()` and a last run at stop. PGlite needs that: it is one session shared by every
+   * function, and a cleanup transaction interleaved with a download's queries fails the download.
    */
-  readonly cleanupIntervalMs?: number;
+  readonly cleanupIntervalMs?: number | false;
 }
 
 /** What a run of the image cleanup did (functions/src/images/cleanup.ts). */
@@ -142,12 +144,17 @@ export async function startImageServices(options: ImageServicesOptions): Promise
       lastRun = run;
       return run;
     };
-    const timer = setInterval(() => {
-      runCleanup().catch(() => undefined); // logged by the function; the next tick retries
-    }, options.cleanupIntervalMs ?? 5000);
-    timer.unref();
+    const interval = options.cleanupIntervalMs ?? 5000;
+    const timer =
+      interval === false
+        ? undefined
+        : setInterval(() => {
+            runCleanup().catch(() => undefined); // logged by the function; the next tick retries
+          }, interval);
+    timer?.unref();
     stops.push(async () => {
-      clearInterval(timer);
+      if (timer) clearInterval(timer);
+      else await runCleanup().catch(() => undefined);
       await lastRun.catch(() => undefined);
     });
 

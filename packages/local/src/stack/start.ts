@@ -202,6 +202,7 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
 
     // 5b. S3 (inbox and images buckets, upload notifications) and the image functions.
     const images = await startImageServices({
+      ...(singleSession ? { cleanupIntervalMs: false as const } : {}),
       repoRoot,
       stage,
       region,
