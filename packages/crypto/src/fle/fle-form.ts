@@ -5,7 +5,7 @@
 import { fleFields as coreFleFields, isFleField } from "@veil/core";
 import { FleDecryptError, FleFieldNotAllowedError, safeFieldName } from "../errors.ts";
 import { decodeEscapedBase64, decodeTolerantBase64, looksLikeEsdkMessage } from "./base64.ts";
-import { decryptFleMessageSync, encryptFleField } from "./fle-field.ts";
+import { decryptFleMessagesSync, encryptFleField } from "./fle-field.ts";
 import { decodeFormComponent, encodeFormComponent, type FormPair, parseFormPairs } from "./form.ts";
 import type { FleDecryptKey, FleEncryptKey } from "./keyrings.ts";
 
@@ -69,14 +69,17 @@ export async function decryptFleForm(
     if (!message) throw new FleFieldNotAllowedError(field, "notEncrypted");
     return { name: pair.name, field, message };
   });
-  // One after the other: the work is CPU-bound, there is no I/O to overlap.
+  // One batch: the work is CPU-bound, there is no I/O to overlap, and the RSA decrypts run back to back.
+  const encrypted = plan.filter((step): step is typeof step & { message: Uint8Array } => !!step.message);
+  const plaintexts = decryptFleMessagesSync(encrypted, options);
   const entries: Array<[string, string]> = [];
+  let next = 0;
   for (const { name, field, clear, message } of plan) {
     if (!message) {
       entries.push([name, clear ?? ""]);
       continue;
     }
-    const plaintext = decryptFleMessageSync(message, options, field);
+    const plaintext = plaintexts[next++] as Buffer;
     try {
       entries.push([name, strictUtf8.decode(plaintext)]);
     } catch {
