@@ -119,7 +119,9 @@ export default $config({
         fleBootstrap: fleBootstrap.logGroup.arn,
       },
     });
-    createDbBootstrap(ctx, {
+    // Whatever makes a function run against the database (API stage, inbox notification, cleanup
+    // schedule) waits for this invocation: the schema and `veil_app` exist before the first request.
+    const dbBootstrap = createDbBootstrap(ctx, {
       network,
       logsKeyArn,
       instance: db.instance,
@@ -132,6 +134,7 @@ export default $config({
       functionName: ingest.functionName,
       functionArn: ingest.fn.arn,
       role: roles.ingest,
+      dependsOn: [dbBootstrap.invocation],
     });
     const fle = createFle(ctx, {
       bootstrapFunctionName: fleBootstrap.functionName,
@@ -174,7 +177,7 @@ export default $config({
       timeoutSeconds: 300,
       link: [links.database, links.images],
     });
-    scheduleImageCleanup(ctx, { handler: imagesCleanup });
+    scheduleImageCleanup(ctx, { handler: imagesCleanup, dependsOn: [dbBootstrap.invocation] });
     grantImageAccess(ctx, {
       roles,
       dataKeyArn: keys.dataKey.arn,
@@ -198,6 +201,7 @@ export default $config({
       },
       logsKeyArn,
       callerRoleArn: edgeRoleArn(ctx),
+      dependsOn: [dbBootstrap.invocation],
     });
     const edge = createEdge(ctx, { apiHost: restApi.host, apiInvokeArn: restApi.invokeArn });
     const cdn = createCdn(ctx, {

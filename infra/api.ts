@@ -39,6 +39,11 @@ export interface ApiArgs {
   readonly logsKeyArn: $util.Input<string>;
   /** The only principal whose signed requests the API accepts (the edge signer's role). */
   readonly callerRoleArn: $util.Input<string>;
+  /**
+   * Put the stage live only after these (the database bootstrap): before it, every route would answer
+   * 503 for want of a schema and a `veil_app` role.
+   */
+  readonly dependsOn: $util.Input<$util.Resource>[];
 }
 
 /**
@@ -227,6 +232,7 @@ export function createApi(ctx: Ctx, args: ApiArgs): Api {
   const accessLogs = createLogGroup(ctx, "ApiAccessLogs", `/veil/${ctx.stageName}/api-access`, {
     logsKeyArn: args.logsKeyArn,
   });
+  // The stage is what takes traffic: only it waits for `dependsOn`, the routes and functions build meanwhile.
   const stage = new aws.apigateway.Stage(
     "ApiStage",
     {
@@ -236,7 +242,7 @@ export function createApi(ctx: Ctx, args: ApiArgs): Api {
       xrayTracingEnabled: true,
       accessLogSettings: { destinationArn: accessLogs.arn, format: accessLogFormat },
     },
-    { ...p, dependsOn: [account] },
+    { ...p, dependsOn: [account, ...args.dependsOn] },
   );
   new aws.apigateway.MethodSettings(
     "ApiMethodSettings",

@@ -189,6 +189,8 @@ export function connectInbox(
     functionName: $util.Input<string>;
     functionArn: $util.Input<string>;
     role: aws.iam.Role;
+    /** Send uploads to the ingest only after these (the database bootstrap: the ingest writes rows). */
+    dependsOn: $util.Input<$util.Resource>[];
   },
 ): { failures: aws.sqs.Queue } {
   const p = { provider: ctx.home };
@@ -237,7 +239,7 @@ export function connectInbox(
         },
       ],
     },
-    { ...p, dependsOn: [permission] },
+    { ...p, dependsOn: [permission, ...a.dependsOn] },
   );
   return { failures };
 }

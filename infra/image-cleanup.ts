@@ -11,16 +11,19 @@ import type { Handler } from "./functions.ts";
 /** How often the cleanup runs. */
 export const imageCleanupSchedule = "rate(5 minutes)";
 
-/** Runs the cleanup function on its schedule. */
+/**
+ * Runs the cleanup function on its schedule. The schedule (and so its target) is created only after
+ * `dependsOn` — the database bootstrap: a run before the schema exists would fail and raise the alarm.
+ */
 export function scheduleImageCleanup(
   ctx: Ctx,
-  args: { handler: Handler },
+  args: { handler: Handler; dependsOn: $util.Input<$util.Resource>[] },
 ): { schedule: aws.cloudwatch.EventRule } {
   const p = { provider: ctx.home };
   const schedule = new aws.cloudwatch.EventRule(
     "ImagesCleanupSchedule",
     { name: ctx.name("images-cleanup"), scheduleExpression: imageCleanupSchedule, state: "ENABLED" },
-    p,
+    { ...p, dependsOn: args.dependsOn },
   );
   new aws.cloudwatch.EventTarget("ImagesCleanupTarget", { rule: schedule.name, arn: args.handler.fn.arn }, p);
   new aws.lambda.Permission(

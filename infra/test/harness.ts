@@ -1,7 +1,8 @@
 /**
  * Runs `sst.config.ts` for a stage under Pulumi mocks, on the same `@pulumi/pulumi` and `@pulumi/aws`
  * copies the SST platform in `.sst/platform` uses (made by `pnpm --filter @veil/infra prepare:sst`),
- * and records every resource: its type, logical name, resolved inputs, region and resource options.
+ * and records every resource: its type, logical name, resolved inputs, region, resource options and the
+ * dependencies the engine would order it by.
  * No network, no AWS credentials, no SST CLI.
  */
 import { existsSync, mkdtempSync } from "node:fs";
@@ -35,6 +36,11 @@ export interface Recorded {
   readonly state: Record<string, any>;
   readonly id: string;
   readonly opts: { protect?: boolean; retainOnDelete?: boolean; ignoreChanges?: string[] };
+  /**
+   * The direct dependencies sent to the engine with the registration (explicit `dependsOn` plus every
+   * resource whose outputs feed an input), as `type::name` keys: what a deploy orders this resource by.
+   */
+  readonly dependencies: string[];
 }
 
 export interface Stack {
@@ -48,6 +54,24 @@ export interface Stack {
   ofType(type: string): Recorded[];
   /** The one resource of a type and logical name; throws when absent. */
   get(type: string, name: string): Recorded;
+  /**
+   * Whether a deploy creates or updates `resource` only after `before` succeeded: `before` is among its
+   * dependencies, directly or through a chain of them.
+   */
+  orderedAfter(resource: Recorded, before: Recorded): boolean;
+}
+
+/** `urn:pulumi:<stack>::<project>::<parent types$type>::<name>` → `type::name` (the harness's key). */
+function keyOfUrn(urn: string): string {
+  const [, , qualifiedType = "", ...name] = urn.split("::");
+  return `${qualifiedType.split("$").pop()}::${name.join("::")}`;
+}
+
+/** The part of the monitor's registration request the harness reads. */
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getDependenciesList(): string[];
 }
 
 let ids = 0;
@@ -176,6 +200,7 @@ export async function synthesize(
           region,
           state,
           opts: {},
+          dependencies: [],
         });
         return { id, state };
       },
@@ -202,6 +227,17 @@ export async function synthesize(
     stage,
     false,
   );
+
+  // The mock monitor hands `newResource` no dependencies; read them off the registration request itself.
+  const dependencies = new Map<string, string[]>();
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: RegisterRequest, callback: unknown): unknown;
+  };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    dependencies.set(`${req.getType()}::${req.getName()}`, req.getDependenciesList().map(keyOfUrn));
+    return register(req, callback);
+  };
 
   const g = globalThis as Record<string, unknown>;
   const component = await import("../../.sst/platform/src/components/component.ts");
@@ -268,7 +304,11 @@ export async function synthesize(
       ? await new Promise((r) => (v as import("@pulumi/pulumi").Output<unknown>).apply(r))
       : v;
   }
-  for (const r of resources) Object.assign(r.opts, opts.get(`${r.type}::${r.name}`) ?? {});
+  for (const r of resources) {
+    const key = `${r.type}::${r.name}`;
+    Object.assign(r.opts, opts.get(key) ?? {});
+    r.dependencies.push(...(dependencies.get(key) ?? []));
+  }
 
   return {
     resources,
@@ -279,6 +319,18 @@ export async function synthesize(
       const found = resources.find((r) => r.type === type && r.name === name);
       if (!found) throw new Error(`no ${type} named ${name}`);
       return found;
+    },
+    orderedAfter(resource, before) {
+      const target = `${before.type}::${before.name}`;
+      const seen = new Set<string>();
+      const queue = [...resource.dependencies];
+      for (let key = queue.pop(); key !== undefined; key = queue.pop()) {
+        if (key === target) return true;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        queue.push(...(dependencies.get(key) ?? []));
+      }
+      return false;
     },
   };
 }

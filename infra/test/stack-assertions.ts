@@ -999,6 +999,36 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
     });
   });
 
+  describe(`${stageName}: database bootstrap first`, () => {
+    const bootstrap = () => s.get("aws:lambda/invocation:Invocation", "DbBootstrap");
+
+    it("puts the API stage, the inbox notification and the cleanup schedule live only after it", () => {
+      // What makes a function run against the database: without the schema and `veil_app`, it fails.
+      for (const [type, name] of [
+        ["aws:apigateway/stage:Stage", "ApiStage"],
+        ["aws:s3/bucketNotification:BucketNotification", "InboxNotification"],
+        ["aws:cloudwatch/eventRule:EventRule", "ImagesCleanupSchedule"],
+        ["aws:cloudwatch/eventTarget:EventTarget", "ImagesCleanupTarget"],
+      ] as const)
+        expect(s.orderedAfter(s.get(type, name), bootstrap()), name).toBe(true);
+    });
+
+    it("leaves the functions and the API's routes free to build alongside it", () => {
+      // The check sees real dependencies: the invocation itself waits for its role's policy.
+      expect(s.orderedAfter(bootstrap(), s.get(T.rolePolicy, "DbBootstrapRolePolicy"))).toBe(true);
+      const dataFunctions = s
+        .ofType(T.lambda)
+        .filter((f) =>
+          ["api", "ingest", "images-api", "images-download", "images-cleanup"].includes(
+            String(f.inputs.name).replace(`veil-${stageName}-`, ""),
+          ),
+        );
+      expect(dataFunctions).toHaveLength(5);
+      for (const r of [...dataFunctions, ...s.ofType("aws:apigateway/deployment:Deployment")])
+        expect(s.orderedAfter(r, bootstrap()), r.name).toBe(false);
+    });
+  });
+
   describe(`${stageName}: FLE key bootstrap`, () => {
     it("generates the key pair in AWS and keeps the private key out of Pulumi", () => {
       const inv = s.get("aws:lambda/invocation:Invocation", "FleKeyBootstrap").inputs;
