@@ -66,6 +66,9 @@ async function upload(
     declared?: number;
     contextFor?: string;
     raw?: Buffer;
+    frameLength?: number;
+    /** Changes the encrypted message before it is put. */
+    mutate?: (message: Buffer) => Buffer;
   } = {},
 ) {
   const ownerId = `owner-${randomBytes(4).toString("hex")}`;
@@ -81,14 +84,16 @@ async function upload(
     uploadExpiresAt: new Date(Date.now() + 300_000),
   });
   const ids = { ownerId, recordId, imageId };
-  const message =
+  const encrypted =
     options.raw ??
     Buffer.from(
       await encryptUpload(bytes, {
         publicKey,
         context: uploadEncryptionContext(options.contextFor ?? imageId),
+        ...(options.frameLength ? { frameLength: options.frameLength } : {}),
       }),
     );
+  const message = options.mutate ? options.mutate(encrypted) : encrypted;
   const inbox = { bucket: "inbox", key: inboxKey(ids) };
   const put = await store.put(inbox, message);
   const object = { ...inbox, size: message.length, ...(put.versionId ? { versionId: put.versionId } : {}) };
@@ -141,6 +146,36 @@ describe("refused uploads are rejected with a reason and leave nothing behind", 
       "undecryptable",
     ],
     ["more bytes than announced", () => upload(jpegFixture().original, { declared: 100 }), "tooLarge"],
+    // One frame holds the whole JPEG and authenticates; only the empty final frame is wrong or missing.
+    [
+      "a complete JPEG whose final frame's tag fails",
+      () => {
+        const jpeg = jpegFixture().original;
+        return upload(jpeg, {
+          frameLength: jpeg.length,
+          declared: 2 * jpeg.length, // room for the extra frame's overhead
+          mutate: (m) => {
+            const copy = Buffer.from(m);
+            copy[copy.length - 1]! ^= 1;
+            return copy;
+          },
+        });
+      },
+      "undecryptable",
+    ],
+    [
+      "a complete JPEG whose final frame is missing",
+      () => {
+        const jpeg = jpegFixture().original;
+        const emptyFinalFrame = 4 + 4 + 12 + 4 + 16;
+        return upload(jpeg, {
+          frameLength: jpeg.length,
+          declared: 2 * jpeg.length,
+          mutate: (m) => m.subarray(0, m.length - emptyFinalFrame),
+        });
+      },
+      "undecryptable",
+    ],
   ];
   for (const [name, make, reason] of cases) {
     it(name, async () => {

@@ -9,7 +9,7 @@
  * is aborted, so no object appears. A transient failure (S3, KMS, database) deletes any object version
  * it wrote and is rethrown, keeping the upload for the retry (S3 → Lambda async invocations retry).
  */
-import { PassThrough, pipeline, type Readable } from "node:stream";
+import { pipeline, type Readable } from "node:stream";
 import { type ImageContentType, type ImageRejectReason, imageLimits } from "@veil/core";
 import type { EnvelopeCrypto } from "@veil/crypto";
 import { audit, ConflictError, images, NotFoundError, withTransaction } from "@veil/db";
@@ -193,7 +193,7 @@ export async function moveUpload(
       context: uploadEncryptionContext(job.ids.imageId),
       maxPlaintextBytes: job.maxPlaintextBytes,
     });
-    const clean: Readable = pipeline(plaintext, sanitizer, new PassThrough(), (err) => note(err));
+    const clean: Readable = pipeline(plaintext, sanitizer, (err) => note(err));
     plaintext.on("error", note);
     sanitizer.on("error", note);
     const stored = await deps.store.upload(

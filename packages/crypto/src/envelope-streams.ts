@@ -18,6 +18,9 @@ import {
   typed,
 } from "./envelope.ts";
 import { EncryptError } from "./errors.ts";
+import { committedSuiteId, startCommittedMessage } from "./message/committed-message.ts";
+import { CommittedEncryptStream } from "./message/committed-stream.ts";
+import { suiteFor } from "./message/format.ts";
 
 /** Envelope encryption bound to one deployment and one KMS key: in-memory messages and streams. */
 export interface EnvelopeCrypto extends InMemoryEnvelopeCrypto {
@@ -59,6 +62,28 @@ function relay(source: Readable, transform: NodeJS.ReadWriteStream, phase: "encr
 }
 
 /**
+ * Connects `source` to a transform whose own errors are already typed: a failing source destroys it
+ * (with an `EncryptError`), and a consumer that stops reading early destroys the source.
+ */
+function feed(source: Readable, transform: CommittedEncryptStream): Readable {
+  let failed = false;
+  const fail = (err?: unknown) => {
+    if (failed) return;
+    failed = true;
+    source.unpipe(transform);
+    source.destroy();
+    if (err !== undefined) transform.destroy(typed(err, "encrypt"));
+  };
+  source.on("error", fail);
+  transform.on("error", () => fail());
+  transform.on("close", () => {
+    if (!transform.readableEnded) fail();
+  });
+  source.pipe(transform);
+  return transform;
+}
+
+/**
  * Creates envelope encryption for one deployment, streams included: `createInMemoryEnvelopeCrypto`
  * (same options, same caches and KMS calls shared by messages and streams) plus `encryptStream` and
  * `decryptStream` through the SDK's stream client.
@@ -74,6 +99,21 @@ export function createEnvelopeCrypto(options: EnvelopeOptions): EnvelopeCrypto {
     ...api,
     encryptStream(source, ctx) {
       const encryptionContext = messageContext(deployment, ctx);
+      if (suiteId === committedSuiteId) {
+        // The default suite: written directly (committed-stream.ts), with a data key of its own.
+        const request = { suite: suiteFor(suiteId), encryptionContext, commitmentPolicy };
+        const start = cmm.useEncryptionMaterial(request, (material) => {
+          if (material.suite.id !== committedSuiteId) throw new EncryptError("material of another suite");
+          const { encryptedDataKeys } = material;
+          if (encryptedDataKeys.length > maxEncryptedDataKeys) {
+            throw new EncryptError("too many encrypted data keys");
+          }
+          const key = { dataKey: material.getUnencryptedDataKey(), encryptedDataKeys };
+          return startCommittedMessage(key, encryptionContext, frameLength);
+        });
+        const stream = new CommittedEncryptStream(start, frameLength, (err) => typed(err, "encrypt"));
+        return feed(source, stream);
+      }
       return relay(source, client.encryptStream(cmm, { suiteId, encryptionContext, frameLength }), "encrypt");
     },
     decryptStream(source, ctx) {

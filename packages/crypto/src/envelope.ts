@@ -172,7 +172,7 @@ function assertBytes(value: unknown, what: string): asserts value is Uint8Array 
 /** What `createEnvelopeCrypto` adds streams with: the API and the settings it was built from. */
 export interface EnvelopeParts {
   readonly api: InMemoryEnvelopeCrypto;
-  readonly cmm: NodeMaterialsManager;
+  readonly cmm: PartitionedCachingMaterialsManager;
   readonly deployment: DeploymentContext;
   readonly suiteId: AlgorithmSuiteIdentifier;
   readonly frameLength: number;

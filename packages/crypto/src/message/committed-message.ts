@@ -21,7 +21,7 @@
 import { createCipheriv, createHmac, randomBytes } from "node:crypto";
 import type { EncryptedDataKey, EncryptionContext } from "@aws-crypto/material-management-node";
 import type { MessageHeader } from "@aws-crypto/serialize";
-import { frameAad } from "./format.ts";
+import { type GetFrameCipher, sealFrame } from "./frame.ts";
 import { serializeHeader } from "./header.ts";
 
 /** ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY. */
@@ -37,8 +37,6 @@ const keyLabel = Buffer.concat([
 const commitLabel = Buffer.from("COMMITKEY");
 const firstBlock = Buffer.of(1);
 const headerIv = Buffer.alloc(ivBytes);
-const frameString = "AWSKMSEncryptionClient Frame";
-const finalFrameString = "AWSKMSEncryptionClient Final Frame";
 
 /** What a message needs from the cached encryption material. */
 export interface CommittedMessageKey {
@@ -47,17 +45,25 @@ export interface CommittedMessageKey {
   readonly encryptedDataKeys: readonly EncryptedDataKey[];
 }
 
+/** The start of a message: header and header tag, and the key its frames are encrypted with. */
+export interface CommittedMessageStart {
+  readonly messageId: Buffer;
+  /** Header ‖ header auth tag. */
+  readonly head: Buffer;
+  /** The derived data encryption key (32 bytes). The caller zeroes it when the message is done. */
+  readonly encryptionKey: Buffer;
+}
+
 /**
- * Encrypts `plaintext` as one 0x0478 message bound to `encryptionContext`. `messageId` is for the
- * tests only (the comparison with `encryptMessage`); in use it is always 32 fresh random bytes.
+ * Derives the commitment and the encryption key from the data key and writes the header and its tag.
+ * The exported copy of the data key and the intermediate keys are zeroed before this returns.
  */
-export function encryptCommittedMessage(
+export function startCommittedMessage(
   key: CommittedMessageKey,
   encryptionContext: EncryptionContext,
-  plaintext: Uint8Array,
   frameLength: number,
   messageId: Uint8Array = randomBytes(messageIdBytes),
-): Buffer {
+): CommittedMessageStart {
   if (messageId.byteLength !== messageIdBytes) throw new Error("message id must be 32 bytes");
   if (!Number.isInteger(frameLength) || frameLength < 1 || frameLength > 0xffffffff) {
     throw new Error("frame length out of bounds");
@@ -75,7 +81,7 @@ export function encryptCommittedMessage(
       .digest()
       .subarray(0, 32);
     derived = createHmac("sha512", prk).update(keyLabel).update(firstBlock).digest();
-    const encryptionKey = derived.subarray(0, keyBytes);
+    const encryptionKey = Buffer.from(derived.subarray(0, keyBytes));
 
     const header = serializeHeader({
       version: 2,
@@ -90,47 +96,50 @@ export function encryptCommittedMessage(
     const headerCipher = createCipheriv("aes-256-gcm", encryptionKey, headerIv);
     headerCipher.setAAD(header);
     headerCipher.final();
+    const head = Buffer.concat([header, headerCipher.getAuthTag()]);
+    return { messageId: Buffer.from(messageId), head, encryptionKey };
+  } finally {
+    if (exported) dataKey.fill(0);
+    prk?.fill(0);
+    derived?.fill(0);
+  }
+}
 
+/** An AES-256-GCM cipher of `encryptionKey` for one frame IV. */
+export function committedFrameCipher(encryptionKey: Buffer): GetFrameCipher {
+  return (iv) => createCipheriv("aes-256-gcm", encryptionKey, iv);
+}
+
+/**
+ * Encrypts `plaintext` as one 0x0478 message bound to `encryptionContext`. `messageId` is for the
+ * tests only (the comparison with `encryptMessage`); in use it is always 32 fresh random bytes.
+ */
+export function encryptCommittedMessage(
+  key: CommittedMessageKey,
+  encryptionContext: EncryptionContext,
+  plaintext: Uint8Array,
+  frameLength: number,
+  messageId?: Uint8Array,
+): Buffer {
+  const start = startCommittedMessage(key, encryptionContext, frameLength, messageId);
+  try {
     const source = Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength);
-    const parts: Buffer[] = [header, headerCipher.getAuthTag()];
+    const parts: Buffer[] = [start.head];
+    const getCipher = committedFrameCipher(start.encryptionKey);
     let offset = 0;
     let sequenceNumber = 1;
     // As the SDK: full frames while a whole frame remains, then a final frame with the rest (maybe 0).
     for (;;) {
       const isFinalFrame = source.length - offset < frameLength;
       const contentLength = isFinalFrame ? source.length - offset : frameLength;
-      const iv = Buffer.alloc(ivBytes);
-      iv.writeUInt32BE(sequenceNumber, ivBytes - 4);
-      let frameHeader: Buffer;
-      if (isFinalFrame) {
-        frameHeader = Buffer.allocUnsafe(4 + 4 + ivBytes + 4);
-        frameHeader.writeUInt32BE(0xffffffff, 0);
-        frameHeader.writeUInt32BE(sequenceNumber, 4);
-        iv.copy(frameHeader, 8);
-        frameHeader.writeUInt32BE(contentLength, 8 + ivBytes);
-      } else {
-        frameHeader = Buffer.allocUnsafe(4 + ivBytes);
-        frameHeader.writeUInt32BE(sequenceNumber, 0);
-        iv.copy(frameHeader, 4);
-      }
-      const cipher = createCipheriv("aes-256-gcm", encryptionKey, iv);
-      cipher.setAAD(
-        frameAad(messageId, isFinalFrame ? finalFrameString : frameString, sequenceNumber, contentLength),
-      );
-      parts.push(
-        frameHeader,
-        cipher.update(source.subarray(offset, offset + contentLength)),
-        cipher.final(),
-        cipher.getAuthTag(),
-      );
+      const content = source.subarray(offset, offset + contentLength);
+      sealFrame(getCipher, start.messageId, sequenceNumber, content, contentLength, isFinalFrame, parts);
       offset += contentLength;
       sequenceNumber++;
       if (isFinalFrame) break;
     }
     return Buffer.concat(parts);
   } finally {
-    if (exported) dataKey.fill(0);
-    prk?.fill(0);
-    derived?.fill(0);
+    start.encryptionKey.fill(0);
   }
 }

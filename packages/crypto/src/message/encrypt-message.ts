@@ -12,7 +12,8 @@ import {
   type NodeEncryptionMaterial,
 } from "@aws-crypto/material-management-node";
 import { MessageIdLength, serializeMessageHeaderAuth, serializeSignatureInfo } from "@aws-crypto/serialize";
-import { bodyAad, frameAad, serializer, view } from "./format.ts";
+import { serializer, view } from "./format.ts";
+import { type GetFrameCipher, sealFrame } from "./frame.ts";
 import { serializeHeader } from "./header.ts";
 
 const empty = Buffer.alloc(0);
@@ -53,33 +54,15 @@ export function encryptMessage(
 
     const parts: Buffer[] = [header, headerAuth];
     const source = view(plaintext);
+    const frameCipher: GetFrameCipher = getCipher as unknown as GetFrameCipher;
     let offset = 0;
     let sequenceNumber = 1;
     // As the SDK: full frames while a whole frame remains, then a final frame with the rest (maybe 0).
     for (;;) {
       const isFinalFrame = source.length - offset < frameLength;
       const contentLength = isFinalFrame ? source.length - offset : frameLength;
-      const iv = serializer.frameIv(suite.ivLength, sequenceNumber);
-      parts.push(
-        view(
-          isFinalFrame
-            ? serializer.finalFrameHeader(sequenceNumber, iv, contentLength)
-            : serializer.frameHeader(sequenceNumber, iv),
-        ),
-      );
-      const aad = frameAad(
-        messageId,
-        bodyAad.messageAADContentString({ contentType: messageHeader.contentType, isFinalFrame }),
-        sequenceNumber,
-        contentLength,
-      );
-      const cipher = getCipher(iv);
-      cipher.setAAD(aad);
-      parts.push(
-        cipher.update(source.subarray(offset, offset + contentLength)),
-        cipher.final(),
-        cipher.getAuthTag(),
-      );
+      const content = source.subarray(offset, offset + contentLength);
+      sealFrame(frameCipher, messageId, sequenceNumber, content, contentLength, isFinalFrame, parts);
       offset += contentLength;
       sequenceNumber++;
       if (isFinalFrame) break;
