@@ -18,11 +18,12 @@
  * compares its output byte for byte with `encryptMessage` for the same message id, and the SDK's own
  * client decrypts it.
  */
-import { createCipheriv, createHmac, randomBytes } from "node:crypto";
+import { createCipheriv, createHmac } from "node:crypto";
 import type { EncryptedDataKey, EncryptionContext } from "@aws-crypto/material-management-node";
 import type { MessageHeader } from "@aws-crypto/serialize";
 import { type GetFrameCipher, sealFrame } from "./frame.ts";
 import { serializeHeader } from "./header.ts";
+import { newMessageId } from "./message-id.ts";
 
 /** ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY. */
 export const committedSuiteId = 0x0478;
@@ -62,7 +63,7 @@ export function startCommittedMessage(
   key: CommittedMessageKey,
   encryptionContext: EncryptionContext,
   frameLength: number,
-  messageId: Uint8Array = randomBytes(messageIdBytes),
+  messageId: Uint8Array = newMessageId(messageIdBytes),
 ): CommittedMessageStart {
   if (messageId.byteLength !== messageIdBytes) throw new Error("message id must be 32 bytes");
   if (!Number.isInteger(frameLength) || frameLength < 1 || frameLength > 0xffffffff) {

@@ -5,7 +5,6 @@
  * (a final frame with the remainder, possibly empty), and the signature for signed suites. Tests
  * check every output against the SDK's own `decrypt`.
  */
-import { randomBytes } from "node:crypto";
 import {
   getEncryptHelper,
   MessageFormat,
@@ -15,6 +14,7 @@ import { MessageIdLength, serializeMessageHeaderAuth, serializeSignatureInfo } f
 import { serializer, view } from "./format.ts";
 import { type GetFrameCipher, sealFrame } from "./frame.ts";
 import { serializeHeader } from "./header.ts";
+import { newMessageId } from "./message-id.ts";
 
 const empty = Buffer.alloc(0);
 
@@ -26,7 +26,7 @@ export function encryptMessage(
   material: NodeEncryptionMaterial,
   plaintext: Uint8Array,
   frameLength: number,
-  messageId: Uint8Array = randomBytes(
+  messageId: Uint8Array = newMessageId(
     material.suite.messageFormat === MessageFormat.V2 ? MessageIdLength.V2 : MessageIdLength.V1,
   ),
 ): Uint8Array {
