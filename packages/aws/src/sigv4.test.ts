@@ -9,12 +9,14 @@ import { describe, expect, it } from "vitest";
 import { parseRawRequest, readFixture, vectorFolders } from "../../local/src/sigv4/fixtures.ts";
 import { NodeSha256 } from "../../local/src/sigv4/node-sha256.ts";
 import {
+  canonicalHeaderValue,
   canonicalPath,
   canonicalQuery,
   presignRequest,
   type SignableRequest,
   signingKey,
   signRequest,
+  toAmzDate,
   uriEncode,
 } from "./sigv4.ts";
 
@@ -269,4 +271,34 @@ describe("botocore aws4_testsuite", () => {
       expect(signed.headers.authorization).toBe(file("authz").trim());
     });
   }
+});
+
+describe("header values and dates as signed", () => {
+  const reference = (value: string) =>
+    value
+      .replace(/[\r\n]/g, " ")
+      .replace(/[ \t]+/g, " ")
+      .replace(/^ | $/g, "");
+
+  it("folds any header value as line breaks to spaces, runs of blanks to one, ends trimmed", () => {
+    const blanky = fc.string({ unit: fc.constantFrom("a", "b", " ", "\t", "\r", "\n", "é") });
+    fc.assert(
+      fc.property(fc.oneof(blanky, fc.string()), (value) => {
+        expect(canonicalHeaderValue(value)).toBe(reference(value));
+      }),
+    );
+  });
+
+  it("writes the date of any instant, also for several requests within one second", () => {
+    const instants = fc.integer({ min: 0, max: 4102444800000 });
+    fc.assert(
+      fc.property(fc.array(instants, { minLength: 1, maxLength: 4 }), (times) => {
+        for (const t of [...times, ...times.map((x) => x + 1), ...times]) {
+          const date = new Date(t);
+          expect(toAmzDate(date)).toBe(date.toISOString().replace(/[-:]|\.\d{3}/g, ""));
+        }
+      }),
+    );
+    expect(() => toAmzDate(new Date(Number.NaN))).toThrow(RangeError);
+  });
 });
