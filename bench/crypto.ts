@@ -209,7 +209,7 @@ const bench: BenchModule = {
   name: "crypto",
   description: "node:crypto primitives, envelope encryption, FLE decryption, KMS calls",
   async run({ quick, log }) {
-    const rounds = quick ? 4 : 25;
+    const rounds = quick ? 4 : 60;
 
     // Keys and fixtures, all generated now.
     const rsa = generateFleKeyPair();
