@@ -4,37 +4,16 @@
  * context; the SDK's own client decrypts them; and its copies of the key are zeroed.
  */
 import { createSecretKey, randomBytes } from "node:crypto";
-import {
-  AlgorithmSuiteIdentifier,
-  buildClient,
-  CommitmentPolicy,
-  NodeDefaultCryptographicMaterialsManager,
-  RawAesKeyringNode,
-  RawAesWrappingSuiteIdentifier,
-} from "@aws-crypto/client-node";
+import { AlgorithmSuiteIdentifier } from "@aws-crypto/client-node";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { committedSuiteId, encryptCommittedMessage } from "./committed-message.ts";
 import { encryptMessage } from "./encrypt-message.ts";
-import { suiteFor } from "./format.ts";
-
-const keyring = new RawAesKeyringNode({
-  keyName: "test-key",
-  keyNamespace: "test",
-  unencryptedMasterKey: randomBytes(32),
-  wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
-});
-const cmm = new NodeDefaultCryptographicMaterialsManager(keyring);
-const client = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
-
-async function material(context: Record<string, string>) {
-  return cmm.getEncryptionMaterials({
-    suite: suiteFor(committedSuiteId),
-    encryptionContext: context,
-    commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
-    plaintextLength: 0,
-  });
-}
+import {
+  oracleClient as client,
+  oracleKeyring as keyring,
+  committedMaterial as material,
+} from "./sdk-oracle.ts";
 
 const context = fc.dictionary(
   fc.string({ unit: "grapheme", minLength: 1, maxLength: 12 }).filter((k) => k !== "aws-crypto-public-key"),

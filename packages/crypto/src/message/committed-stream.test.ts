@@ -6,34 +6,14 @@
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
-import {
-  buildClient,
-  CommitmentPolicy,
-  NodeDefaultCryptographicMaterialsManager,
-  RawAesKeyringNode,
-  RawAesWrappingSuiteIdentifier,
-} from "@aws-crypto/client-node";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { committedSuiteId, encryptCommittedMessage, startCommittedMessage } from "./committed-message.ts";
+import { encryptCommittedMessage, startCommittedMessage } from "./committed-message.ts";
 import { CommittedEncryptStream } from "./committed-stream.ts";
-import { suiteFor } from "./format.ts";
-
-const keyring = new RawAesKeyringNode({
-  keyName: "test-key",
-  keyNamespace: "test",
-  unencryptedMasterKey: randomBytes(32),
-  wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
-});
-const cmm = new NodeDefaultCryptographicMaterialsManager(keyring);
-const client = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
+import { oracleClient as client, committedMaterial, oracleKeyring as keyring } from "./sdk-oracle.ts";
 
 async function key(context: Record<string, string>) {
-  const material = await cmm.getEncryptionMaterials({
-    suite: suiteFor(committedSuiteId),
-    encryptionContext: context,
-    commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
-  });
+  const material = await committedMaterial(context);
   // Bytes, so that the writers (which zero what they export) can share one key in a test.
   const dataKey = Buffer.from((material.getUnencryptedDataKey() as { export(): Buffer }).export());
   return { dataKey, encryptedDataKeys: material.encryptedDataKeys };
