@@ -84,6 +84,7 @@ function fleError(err: unknown, field: string | undefined): unknown {
  * unwrapped data key is zeroed whatever fails. Throws the first failure, labelled with its field.
  */
 export function decryptFleMessagesSync(messages: readonly FleMessageInput[], key: FleDecryptKey): Buffer[] {
+  if (messages.length === 0) return []; // nothing to open: the key is not needed, as before batching
   for (const { message, field } of messages) {
     if (message.byteLength > maxFleMessageBytes) throw new FleFormatError("tooLarge", field);
     if (!looksLikeEsdkMessage(message)) throw new FleFormatError("notFleMessage", field);
