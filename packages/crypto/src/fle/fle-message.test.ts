@@ -44,7 +44,7 @@ describe("deriveFleKey", () => {
   });
 });
 
-describe("openFleMessage", () => {
+describe("unwrapFleDataKey", () => {
   it("refuses a data key of the wrong length even when it unwraps", async () => {
     const b64 = await encryptFleField("x", { publicKeyPem: pair.publicKeyPem, ...names });
     const message = Buffer.from(b64, "base64");

@@ -175,22 +175,3 @@ export function openFleBody(
     derivedKey.fill(0);
   }
 }
-
-/**
- * Decrypts one FLE message: `readFleMessage`, `unwrapFleDataKey`, `openFleBody`. Throws
- * `FleDecryptError("unsupportedSuite")` for any other suite (before any RSA work), `CiphertextError`
- * otherwise; the data key and derived key are zeroed after use.
- */
-export function openFleMessage(
-  message: Uint8Array,
-  key: FleUnwrapKey,
-  options: DecryptMessageOptions,
-): Buffer {
-  const sealed = readFleMessage(message, key, options);
-  const dataKey = unwrapFleDataKey(sealed, key);
-  try {
-    return openFleBody(sealed, dataKey, options);
-  } finally {
-    dataKey.fill(0);
-  }
-}
