@@ -127,6 +127,20 @@ export class PartitionedCachingMaterialsManager implements NodeMaterialsManager 
   }
 
   async decryptMaterials(request: DecryptionRequest): Promise<NodeDecryptionMaterial> {
+    return this.useDecryptionMaterial(request, (source) =>
+      decryptionMaterialFor(source, { ...request.encryptionContext }),
+    );
+  }
+
+  /**
+   * Runs `use` on the (cached or freshly unwrapped) decryption material for `request`, as
+   * `decryptMaterials` does but without the per-message copy. Same rules as `useEncryptionMaterial`:
+   * `use` reads the material, never keeps, changes, zeroes or hands it on.
+   */
+  async useDecryptionMaterial<T>(
+    request: DecryptionRequest,
+    use: (source: NodeDecryptionMaterial) => T,
+  ): Promise<T> {
     const { suite, encryptionContext, encryptedDataKeys } = request;
     const kmsContext = kmsContextOf(encryptionContext);
     const load = async () => {
@@ -145,15 +159,14 @@ export class PartitionedCachingMaterialsManager implements NodeMaterialsManager 
         throw err instanceof CryptoError ? err : new CiphertextError("wrongKey");
       }
     };
-    const take = (source: NodeDecryptionMaterial) => decryptionMaterialFor(source, { ...encryptionContext });
     if (!this.caches.decrypt) {
       const source = await load();
       try {
-        return take(source);
+        return use(source);
       } finally {
         zeroMaterial(source);
       }
     }
-    return this.caches.decrypt.use(decryptCacheKey(suite, kmsContext, encryptedDataKeys), 0, load, take);
+    return this.caches.decrypt.use(decryptCacheKey(suite, kmsContext, encryptedDataKeys), 0, load, use);
   }
 }

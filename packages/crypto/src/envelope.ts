@@ -36,7 +36,8 @@ import {
 } from "./kms-client.ts";
 import { zeroMaterial } from "./materials.ts";
 import { committedSuiteId, encryptCommittedMessage } from "./message/committed-message.ts";
-import { decryptMessage } from "./message/decrypt-message.ts";
+import { openCommittedMessage } from "./message/committed-read.ts";
+import { decryptMessage, parseHeader } from "./message/decrypt-message.ts";
 import { encryptMessage } from "./message/encrypt-message.ts";
 import { suiteFor } from "./message/format.ts";
 import { type EnvelopeSuite, envelopeDecryptSuites, envelopeSuites } from "./suites.ts";
@@ -252,14 +253,37 @@ export function envelopeParts(options: EnvelopeOptions): EnvelopeParts {
     }
   }
 
+  const decryptOptions = {
+    commitmentPolicy,
+    signaturePolicy: SignaturePolicy.ALLOW_ENCRYPT_ALLOW_DECRYPT,
+    maxEncryptedDataKeys,
+  };
+
   async function decryptBytes(ciphertext: Uint8Array, ctx: RecordContext): Promise<Uint8Array> {
     assertBytes(ciphertext, "ciphertext");
     const expected = messageContext(deployment, ctx);
-    const { plaintext, messageHeader } = await decryptMessage(ciphertext, expecting(cmm, expected), {
-      commitmentPolicy,
-      signaturePolicy: SignaturePolicy.ALLOW_ENCRYPT_ALLOW_DECRYPT,
-      maxEncryptedDataKeys,
-    });
+    const info = parseHeader(ciphertext, decryptOptions);
+    if (info.algorithmSuite.id === committedSuiteId) {
+      // The default suite: read straight from the cached material (committed-read.ts), after the
+      // checks `expecting` makes before any data key is unwrapped.
+      const { encryptionContext, encryptedDataKeys } = info.messageHeader;
+      assertContextMatches(encryptionContext, expected, false);
+      const request = { suite: suiteFor(committedSuiteId), encryptionContext, encryptedDataKeys };
+      try {
+        return await cmm.useDecryptionMaterial(request, (source) => {
+          if (source.suite.id !== committedSuiteId) throw new CiphertextError("unsupportedSuite");
+          return openCommittedMessage(ciphertext, info, source.getUnencryptedDataKey(), decryptOptions);
+        });
+      } catch (err) {
+        // As `decryptMessage` types what the materials manager throws.
+        throw err instanceof CryptoError ? err : new CiphertextError("wrongKey");
+      }
+    }
+    const { plaintext, messageHeader } = await decryptMessage(
+      ciphertext,
+      expecting(cmm, expected),
+      decryptOptions,
+    );
     // Checked again on the authenticated header, whatever the materials manager did.
     assertContextMatches(
       messageHeader.encryptionContext,

@@ -55,6 +55,42 @@ export interface CommittedMessageStart {
   readonly encryptionKey: Buffer;
 }
 
+/** The key commitment and the data encryption key of one message (32 bytes each). */
+export interface CommittedKeys {
+  readonly commitment: Buffer;
+  /** The caller zeroes it when the message is done. */
+  readonly encryptionKey: Buffer;
+}
+
+/**
+ * The SDK's derivation for suite 0x0478 (`nodeKdf`): HKDF-SHA512 extract with the message id as salt,
+ * then one expand step each for the commitment ("COMMITKEY") and the encryption key (suite id ‖
+ * "DERIVEKEY"). Shared by the writers and the reader; an exported copy of a `KeyObject` data key and
+ * the intermediate keys are zeroed before this returns.
+ */
+export function deriveCommittedKeys(
+  dataKeyIn: { export(): Buffer } | Uint8Array,
+  messageId: Uint8Array,
+): CommittedKeys {
+  const exported = !(dataKeyIn instanceof Uint8Array);
+  const dataKey = dataKeyIn instanceof Uint8Array ? dataKeyIn : dataKeyIn.export();
+  let prk: Buffer | undefined;
+  let derived: Buffer | undefined;
+  try {
+    if (dataKey.byteLength !== keyBytes) throw new Error("data key length does not match the suite");
+    prk = createHmac("sha512", messageId).update(dataKey).digest();
+    const commitment = Buffer.from(
+      createHmac("sha512", prk).update(commitLabel).update(firstBlock).digest().subarray(0, 32),
+    );
+    derived = createHmac("sha512", prk).update(keyLabel).update(firstBlock).digest();
+    return { commitment, encryptionKey: Buffer.from(derived.subarray(0, keyBytes)) };
+  } finally {
+    if (exported) dataKey.fill(0);
+    prk?.fill(0);
+    derived?.fill(0);
+  }
+}
+
 /**
  * Derives the commitment and the encryption key from the data key and writes the header and its tag.
  * The exported copy of the data key and the intermediate keys are zeroed before this returns.
@@ -69,21 +105,8 @@ export function startCommittedMessage(
   if (!Number.isInteger(frameLength) || frameLength < 1 || frameLength > 0xffffffff) {
     throw new Error("frame length out of bounds");
   }
-  const exported = !(key.dataKey instanceof Uint8Array);
-  const dataKey = key.dataKey instanceof Uint8Array ? key.dataKey : key.dataKey.export();
-  let prk: Buffer | undefined;
-  let derived: Buffer | undefined;
+  const { commitment, encryptionKey } = deriveCommittedKeys(key.dataKey, messageId);
   try {
-    if (dataKey.byteLength !== keyBytes) throw new Error("data key length does not match the suite");
-    prk = createHmac("sha512", messageId).update(dataKey).digest();
-    const commitment = createHmac("sha512", prk)
-      .update(commitLabel)
-      .update(firstBlock)
-      .digest()
-      .subarray(0, 32);
-    derived = createHmac("sha512", prk).update(keyLabel).update(firstBlock).digest();
-    const encryptionKey = Buffer.from(derived.subarray(0, keyBytes));
-
     const header = serializeHeader({
       version: 2,
       suiteId: committedSuiteId,
@@ -99,10 +122,9 @@ export function startCommittedMessage(
     headerCipher.final();
     const head = Buffer.concat([header, headerCipher.getAuthTag()]);
     return { messageId: Buffer.from(messageId), head, encryptionKey };
-  } finally {
-    if (exported) dataKey.fill(0);
-    prk?.fill(0);
-    derived?.fill(0);
+  } catch (err) {
+    encryptionKey.fill(0);
+    throw err;
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * For the tests of the direct 0x0478 writers only: the Encryption SDK's own client and a raw AES
+ * For the tests of the direct 0x0478 writers and reader only: the Encryption SDK's own client and a raw AES
  * keyring, which give the writers real SDK encryption materials and decrypt what they write.
  */
 import { randomBytes } from "node:crypto";
@@ -25,11 +25,12 @@ export const oracleKeyring = new RawAesKeyringNode({
 /** The SDK client that must decrypt every message the writers write. */
 export const oracleClient = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
 
-const cmm = new NodeDefaultCryptographicMaterialsManager(oracleKeyring);
+/** The materials manager over `oracleKeyring`: encryption materials, and data keys back for a reader. */
+export const oracleMaterials = new NodeDefaultCryptographicMaterialsManager(oracleKeyring);
 
 /** An SDK encryption material of suite 0x0478 for `context`, its data key wrapped by the keyring. */
 export function committedMaterial(context: Record<string, string>): Promise<NodeEncryptionMaterial> {
-  return cmm.getEncryptionMaterials({
+  return oracleMaterials.getEncryptionMaterials({
     suite: suiteFor(committedSuiteId),
     encryptionContext: context,
     commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
