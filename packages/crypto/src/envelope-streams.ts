@@ -1,14 +1,16 @@
 /**
- * `createEnvelopeCrypto`: the in-memory envelope (`envelope.ts`) plus constant-memory streams through
- * the Encryption SDK's stream client. Kept apart because that client (`@aws-crypto/encrypt-node` and
- * `decrypt-node` with `readable-stream`, `duplexify` and friends, ~70 KB minified) would otherwise be
- * in every bundle that imports the envelope, streaming or not — the records handler does not stream.
+ * `createEnvelopeCrypto`: the in-memory envelope (`envelope.ts`) plus constant-memory streams — the
+ * default suite written and read directly, the signed one through the Encryption SDK's stream client.
+ * Kept apart because that client (`@aws-crypto/encrypt-node` and `decrypt-node` with
+ * `readable-stream`, `duplexify` and friends, ~70 KB minified) would otherwise be in every bundle that
+ * imports the envelope, streaming or not — the records handler does not stream.
  */
-import { PassThrough, type Readable } from "node:stream";
+import { PassThrough, type Readable, type Transform } from "node:stream";
 import { buildDecrypt } from "@aws-crypto/decrypt-node";
 import { buildEncrypt } from "@aws-crypto/encrypt-node";
+import { SignaturePolicy } from "@aws-crypto/material-management-node";
 import type { RecordContext } from "./context.ts";
-import { messageContext } from "./context.ts";
+import { assertContextMatches, messageContext } from "./context.ts";
 import {
   type EnvelopeOptions,
   envelopeParts,
@@ -17,8 +19,9 @@ import {
   maxStreamFrameLength,
   typed,
 } from "./envelope.ts";
-import { EncryptError } from "./errors.ts";
+import { CiphertextError, CryptoError, EncryptError } from "./errors.ts";
 import { committedSuiteId, startCommittedMessage } from "./message/committed-message.ts";
+import { CommittedDecryptStream, committedKeysFor } from "./message/committed-read-stream.ts";
 import { CommittedEncryptStream } from "./message/committed-stream.ts";
 import { suiteFor } from "./message/format.ts";
 
@@ -63,16 +66,16 @@ function relay(source: Readable, transform: NodeJS.ReadWriteStream, phase: "encr
 
 /**
  * Connects `source` to a transform whose own errors are already typed: a failing source destroys it
- * (with an `EncryptError`), and a consumer that stops reading early destroys the source.
+ * (with the phase's typed error, as `relay`), and a consumer that stops reading early destroys the source.
  */
-function feed(source: Readable, transform: CommittedEncryptStream): Readable {
+function feed<T extends Transform>(source: Readable, transform: T, phase: "encrypt" | "decrypt"): T {
   let failed = false;
   const fail = (err?: unknown) => {
     if (failed) return;
     failed = true;
     source.unpipe(transform);
     source.destroy();
-    if (err !== undefined) transform.destroy(typed(err, "encrypt"));
+    if (err !== undefined) transform.destroy(typed(err, phase));
   };
   source.on("error", fail);
   transform.on("error", () => fail());
@@ -86,7 +89,7 @@ function feed(source: Readable, transform: CommittedEncryptStream): Readable {
 /**
  * Creates envelope encryption for one deployment, streams included: `createInMemoryEnvelopeCrypto`
  * (same options, same caches and KMS calls shared by messages and streams) plus `encryptStream` and
- * `decryptStream` through the SDK's stream client.
+ * `decryptStream` (the default suite 0x0478 directly, any other through the SDK's stream client).
  */
 export function createEnvelopeCrypto(options: EnvelopeOptions): EnvelopeCrypto {
   const { api, cmm, deployment, suiteId, frameLength, commitmentPolicy, maxEncryptedDataKeys } =
@@ -112,15 +115,44 @@ export function createEnvelopeCrypto(options: EnvelopeOptions): EnvelopeCrypto {
           return startCommittedMessage(key, encryptionContext, frameLength);
         });
         const stream = new CommittedEncryptStream(start, frameLength, (err) => typed(err, "encrypt"));
-        return feed(source, stream);
+        return feed(source, stream, "encrypt");
       }
       return relay(source, client.encryptStream(cmm, { suiteId, encryptionContext, frameLength }), "encrypt");
     },
     decryptStream(source, ctx) {
       const expected = messageContext(deployment, ctx);
-      // Frames are authenticated in the header, but bounding them anyway caps what one frame buffers.
-      const decrypt = client.decryptStream(expecting(cmm, expected), { maxBodySize: maxStreamFrameLength });
-      return relay(source, decrypt, "decrypt");
+      // Messages of the default suite are read directly (committed-read-stream.ts), after the checks
+      // `expecting` makes before any data key is unwrapped; any other goes whole to the SDK's stream.
+      const stream = new CommittedDecryptStream({
+        commitmentPolicy,
+        signaturePolicy: SignaturePolicy.ALLOW_ENCRYPT_ALLOW_DECRYPT,
+        maxEncryptedDataKeys,
+        // Frames are authenticated in the header, but bounding them anyway caps what one frame buffers.
+        maxBodySize: maxStreamFrameLength,
+        keys: async (info) => {
+          const { encryptionContext, encryptedDataKeys } = info.messageHeader;
+          assertContextMatches(encryptionContext, expected, false);
+          const request = { suite: suiteFor(committedSuiteId), encryptionContext, encryptedDataKeys };
+          try {
+            return await cmm.useDecryptionMaterial(request, (material) => {
+              if (material.suite.id !== committedSuiteId) throw new CiphertextError("unsupportedSuite");
+              return committedKeysFor(material.getUnencryptedDataKey(), info);
+            });
+          } catch (err) {
+            // As `decryptBytes` types what the materials manager throws.
+            throw err instanceof CryptoError ? err : new CiphertextError("wrongKey");
+          }
+        },
+        typed: (err) => typed(err, "decrypt"),
+        other: () => {
+          const input = new PassThrough();
+          const decrypt = client.decryptStream(expecting(cmm, expected), {
+            maxBodySize: maxStreamFrameLength,
+          });
+          return { input, output: relay(input, decrypt, "decrypt") };
+        },
+      });
+      return feed(source, stream, "decrypt");
     },
   };
 }

@@ -25,19 +25,25 @@ function setup() {
   return { kms, envelope };
 }
 
-/** `total` bytes in `chunk`-sized pieces, generated lazily; hashes what it produced. */
+/**
+ * `total` bytes in `chunk`-sized pieces, generated lazily, each after a turn of the event loop as from
+ * a socket or a file (the direct writer and reader never yield themselves, so a synchronous source
+ * would starve the memory sampler); hashes what it produced.
+ */
 function generated(total: number, chunk = 64 * 1024) {
   const base = randomBytes(chunk);
   const hash = createHash("sha256");
   let sent = 0;
   const source = new Readable({
     read() {
-      if (sent >= total) return void this.push(null);
-      const piece = Buffer.from(base.subarray(0, Math.min(chunk, total - sent)));
-      piece.writeUInt32BE(sent / chunk, 0);
-      sent += piece.length;
-      hash.update(piece);
-      this.push(piece);
+      setImmediate(() => {
+        if (sent >= total) return void this.push(null);
+        const piece = Buffer.from(base.subarray(0, Math.min(chunk, total - sent)));
+        piece.writeUInt32BE(sent / chunk, 0);
+        sent += piece.length;
+        hash.update(piece);
+        this.push(piece);
+      });
     },
   });
   return { source, digest: () => hash.digest("hex") };
@@ -145,6 +151,39 @@ describe("streaming encryption", () => {
     expect(received).toBe(0);
   });
 
+  it("a signed-suite stream still reads (through the SDK's stream), with any configured suite", async () => {
+    const { kms } = setup();
+    const options = {
+      app: "veil",
+      stage: "test",
+      kms: { keyId: kms.keyArn, clientProvider: kms.clientProvider },
+    };
+    const signed = createEnvelopeCrypto({ ...options, suite: "signed" });
+    const unsigned = createEnvelopeCrypto(options);
+    const plaintext = randomBytes(150_000);
+    const ciphertext = await collect(signed.encryptStream(Readable.from([plaintext]), ctx));
+    expect(ciphertext.readUInt16BE(1)).toBe(0x0578);
+    for (const envelope of [signed, unsigned]) {
+      const chunks = [
+        ciphertext.subarray(0, 10),
+        ciphertext.subarray(10, 70_000),
+        ciphertext.subarray(70_000),
+      ];
+      expect((await collect(envelope.decryptStream(Readable.from(chunks), ctx))).equals(plaintext)).toBe(
+        true,
+      );
+    }
+    ciphertext[ciphertext.length - 5_000]! ^= 1;
+    const err = await collect(unsigned.decryptStream(Readable.from([ciphertext]), ctx)).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CiphertextError);
+    const other = await collect(
+      unsigned.decryptStream(Readable.from([ciphertext]), { ...ctx, recordId: "img-2" }),
+    ).catch((e: unknown) => e);
+    expect(other).toBeInstanceOf(ContextMismatchError);
+  });
+
   it("a failing source fails the output", async () => {
     const { envelope } = setup();
     const source = new Readable({
@@ -154,5 +193,12 @@ describe("streaming encryption", () => {
     });
     const err = await collect(envelope.encryptStream(source, ctx)).catch((e: unknown) => e);
     expect((err as Error).name).toBe("EncryptError");
+    const failing = new Readable({
+      read() {
+        this.destroy(new Error("disk gone"));
+      },
+    });
+    const read = await collect(envelope.decryptStream(failing, ctx)).catch((e: unknown) => e);
+    expect(read).toBeInstanceOf(CiphertextError);
   });
 });

@@ -39,18 +39,17 @@ export function openCommittedMessage(
   }
   const { commitment, encryptionKey } = keys;
   try {
-    const stated = (info.messageHeader as { suiteData?: Uint8Array }).suiteData;
-    if (
-      stated === undefined ||
-      stated.byteLength !== commitmentBytes ||
-      !timingSafeEqual(commitment, stated)
-    ) {
-      throw new CiphertextError("malformed");
-    }
+    if (!commitmentMatches(info, commitment)) throw new CiphertextError("malformed");
     const decipher = (iv: Uint8Array) =>
       createDecipheriv("aes-256-gcm", encryptionKey, iv, { authTagLength: 16 });
     return decryptBody(ciphertext, info, decipher, undefined, options).plaintext;
   } finally {
     encryptionKey.fill(0);
   }
+}
+
+/** Whether the header's suite data is the key commitment derived from the data key (constant time). */
+export function commitmentMatches(info: HeaderInfo, commitment: Buffer): boolean {
+  const stated = (info.messageHeader as { suiteData?: Uint8Array }).suiteData;
+  return stated !== undefined && stated.byteLength === commitmentBytes && timingSafeEqual(commitment, stated);
 }
