@@ -4,7 +4,7 @@
  * truncation, never releasing a frame before its tag verified; the key commitment checked under an
  * authentic header tag; frames out of order and trailing bytes refused; the derived key zeroed.
  */
-import { createCipheriv, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { PassThrough, Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { CommitmentPolicy, SignaturePolicy } from "@aws-crypto/client-node";
@@ -13,12 +13,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { typed } from "../envelope.ts";
 import { CiphertextError } from "../errors.ts";
-import {
-  type CommittedKeys,
-  committedSuiteId,
-  deriveCommittedKeys,
-  startCommittedMessage,
-} from "./committed-message.ts";
+import { type CommittedKeys, committedSuiteId, startCommittedMessage } from "./committed-message.ts";
 import {
   CommittedDecryptStream,
   type CommittedReadOptions,
@@ -27,7 +22,14 @@ import {
 import { CommittedEncryptStream } from "./committed-stream.ts";
 import { parseHeader } from "./decrypt-message.ts";
 import { suiteFor } from "./format.ts";
-import { committedMaterial, oracleClient, oracleKeyring, oracleMaterials } from "./sdk-oracle.ts";
+import {
+  committedKey,
+  committedMaterial,
+  forgeCommitment,
+  oracleClient,
+  oracleKeyring,
+  oracleMaterials,
+} from "./sdk-oracle.ts";
 
 const policies = {
   commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
@@ -194,23 +196,12 @@ describe("CommittedDecryptStream", () => {
 
   it("refuses a header whose key commitment is wrong even when its tag is authentic", async () => {
     const context = { app: "veil" };
-    const source = await committedMaterial(context);
-    const dataKey = Buffer.from((source.getUnencryptedDataKey() as { export(): Buffer }).export());
-    const key = { dataKey: Buffer.from(dataKey), encryptedDataKeys: source.encryptedDataKeys };
+    const { dataKey, key } = await committedKey(context);
     const start = Promise.resolve(startCommittedMessage(key, context, 64));
     const message = await buffer(
       Readable.from([randomBytes(200)]).pipe(new CommittedEncryptStream(start, 64)),
     );
-    const info = parseHeader(message, policies);
-    // Another commitment, and the header tag recomputed over it with the right key (a writer holding
-    // the data key can do this; only the commitment check stands in the way).
-    const forged = Buffer.from(message);
-    randomBytes(32).copy(forged, info.headerLength - 32);
-    const { encryptionKey } = deriveCommittedKeys(Buffer.from(dataKey), info.messageHeader.messageId);
-    const tagger = createCipheriv("aes-256-gcm", encryptionKey, Buffer.alloc(12));
-    tagger.setAAD(forged.subarray(0, info.headerLength));
-    tagger.final();
-    tagger.getAuthTag().copy(forged, info.headerLength);
+    const forged = forgeCommitment(message, dataKey);
 
     const ours = await run(Readable.from([forged]), reader());
     expect(ours.error).toBeInstanceOf(CiphertextError);
