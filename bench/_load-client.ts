@@ -165,7 +165,12 @@ async function operate(
     }
   } catch (err) {
     if (err instanceof Throttled) return { throttled: true };
-    return { error: `${op}:network` };
+    // The socket's error code (ECONNRESET…) when there is one: a label, never a message or a body.
+    const code = (err as { code?: unknown }).code;
+    if (err instanceof SyntaxError) return { error: `${op}:unreadable-answer` };
+    return {
+      error: `${op}:network${typeof code === "string" && /^[A-Z_]{2,32}$/.test(code) ? `:${code}` : ""}`,
+    };
   }
   return { ms: performance.now() - started };
 }
