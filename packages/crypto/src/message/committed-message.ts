@@ -21,7 +21,7 @@
 import { createCipheriv, createHmac } from "node:crypto";
 import type { EncryptedDataKey, EncryptionContext } from "@aws-crypto/material-management-node";
 import type { MessageHeader } from "@aws-crypto/serialize";
-import { type GetFrameCipher, sealFrame } from "./frame.ts";
+import { type GetFrameCipher, sealFrames } from "./frame.ts";
 import { serializeHeader } from "./header.ts";
 import { newMessageId } from "./message-id.ts";
 
@@ -148,19 +148,7 @@ export function encryptCommittedMessage(
   try {
     const source = Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength);
     const parts: Buffer[] = [start.head];
-    const getCipher = committedFrameCipher(start.encryptionKey);
-    let offset = 0;
-    let sequenceNumber = 1;
-    // As the SDK: full frames while a whole frame remains, then a final frame with the rest (maybe 0).
-    for (;;) {
-      const isFinalFrame = source.length - offset < frameLength;
-      const contentLength = isFinalFrame ? source.length - offset : frameLength;
-      const content = source.subarray(offset, offset + contentLength);
-      sealFrame(getCipher, start.messageId, sequenceNumber, content, contentLength, isFinalFrame, parts);
-      offset += contentLength;
-      sequenceNumber++;
-      if (isFinalFrame) break;
-    }
+    sealFrames(committedFrameCipher(start.encryptionKey), start.messageId, source, frameLength, parts);
     return Buffer.concat(parts);
   } finally {
     start.encryptionKey.fill(0);

@@ -12,7 +12,7 @@ import {
 } from "@aws-crypto/material-management-node";
 import { MessageIdLength, serializeMessageHeaderAuth, serializeSignatureInfo } from "@aws-crypto/serialize";
 import { serializer, view } from "./format.ts";
-import { type GetFrameCipher, sealFrame } from "./frame.ts";
+import { type GetFrameCipher, sealFrames } from "./frame.ts";
 import { serializeHeader } from "./header.ts";
 import { newMessageId } from "./message-id.ts";
 
@@ -54,19 +54,7 @@ export function encryptMessage(
 
     const parts: Buffer[] = [header, headerAuth];
     const source = view(plaintext);
-    const frameCipher: GetFrameCipher = getCipher as unknown as GetFrameCipher;
-    let offset = 0;
-    let sequenceNumber = 1;
-    // As the SDK: full frames while a whole frame remains, then a final frame with the rest (maybe 0).
-    for (;;) {
-      const isFinalFrame = source.length - offset < frameLength;
-      const contentLength = isFinalFrame ? source.length - offset : frameLength;
-      const content = source.subarray(offset, offset + contentLength);
-      sealFrame(frameCipher, messageId, sequenceNumber, content, contentLength, isFinalFrame, parts);
-      offset += contentLength;
-      sequenceNumber++;
-      if (isFinalFrame) break;
-    }
+    sealFrames(getCipher as unknown as GetFrameCipher, messageId, source, frameLength, parts);
 
     if (getSigner) {
       const signer = getSigner();

@@ -3,7 +3,8 @@
  * IV = 8 zero bytes ‖ sequence number (uint32 BE); header = sequence number ‖ IV, or for the final
  * frame 0xFFFFFFFF ‖ sequence number ‖ IV ‖ content length; AAD = message id ‖ content string ‖
  * sequence number ‖ content length (uint64); then the AES-GCM ciphertext and its 16-byte tag. The one
- * frame writer of `encrypt-message.ts`, `committed-message.ts` and `committed-stream.ts`.
+ * frame writer of `encrypt-message.ts`, `committed-message.ts` and `committed-stream.ts`; `sealFrames`
+ * frames a whole in-memory plaintext for the first two.
  */
 import { frameAad } from "./format.ts";
 
@@ -67,4 +68,26 @@ export function sealFrame(
   const rest = cipher.final(); // GCM: empty, but the SDK keeps it too
   if (rest.byteLength > 0) out.push(rest);
   out.push(cipher.getAuthTag());
+}
+
+/**
+ * Appends every frame of a whole plaintext held in memory to `out`, as the SDK frames it: full frames
+ * of `frameLength` while a whole frame remains, then a final frame with the rest (possibly empty).
+ */
+export function sealFrames(
+  getCipher: GetFrameCipher,
+  messageId: Uint8Array,
+  plaintext: Buffer,
+  frameLength: number,
+  out: Buffer[],
+): void {
+  let offset = 0;
+  for (let sequenceNumber = 1; ; sequenceNumber++) {
+    const isFinalFrame = plaintext.length - offset < frameLength;
+    const contentLength = isFinalFrame ? plaintext.length - offset : frameLength;
+    const content = plaintext.subarray(offset, offset + contentLength);
+    sealFrame(getCipher, messageId, sequenceNumber, content, contentLength, isFinalFrame, out);
+    offset += contentLength;
+    if (isFinalFrame) return;
+  }
 }
