@@ -10,7 +10,7 @@ import { buildDecrypt } from "@aws-crypto/decrypt-node";
 import { buildEncrypt } from "@aws-crypto/encrypt-node";
 import { SignaturePolicy } from "@aws-crypto/material-management-node";
 import type { RecordContext } from "./context.ts";
-import { assertContextMatches, messageContext } from "./context.ts";
+import { messageContext } from "./context.ts";
 import {
   type EnvelopeOptions,
   envelopeParts,
@@ -18,8 +18,9 @@ import {
   type InMemoryEnvelopeCrypto,
   maxStreamFrameLength,
   typed,
+  withCommittedDataKey,
 } from "./envelope.ts";
-import { CiphertextError, CryptoError, EncryptError } from "./errors.ts";
+import { EncryptError } from "./errors.ts";
 import { committedSuiteId, startCommittedMessage } from "./message/committed-message.ts";
 import { CommittedDecryptStream, committedKeysFor } from "./message/committed-read-stream.ts";
 import { CommittedEncryptStream } from "./message/committed-stream.ts";
@@ -129,20 +130,8 @@ export function createEnvelopeCrypto(options: EnvelopeOptions): EnvelopeCrypto {
         maxEncryptedDataKeys,
         // Frames are authenticated in the header, but bounding them anyway caps what one frame buffers.
         maxBodySize: maxStreamFrameLength,
-        keys: async (info) => {
-          const { encryptionContext, encryptedDataKeys } = info.messageHeader;
-          assertContextMatches(encryptionContext, expected, false);
-          const request = { suite: suiteFor(committedSuiteId), encryptionContext, encryptedDataKeys };
-          try {
-            return await cmm.useDecryptionMaterial(request, (material) => {
-              if (material.suite.id !== committedSuiteId) throw new CiphertextError("unsupportedSuite");
-              return committedKeysFor(material.getUnencryptedDataKey(), info);
-            });
-          } catch (err) {
-            // As `decryptBytes` types what the materials manager throws.
-            throw err instanceof CryptoError ? err : new CiphertextError("wrongKey");
-          }
-        },
+        keys: (info) =>
+          withCommittedDataKey(cmm, info, expected, (dataKey) => committedKeysFor(dataKey, info)),
         typed: (err) => typed(err, "decrypt"),
         other: () => {
           const input = new PassThrough();

@@ -14,6 +14,7 @@ import {
   type NodeMaterialsManager,
   SignaturePolicy,
 } from "@aws-crypto/material-management-node";
+import type { HeaderInfo } from "@aws-crypto/serialize";
 import type { SensitiveFields } from "@veil/core";
 import { PartitionedCachingMaterialsManager } from "./caching-cmm.ts";
 import {
@@ -166,6 +167,31 @@ export function expecting(cmm: NodeMaterialsManager, expected: MessageContext): 
   };
 }
 
+/**
+ * Runs `use` on the data key of a default-suite (0x0478) message whose header `info` was parsed: first
+ * the checks `expecting` makes before any data key is unwrapped (the context must be `expected`), then
+ * the cached (or unwrapped) material, read in place. What the materials manager throws is typed as
+ * `decryptMessage` types it. For the direct readers of records and streams.
+ */
+export async function withCommittedDataKey<T>(
+  cmm: PartitionedCachingMaterialsManager,
+  info: HeaderInfo,
+  expected: MessageContext,
+  use: (dataKey: ReturnType<NodeDecryptionMaterial["getUnencryptedDataKey"]>) => T,
+): Promise<T> {
+  const { encryptionContext, encryptedDataKeys } = info.messageHeader;
+  assertContextMatches(encryptionContext, expected, false);
+  const request = { suite: suiteFor(committedSuiteId), encryptionContext, encryptedDataKeys };
+  try {
+    return await cmm.useDecryptionMaterial(request, (material) => {
+      if (material.suite.id !== committedSuiteId) throw new CiphertextError("unsupportedSuite");
+      return use(material.getUnencryptedDataKey());
+    });
+  } catch (err) {
+    throw err instanceof CryptoError ? err : new CiphertextError("wrongKey");
+  }
+}
+
 function assertBytes(value: unknown, what: string): asserts value is Uint8Array {
   if (!(value instanceof Uint8Array)) throw new CryptoConfigError(`${what} must be a Uint8Array`);
 }
@@ -264,20 +290,10 @@ export function envelopeParts(options: EnvelopeOptions): EnvelopeParts {
     const expected = messageContext(deployment, ctx);
     const info = parseHeader(ciphertext, decryptOptions);
     if (info.algorithmSuite.id === committedSuiteId) {
-      // The default suite: read straight from the cached material (committed-read.ts), after the
-      // checks `expecting` makes before any data key is unwrapped.
-      const { encryptionContext, encryptedDataKeys } = info.messageHeader;
-      assertContextMatches(encryptionContext, expected, false);
-      const request = { suite: suiteFor(committedSuiteId), encryptionContext, encryptedDataKeys };
-      try {
-        return await cmm.useDecryptionMaterial(request, (source) => {
-          if (source.suite.id !== committedSuiteId) throw new CiphertextError("unsupportedSuite");
-          return openCommittedMessage(ciphertext, info, source.getUnencryptedDataKey(), decryptOptions);
-        });
-      } catch (err) {
-        // As `decryptMessage` types what the materials manager throws.
-        throw err instanceof CryptoError ? err : new CiphertextError("wrongKey");
-      }
+      // The default suite: read straight from the cached material (committed-read.ts).
+      return withCommittedDataKey(cmm, info, expected, (dataKey) =>
+        openCommittedMessage(ciphertext, info, dataKey, decryptOptions),
+      );
     }
     const { plaintext, messageHeader } = await decryptMessage(
       ciphertext,
