@@ -21,12 +21,12 @@ import {
 } from "./committed-read-stream.ts";
 import { CommittedEncryptStream } from "./committed-stream.ts";
 import { parseHeader } from "./decrypt-message.ts";
-import { suiteFor } from "./format.ts";
 import {
   committedKey,
   committedMaterial,
   forgeCommitment,
   oracleClient,
+  oracleDataKey,
   oracleKeyring,
   oracleMaterials,
 } from "./sdk-oracle.ts";
@@ -39,18 +39,7 @@ const policies = {
 
 /** The keys as the envelope gets them: the data key from the materials manager, then the derivation. */
 async function keysOf(info: HeaderInfo): Promise<CommittedKeys> {
-  let material: Awaited<ReturnType<typeof oracleMaterials.decryptMaterials>>;
-  try {
-    material = await oracleMaterials.decryptMaterials({
-      suite: suiteFor(committedSuiteId),
-      encryptionContext: info.messageHeader.encryptionContext,
-      encryptedDataKeys: info.messageHeader.encryptedDataKeys,
-    });
-    material.getUnencryptedDataKey(); // throws when no data key was unwrapped
-  } catch {
-    throw new CiphertextError("wrongKey");
-  }
-  return committedKeysFor(material.getUnencryptedDataKey(), info);
+  return committedKeysFor(await oracleDataKey(info), info);
 }
 
 const reader = (options: Partial<CommittedReadOptions> = {}) =>

@@ -11,8 +11,14 @@ import { CiphertextError } from "../errors.ts";
 import { committedSuiteId, encryptCommittedMessage } from "./committed-message.ts";
 import { openCommittedMessage } from "./committed-read.ts";
 import { decryptMessage, parseHeader } from "./decrypt-message.ts";
-import { suiteFor } from "./format.ts";
-import { committedKey, forgeCommitment, oracleClient, oracleKeyring, oracleMaterials } from "./sdk-oracle.ts";
+import {
+  committedKey,
+  forgeCommitment,
+  oracleClient,
+  oracleDataKey,
+  oracleKeyring,
+  oracleMaterials,
+} from "./sdk-oracle.ts";
 
 const options = {
   commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
@@ -34,17 +40,7 @@ async function outcome(step: () => Promise<Uint8Array>): Promise<string> {
 async function direct(message: Uint8Array): Promise<Uint8Array> {
   const info = parseHeader(message, options);
   if (info.algorithmSuite.id !== committedSuiteId) throw new CiphertextError("unsupportedSuite");
-  let material: Awaited<ReturnType<typeof oracleMaterials.decryptMaterials>>;
-  try {
-    material = await oracleMaterials.decryptMaterials({
-      suite: suiteFor(committedSuiteId),
-      encryptionContext: info.messageHeader.encryptionContext,
-      encryptedDataKeys: info.messageHeader.encryptedDataKeys,
-    });
-  } catch {
-    throw new CiphertextError("wrongKey");
-  }
-  return openCommittedMessage(message, info, material.getUnencryptedDataKey(), options);
+  return openCommittedMessage(message, info, await oracleDataKey(info), options);
 }
 
 const general = async (message: Uint8Array) =>

@@ -6,11 +6,14 @@ import { createCipheriv, randomBytes } from "node:crypto";
 import {
   buildClient,
   CommitmentPolicy,
+  type NodeDecryptionMaterial,
   NodeDefaultCryptographicMaterialsManager,
   type NodeEncryptionMaterial,
   RawAesKeyringNode,
   RawAesWrappingSuiteIdentifier,
 } from "@aws-crypto/client-node";
+import type { HeaderInfo } from "@aws-crypto/serialize";
+import { CiphertextError } from "../errors.ts";
 import { type CommittedMessageKey, committedSuiteId, deriveCommittedKeys } from "./committed-message.ts";
 import { deserializer, suiteFor } from "./format.ts";
 
@@ -62,4 +65,23 @@ export function forgeCommitment(message: Uint8Array, dataKey: Buffer): Buffer {
   tagger.final();
   tagger.getAuthTag().copy(forged, info.headerLength);
   return forged;
+}
+
+/**
+ * The data key of a parsed 0x0478 header as the envelope gets it, from the oracle's materials manager;
+ * any failure to unwrap it is `wrongKey`, as the envelope types it.
+ */
+export async function oracleDataKey(
+  info: HeaderInfo,
+): Promise<ReturnType<NodeDecryptionMaterial["getUnencryptedDataKey"]>> {
+  try {
+    const material = await oracleMaterials.decryptMaterials({
+      suite: suiteFor(committedSuiteId),
+      encryptionContext: info.messageHeader.encryptionContext,
+      encryptedDataKeys: info.messageHeader.encryptedDataKeys,
+    });
+    return material.getUnencryptedDataKey(); // throws when no data key was unwrapped
+  } catch {
+    throw new CiphertextError("wrongKey");
+  }
 }
