@@ -3,11 +3,14 @@
 //   tables                every table with its row count
 //   restore-image <image id> [--version <version id>]
 //                         copy an earlier version of an image's stored object back on top
+//   recover <record id> [--images] [--out <dir>] [AWS flags]
+//                         decrypt a record (and its images) with the stock Encryption SDK: recover.ts
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import pg from "pg";
 import { describeRestore, readS3Info, restoreImage } from "../s3/index.ts";
 import type { LocalStackInfo } from "../stack/config.ts";
+import { parseRecoverArgs, recoverUsage, runRecover } from "./recover.ts";
 
 const stateDir = process.env.VEIL_STATE_DIR ?? resolve(import.meta.dirname, "../../../../.veil");
 function stackInfo(): LocalStackInfo {
@@ -47,12 +50,26 @@ async function restore(args: string[]) {
   console.log(describeRestore(result));
 }
 
+async function recover(args: string[]) {
+  let parsed: ReturnType<typeof parseRecoverArgs>;
+  try {
+    parsed = parseRecoverArgs(args);
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${recoverUsage}`);
+    process.exit(2);
+  }
+  const { record, files } = await runRecover(parsed, { stateDir, log: (line) => console.error(line) });
+  if (files.length === 0) console.log(JSON.stringify(record, null, 2));
+}
+
 async function main() {
   const [command, arg] = process.argv.slice(2);
   if (command === "restore-image") return restore(process.argv.slice(3));
+  if (command === "recover") return recover(process.argv.slice(3));
   if (command !== "inspect" && command !== "tables") {
     console.log(
-      "usage: pnpm veil inspect <record id> | pnpm veil tables | pnpm veil restore-image <image id> [--version <id>]",
+      "usage: pnpm veil inspect <record id> | pnpm veil tables | pnpm veil restore-image <image id> [--version <id>]\n" +
+        "     | pnpm veil recover <record id> [--images] [--out <dir>] (see docs/recovery.md)",
     );
     process.exit(command ? 2 : 0);
   }
