@@ -133,7 +133,12 @@ describe("the stock Encryption SDK client with KmsKeyringNode", () => {
     await recoverImage(
       keyring(),
       await openImage({ s3: s3Client(s3), bucket: s3.buckets.images }, images[0]!),
-      new Writable({ write: (c, _e, done) => done(null, void chunks.push(c)) }),
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          chunks.push(chunk);
+          done();
+        },
+      }),
       imageContext({ ...deployment(), recordId, imageId }),
     );
     expect(Buffer.concat(chunks).equals(fixture.stripped)).toBe(true);

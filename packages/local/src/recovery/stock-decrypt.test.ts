@@ -44,7 +44,8 @@ function envelope(suite: "unsigned" | "signed", stage = "dev") {
     },
   });
 }
-const keyring = (who = APP) => recoveryKeyring({ kms: client(f.kms, who), region: f.kms.region, keyArn });
+const keyring = (who: { id: string; secret: string } = APP) =>
+  recoveryKeyring({ kms: client(f.kms, who), region: f.kms.region, keyArn });
 const collect = () => {
   const sink = new PassThrough();
   const chunks: Buffer[] = [];
