@@ -39,4 +39,22 @@ describe("CI/CD pipeline", () => {
     }
     expect(pipeline).toMatch(/^permissions:\n {2}contents: read$/m);
   });
+
+  it("pins every third-party action to a full commit (a moved tag cannot change what runs)", () => {
+    const uses = [pipeline, deploy].flatMap((text) =>
+      [...text.matchAll(/uses: ([^\s#]+)/g)].map((m) => m[1] ?? ""),
+    );
+    const external = uses.filter((u) => !u.startsWith("./"));
+    expect(external.length).toBeGreaterThan(0);
+    for (const action of external) expect(action).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
+  });
+
+  it("runs CI on the Node version of .nvmrc", () => {
+    const nvmrc = readFileSync(join(dir, "..", "..", ".nvmrc"), "utf8").trim();
+    expect(nvmrc).toMatch(/^\d+$/);
+    for (const text of [pipeline, deploy]) {
+      expect(text).not.toMatch(/node-version: /);
+      expect(text).toMatch(/node-version-file: \.nvmrc/);
+    }
+  });
 });
