@@ -1,5 +1,5 @@
-import { headers as headerNames } from "@veil/core";
 import { AwsV4Signer, amzDate, signingKeys } from "@veil/aws/sigv4";
+import { headers as headerNames } from "@veil/core";
 import type {
   CloudFrontCustomOrigin,
   CloudFrontHeaders,

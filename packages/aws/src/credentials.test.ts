@@ -68,7 +68,11 @@ describe("environment credentials", () => {
     expect(readEnvironmentCredentials({})).toBeUndefined();
     expect(readEnvironmentCredentials({ AWS_ACCESS_KEY_ID: "A" })).toBeUndefined();
     expect(
-      readEnvironmentCredentials({ AWS_ACCESS_KEY_ID: "A", AWS_SECRET_ACCESS_KEY: "s", AWS_SESSION_TOKEN: "" }),
+      readEnvironmentCredentials({
+        AWS_ACCESS_KEY_ID: "A",
+        AWS_SECRET_ACCESS_KEY: "s",
+        AWS_SESSION_TOKEN: "",
+      }),
     ).toEqual({ accessKeyId: "A", secretAccessKey: "s" });
     expect(
       readEnvironmentCredentials({

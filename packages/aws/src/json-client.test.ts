@@ -249,7 +249,10 @@ describe("errorCode (the SDK's rules for JSON 1.1)", () => {
     expect(errorCode(new Headers(), { code: "ThrottlingException" })).toBe("ThrottlingException");
     expect(errorCode(new Headers(), { Code: "Throttling" })).toBe("Throttling");
     expect(
-      errorCode(new Headers({ "x-amzn-errortype": "AccessDeniedException:http://internal.amazon.com/coral/" }), {}),
+      errorCode(
+        new Headers({ "x-amzn-errortype": "AccessDeniedException:http://internal.amazon.com/coral/" }),
+        {},
+      ),
     ).toBe("AccessDeniedException");
     expect(errorCode(new Headers({ "x-amzn-errortype": "A" }), { __type: "B" })).toBe("B");
     expect(errorCode(new Headers(), { __type: "X,Y" })).toBe("X");

@@ -120,10 +120,14 @@ class NoAnswer extends Error {
 
 function noAnswer(err: unknown): NoAnswer {
   if (err instanceof NoAnswer) return err;
-  if ((err as { name?: unknown } | null)?.name === "TimeoutError") return new NoAnswer("TimeoutError", "ETIMEDOUT");
+  if ((err as { name?: unknown } | null)?.name === "TimeoutError")
+    return new NoAnswer("TimeoutError", "ETIMEDOUT");
   // fetch rejects with a TypeError whose cause carries the system error code.
   const code = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
-  return new NoAnswer("NetworkError", typeof code === "string" && /^[A-Z0-9_]{1,40}$/.test(code) ? code : "EIO");
+  return new NoAnswer(
+    "NetworkError",
+    typeof code === "string" && /^[A-Z0-9_]{1,40}$/.test(code) ? code : "EIO",
+  );
 }
 
 /** Reads the whole body, refusing one larger than `maxBytes`. */
@@ -218,13 +222,19 @@ export function createJsonClient(service: JsonService, options: AwsClientOptions
       bytes = await readBody(res, maxResponseBytes);
     } catch (err) {
       const failure = noAnswer(err);
-      return { error: new AwsNetworkError(site, failure.kind, failure.code, number), kind: classify("network") };
+      return {
+        error: new AwsNetworkError(site, failure.kind, failure.code, number),
+        kind: classify("network"),
+      };
     }
     const parsed = parseJson(bytes);
     const id = requestId(res.headers);
     if (res.status >= 200 && res.status < 300) {
       if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-        return { error: new AwsServiceError(site, "InvalidResponse", res.status, id, number), kind: "client" as const };
+        return {
+          error: new AwsServiceError(site, "InvalidResponse", res.status, id, number),
+          kind: "client" as const,
+        };
       }
       return { value: parsed as Record<string, unknown> };
     }
