@@ -16,8 +16,11 @@ if (process.env.VEIL_PROBE_EVENT) {
   const event = JSON.parse(process.env.VEIL_PROBE_EVENT);
   const context = { awsRequestId: "probe", getRemainingTimeInMillis: () => 10_000 };
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const first = await mod.handler(event, context);
   out.firstInvokeMs = performance.now() - t0;
+  const cpu1 = process.cpuUsage(cpu0);
+  out.firstInvokeCpuMs = (cpu1.user + cpu1.system) / 1000;
   out.firstStatus = first?.statusCode;
   const t1 = performance.now();
   await mod.handler(event, context);

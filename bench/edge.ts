@@ -142,14 +142,14 @@ const bench: BenchModule = {
       edge_base64_decode_into_1mb_us: {
         value: round(b("base64DecodeInto")),
         unit: "µs",
-        note: "buffer.write(base64) of 1 MiB into a reused buffer (what the signer does), string from JSON.parse",
+        note: "buffer.write(base64) of 1 MiB into a reused buffer, string from JSON.parse",
       },
       edge_sign_form_2kb_us: { value: round(b("signSmall")), unit: "µs", note: "form POST after FLE" },
       edge_bundle_kb: {
         value: round(bundleBytes / 1024, 1),
         unit: "KB",
         goal: { max: 30 },
-        note: "edge/build.ts output: ESM, minified, node:crypto only",
+        note: "edge/build.ts output: ESM, minified, aws4fetch signer",
       },
     };
   },

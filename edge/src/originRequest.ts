@@ -1,3 +1,4 @@
+import { AwsV4Signer, amzDate, signingKeys } from "@veil/aws/sigv4";
 import { headers as headerNames } from "@veil/core";
 import type {
   CloudFrontCustomOrigin,
@@ -7,7 +8,6 @@ import type {
   CloudFrontResultResponse,
 } from "aws-lambda";
 import { generatedResponse } from "./responses.ts";
-import { authorizationHeader, canonicalQueryString, canonicalUri, sha256Hex, toAmzDate } from "./sigv4.ts";
 
 /** AWS credentials of the function's execution role. */
 export interface EdgeCredentials {
@@ -57,39 +57,42 @@ export function environmentCredentials(): EdgeCredentials | undefined {
 
 /**
  * Creates the Lambda@Edge origin-request handler that signs each request for API Gateway (IAM auth)
- * with SigV4, exactly as API Gateway will see it:
+ * with SigV4 (aws4fetch's `AwsV4Signer`), exactly as API Gateway will see it:
  *
  * - host: the origin's domain name (CloudFront sends that as `Host` to a custom origin);
  * - path: the origin path (the stage, e.g. `/prod`) followed by the viewer's URI, still encoded;
  * - query: the query string CloudFront forwards;
- * - payload: SHA-256 of the body bytes as forwarded (never of a truncated body: that gets a 413);
- * - signed headers: `host`, `x-amz-content-sha256`, `x-amz-date`, `x-amz-security-token`, plus
- *   `content-type` and the identity header when present. Never `via`, `x-forwarded-for` or
- *   `content-length`, which CloudFront sets after the function, nor the origin custom headers
- *   (`x-api-key`), which CloudFront adds itself.
+ * - payload: the body bytes as forwarded (never a truncated body: that gets a 413);
+ * - signed headers: `host`, `x-amz-date`, `x-amz-security-token`, plus `content-type` and the identity
+ *   header when present. Never `via`, `x-forwarded-for` or `content-length`, which CloudFront sets
+ *   after the function, nor the origin custom headers (`x-api-key`), which CloudFront adds itself.
  *
  * The viewer's `Authorization: Bearer <token>` moves to the identity header (signed) so SigV4 can own
- * `Authorization`. Any failure answers 502 (or 400 for a request that cannot be signed) and never
- * forwards the request unsigned.
+ * `Authorization`. Any failure answers 502 (or 400 for a request that cannot be signed as forwarded)
+ * and never forwards the request unsigned.
+ *
+ * @example
+ * const sign = createOriginRequestHandler({ region: "eu-west-1", apiHost: "abc.execute-api.eu-west-1.amazonaws.com" });
+ * const out = await sign(event); // the signed request, or a generated 400/413/502
  */
 export function createOriginRequestHandler(options: OriginRequestHandlerOptions): OriginRequestHandler {
   const credentials = options.credentials ?? environmentCredentials;
   const now = options.now ?? (() => new Date());
   return async (event) => {
     try {
-      return signRequest(event, options, credentials, now);
+      return await signRequest(event, options, credentials, now);
     } catch {
       return generatedResponse(502);
     }
   };
 }
 
-function signRequest(
+async function signRequest(
   event: CloudFrontRequestEvent,
   options: OriginRequestHandlerOptions,
   credentials: () => EdgeCredentials | undefined,
   now: () => Date,
-): CloudFrontRequest | CloudFrontResultResponse {
+): Promise<CloudFrontRequest | CloudFrontResultResponse> {
   const request = event.Records[0]?.cf.request;
   const origin = request?.origin?.custom;
   if (request === undefined || origin === undefined || !options.region) return generatedResponse(502);
@@ -104,15 +107,8 @@ function signRequest(
   const body = bodyBytes(request);
   if (body === undefined) return generatedResponse(502); // includeBody is off: the body cannot be hashed
   if (bodilessMethods.has(method) && body.length > 0) return generatedResponse(400);
-
-  let query: string;
-  let path: string;
-  try {
-    query = canonicalQueryString(request.querystring);
-    path = canonicalUri(`${origin.path}${request.uri}`);
-  } catch {
-    return generatedResponse(400); // malformed escape: API Gateway could not verify it either
-  }
+  const path = `${origin.path}${request.uri}`;
+  if (!signablePath(path) || !signableQuery(request.querystring)) return generatedResponse(400);
 
   const viewerAuthorization = request.headers.authorization ?? [];
   if (viewerAuthorization.length > 1) return generatedResponse(400);
@@ -120,40 +116,34 @@ function signRequest(
   const headers = request.headers;
   for (const name of ownedHeaders) delete headers[name];
 
-  const amzDate = toAmzDate(now());
-  const payloadHash = sha256Hex(body);
-  const signed = new Map<string, string>([
-    ["host", host],
-    ["x-amz-content-sha256", payloadHash],
-    ["x-amz-date", amzDate],
-  ]);
-  if (creds.sessionToken) signed.set("x-amz-security-token", creds.sessionToken);
+  const toSign: Record<string, string> = {};
   // Only a well-formed bearer token travels on; any other Authorization scheme is dropped.
-  if (bearer !== undefined && bearerRe.test(bearer)) signed.set(headerNames.identity, bearer);
+  if (bearer !== undefined && bearerRe.test(bearer)) toSign[headerNames.identity] = bearer;
   const contentType = headers["content-type"];
   if (contentType !== undefined && contentType.length > 0) {
-    signed.set("content-type", contentType.map((h) => h.value.trim()).join(","));
+    toSign["content-type"] = contentType.map((h) => h.value.trim()).join(",");
   }
+  const query = request.querystring ? `?${request.querystring}` : "";
+  const signed = await new AwsV4Signer({
+    method,
+    url: `${origin.protocol}://${host}${path}${query}`,
+    headers: toSign,
+    ...(body.length > 0 ? { body } : {}),
+    accessKeyId: creds.accessKeyId,
+    secretAccessKey: creds.secretAccessKey,
+    ...(creds.sessionToken ? { sessionToken: creds.sessionToken } : {}),
+    service,
+    region: options.region,
+    datetime: amzDate(now()),
+    // Exactly the headers given are signed; content-type is one (aws4fetch leaves it out by default).
+    allHeaders: true,
+    cache: signingKeys,
+  }).sign();
 
-  for (const [name, value] of signed) {
+  setHeader(headers, "host", signed.url.host);
+  for (const [name, value] of signed.headers) {
     if (name !== "content-type") setHeader(headers, name, value);
   }
-  setHeader(
-    headers,
-    "authorization",
-    authorizationHeader({
-      method,
-      canonicalUri: path,
-      canonicalQuery: query,
-      headers: signed,
-      payloadHash,
-      amzDate,
-      region: options.region,
-      service,
-      accessKeyId: creds.accessKeyId,
-      secretAccessKey: creds.secretAccessKey,
-    }),
-  );
   return request;
 }
 
@@ -167,28 +157,47 @@ function originHost(origin: CloudFrontCustomOrigin): string {
   return `${origin.domainName}:${origin.port}`;
 }
 
-/** Bodies from this size on are decoded into the reused buffer below. */
-const reuseFromBytes = 64 * 1024;
-// The decoded body is only hashed and measured, never kept: signing is synchronous, so one buffer per
-// instance serves every request. Saves a fresh allocation (and its page faults) per large body, which
-// costs about a tenth of hashing 1 MB.
-let decodeBuffer: Buffer | undefined;
+/**
+ * Whether the path can be signed as it is forwarded: only characters a URL path carries unescaped, and
+ * no escaped dot segment (`%2e`). A URL parser would rewrite anything else (escape `{`, turn `\` into
+ * `/`, drop `/%2e/`) before signing, while API Gateway verifies the path exactly as received.
+ */
+function signablePath(path: string): boolean {
+  if (!/^[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/.test(path)) return false;
+  return path.split("/").every((segment) => {
+    const dots = segment.replace(/%2e/gi, ".");
+    return dots === segment || (dots !== "." && dots !== "..");
+  });
+}
 
 /**
- * The body as CloudFront forwards it; empty when there is none; `undefined` when it cannot be known.
- * Valid only until the next call (large bodies share one buffer).
+ * Whether the query can be signed as it is forwarded: every escape well formed (API Gateway could not
+ * verify a broken one either), every parameter named (the signer drops nameless ones), no fragment.
+ */
+function signableQuery(query: string): boolean {
+  if (query.includes("#")) return false;
+  for (const part of query.split("&")) {
+    if (part === "") continue;
+    if (part.startsWith("=")) return false;
+    try {
+      decodeURIComponent(part);
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * The body as CloudFront forwards it (`data`, base64 unless `encoding` is `text`); empty when there is
+ * none; `undefined` when it cannot be known. A fresh buffer each time: signing is asynchronous, so two
+ * requests of the same instance may be signing at once.
  */
 function bodyBytes(request: CloudFrontRequest): Buffer | undefined {
   const body = request.body;
   if (body === undefined)
     return bodilessMethods.has(request.method.toUpperCase()) ? Buffer.alloc(0) : undefined;
-  if (body.encoding === "text") return Buffer.from(body.data, "utf8");
-  const maxBytes = Math.ceil(body.data.length / 4) * 3;
-  if (maxBytes < reuseFromBytes) return Buffer.from(body.data, "base64");
-  if (decodeBuffer === undefined || decodeBuffer.length < maxBytes) {
-    decodeBuffer = Buffer.allocUnsafeSlow(maxBytes);
-  }
-  return decodeBuffer.subarray(0, decodeBuffer.write(body.data, "base64"));
+  return Buffer.from(body.data, body.encoding === "text" ? "utf8" : "base64");
 }
 
 /** Display casing of the few header names the signer sets (`x-amz-date` → `X-Amz-Date`), computed once. */

@@ -8,14 +8,15 @@
 /** Base class of every error this package throws. */
 export abstract class AwsError extends Error {}
 
-/** The options cannot work (no region, a malformed endpoint, a credentials URL that is not allowed). */
+/** The options cannot work (no region, a malformed endpoint, an RDS target that is not a host). */
 export class AwsConfigError extends AwsError {
   override readonly name = "AwsConfigError";
 }
 
 /**
- * No usable credentials: none configured, or the container credentials endpoint failed or answered
- * something unusable. Thrown before any request is sent — a request is never sent unsigned.
+ * No usable credentials: none configured, the provider failed, or they expire within the minimum
+ * validity the call needs. Thrown before any request is signed — a request is never sent unsigned or
+ * signed with stale keys.
  */
 export class AwsCredentialsError extends AwsError {
   override readonly name = "AwsCredentialsError";

@@ -1,21 +1,18 @@
 /**
- * @veil/aws — the few AWS calls the handlers make (KMS, Secrets Manager, RDS IAM tokens), on SigV4 and
- * node:http(s) instead of the AWS SDK v3 clients, for a smaller bundle and a faster cold start. See
- * README.md for what it does and what it deliberately does not do.
+ * @veil/aws — the few AWS calls the handlers make (KMS, Secrets Manager, RDS IAM tokens): a thin typed
+ * wrapper over aws4fetch's SigV4 signer and `fetch`, with timeouts, retries, typed errors and
+ * fail-closed credentials. See README.md for what it does and what it deliberately does not do.
  */
 export {
   type AwsCredentials,
-  type ContainerCredentialsOptions,
   type CredentialsProvider,
   type CredentialsRequest,
-  containerCredentials,
-  containerCredentialsUrl,
-  type DefaultCredentialsOptions,
-  defaultCredentials,
   type Environment,
   environmentCredentials,
   readEnvironmentCredentials,
+  signingCredentials,
   staticCredentials,
+  toCredentialsProvider,
 } from "./credentials.ts";
 export * from "./errors.ts";
 export {

@@ -99,9 +99,8 @@ describe("createJsonClient", () => {
     expect(h["x-amz-target"]).toBe("TrentService.Decrypt");
     expect(h["content-type"]).toBe("application/x-amz-json-1.1");
     expect(h["x-amz-security-token"]).toBe(canary.sessionToken);
-    expect(h["x-amz-content-sha256"]).toMatch(/^[0-9a-f]{64}$/);
     expect(h.authorization).toMatch(
-      /^AWS4-HMAC-SHA256 Credential=AKIACANARY0000000001\/\d{8}\/eu-central-2\/kms\/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token;x-amz-target, Signature=[0-9a-f]{64}$/,
+      /^AWS4-HMAC-SHA256 Credential=AKIACANARY0000000001\/\d{8}\/eu-central-2\/kms\/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, Signature=[0-9a-f]{64}$/,
     );
     expect(JSON.parse(seen[0]!.body)).toEqual({ CiphertextBlob: "AQID" });
   });
@@ -244,18 +243,21 @@ describe("createJsonClient", () => {
 
 describe("errorCode (the SDK's rules for JSON 1.1)", () => {
   it("reads __type, then code, then x-amzn-ErrorType, and strips namespace and suffix", () => {
-    expect(errorCode({}, { __type: "com.amazonaws.kms#InvalidCiphertextException" })).toBe(
+    expect(errorCode(new Headers(), { __type: "com.amazonaws.kms#InvalidCiphertextException" })).toBe(
       "InvalidCiphertextException",
     );
-    expect(errorCode({}, { code: "ThrottlingException" })).toBe("ThrottlingException");
-    expect(errorCode({}, { Code: "Throttling" })).toBe("Throttling");
+    expect(errorCode(new Headers(), { code: "ThrottlingException" })).toBe("ThrottlingException");
+    expect(errorCode(new Headers(), { Code: "Throttling" })).toBe("Throttling");
     expect(
-      errorCode({ "x-amzn-errortype": "AccessDeniedException:http://internal.amazon.com/coral/" }, {}),
+      errorCode(
+        new Headers({ "x-amzn-errortype": "AccessDeniedException:http://internal.amazon.com/coral/" }),
+        {},
+      ),
     ).toBe("AccessDeniedException");
-    expect(errorCode({ "x-amzn-errortype": "A" }, { __type: "B" })).toBe("B");
-    expect(errorCode({}, { __type: "X,Y" })).toBe("X");
-    expect(errorCode({}, undefined)).toBeUndefined();
-    expect(errorCode({}, { __type: "bad code with spaces" })).toBeUndefined();
+    expect(errorCode(new Headers({ "x-amzn-errortype": "A" }), { __type: "B" })).toBe("B");
+    expect(errorCode(new Headers(), { __type: "X,Y" })).toBe("X");
+    expect(errorCode(new Headers(), undefined)).toBeUndefined();
+    expect(errorCode(new Headers(), { __type: "bad code with spaces" })).toBeUndefined();
   });
 });
 
@@ -283,5 +285,24 @@ describe("endpoints", () => {
     expect(() => resolveEndpoint(kmsService, "eu-central-2", { endpoint: "ftp://x" })).toThrow(
       AwsConfigError,
     );
+  });
+});
+
+describe("answers", () => {
+  it("refuses an answer larger than maxResponseBytes, declared or streamed", async () => {
+    const big = "x".repeat(2048);
+    const { endpoint } = await scripted([
+      (_q, _b, res) => res.writeHead(200, { "content-length": String(big.length + 2) }).end(`"${big}"`),
+      (_q, _b, res) => {
+        res.writeHead(200);
+        res.write(`{"a":"${big}`);
+        res.end(`${big}"}`);
+      },
+    ]);
+    const c = client(endpoint, { maxAttempts: 1, maxResponseBytes: 1024 });
+    for (let i = 0; i < 2; i++) {
+      const err = (await failure(c.call("X", {}))) as AwsNetworkError;
+      expect([err.name, err.code]).toEqual(["NetworkError", "EMSGSIZE"]);
+    }
   });
 });

@@ -1,21 +1,21 @@
 /**
- * The AWS JSON 1.1 protocol (KMS, Secrets Manager, …): `POST /` with `X-Amz-Target: <prefix>.<Op>` and
- * a JSON body, SigV4-signed, over a keep-alive connection, with the SDK's standard retries and its
- * error-code rules. Errors are typed (`errors.ts`) and never carry a body, a header value or a secret.
+ * Calls of AWS JSON-protocol services (KMS, Secrets Manager): `POST /` with `X-Amz-Target: <prefix>.<Op>`
+ * and a JSON body, signed by aws4fetch's `AwsV4Signer`, sent with `fetch` (keep-alive connections) under
+ * a deadline per attempt, retried by `retry.ts`. Errors are typed (`errors.ts`) and never carry a body,
+ * a header value or a secret.
  */
-
 import {
   type AwsCredentials,
   type CredentialsProvider,
   type Environment,
+  signingCredentials,
   toCredentialsProvider,
 } from "./credentials.ts";
-import { AwsConfigError, AwsCredentialsError, AwsNetworkError, AwsServiceError } from "./errors.ts";
-import { HttpFailure, type HttpResponse, send } from "./http.ts";
+import { AwsConfigError, AwsNetworkError, AwsServiceError } from "./errors.ts";
 import { classify, type RetryOptions, RetryStrategy } from "./retry.ts";
-import { signRequest } from "./sigv4.ts";
+import { AwsV4Signer, amzDate, signingKeys } from "./signer.ts";
 
-/** What the protocol needs to know about a service. */
+/** What a client needs to know about a service. */
 export interface JsonService {
   /** Signing name, e.g. `kms`. */
   readonly signingName: string;
@@ -36,19 +36,21 @@ export interface AwsClientOptions extends RetryOptions {
    * `AWS_ENDPOINT_URL` (unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`), then the AWS endpoint.
    */
   readonly endpoint?: string;
-  /** Static credentials or a provider. Default: environment, then container credentials. */
+  /** Static credentials or a provider. Default: the environment variables. */
   readonly credentials?: AwsCredentials | CredentialsProvider;
+  /** Temporary credentials must stay valid this long to sign a call, in ms. Default 60000. */
+  readonly minCredentialValidityMs?: number;
   /** Deadline of one attempt (connect, request, whole answer), in ms. Default 5000. */
   readonly attemptTimeoutMs?: number;
   /** Largest answer accepted, in bytes. Default 1 MiB. */
   readonly maxResponseBytes?: number;
   /** Environment variables to read. Default `process.env`. */
   readonly env?: Environment;
-  /** Clock used to sign, for tests. Default `new Date()`. */
+  /** Clock used to sign and to judge credentials, for tests. Default `new Date()`. */
   readonly now?: () => Date;
 }
 
-/** A client of one JSON 1.1 service. */
+/** A client of one JSON-protocol service. */
 export interface JsonClient {
   /** Calls `operation` with `input` (serialised as JSON) and returns the parsed answer. */
   call(operation: string, input: object): Promise<Record<string, unknown>>;
@@ -80,10 +82,10 @@ export function resolveEndpoint(service: JsonService, region: string, options: A
 }
 
 /**
- * The SDK's error-code rule for JSON 1.1: `__type`, then `code`, then the `x-amzn-ErrorType` header;
- * anything after `,` or `:` dropped, and the namespace before `#`.
+ * The AWS SDK's error-code rule for JSON services: `__type`, then `code`, then the `x-amzn-ErrorType`
+ * header; anything after `,` or `:` dropped, and the namespace before `#`.
  */
-export function errorCode(headers: HttpResponse["headers"], body: unknown): string | undefined {
+export function errorCode(headers: Headers, body: unknown): string | undefined {
   const sanitize = (raw: unknown): string | undefined => {
     if (typeof raw !== "string" && typeof raw !== "number") return undefined;
     let code = String(raw);
@@ -97,115 +99,164 @@ export function errorCode(headers: HttpResponse["headers"], body: unknown): stri
   if (data.__type !== undefined) return sanitize(data.__type);
   const codeKey = Object.keys(data).find((k) => k.toLowerCase() === "code");
   if (codeKey !== undefined && data[codeKey] !== undefined) return sanitize(data[codeKey]);
-  const header = headers["x-amzn-errortype"];
-  return header === undefined ? undefined : sanitize(Array.isArray(header) ? header[0] : header);
+  const header = headers.get("x-amzn-errortype");
+  return header === null ? undefined : sanitize(header);
 }
 
-function requestId(headers: HttpResponse["headers"]): string | undefined {
-  const raw = headers["x-amzn-requestid"] ?? headers["x-amz-request-id"];
-  const id = Array.isArray(raw) ? raw[0] : raw;
+function requestId(headers: Headers): string | undefined {
+  const id = headers.get("x-amzn-requestid") ?? headers.get("x-amz-request-id") ?? undefined;
   return id !== undefined && /^[A-Za-z0-9-]{1,100}$/.test(id) ? id : undefined;
 }
 
-function parseJson(body: Buffer): unknown {
+/** No answer: the attempt's deadline passed, or the connection failed (`code`: `ECONNREFUSED`, …). */
+class NoAnswer extends Error {
+  constructor(
+    readonly kind: "TimeoutError" | "NetworkError",
+    readonly code: string,
+  ) {
+    super(code);
+  }
+}
+
+function noAnswer(err: unknown): NoAnswer {
+  if (err instanceof NoAnswer) return err;
+  if ((err as { name?: unknown } | null)?.name === "TimeoutError")
+    return new NoAnswer("TimeoutError", "ETIMEDOUT");
+  // fetch rejects with a TypeError whose cause carries the system error code.
+  const code = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return new NoAnswer(
+    "NetworkError",
+    typeof code === "string" && /^[A-Z0-9_]{1,40}$/.test(code) ? code : "EIO",
+  );
+}
+
+/** Reads the whole body, refusing one larger than `maxBytes`. */
+async function readBody(res: Response, maxBytes: number): Promise<Uint8Array> {
+  if (Number(res.headers.get("content-length")) > maxBytes || !res.body) {
+    await res.body?.cancel();
+    if (res.body) throw new NoAnswer("NetworkError", "EMSGSIZE");
+    return new Uint8Array(0);
+  }
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw new NoAnswer("NetworkError", "EMSGSIZE");
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+function parseJson(body: Uint8Array): unknown {
   if (body.length === 0) return {};
   try {
-    return JSON.parse(body.toString("utf8"));
+    return JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8"));
   } catch {
     return undefined;
   }
 }
 
-/** Creates a client of one JSON 1.1 service. Region and endpoint are resolved at the first call. */
+/**
+ * Creates a client of one JSON-protocol service. Region and endpoint are resolved at the first call.
+ *
+ * @example
+ * const kms = createJsonClient(kmsService, { region: "eu-central-2" });
+ * const out = await kms.call("DescribeKey", { KeyId: arn });
+ */
 export function createJsonClient(service: JsonService, options: AwsClientOptions = {}): JsonClient {
   const env = options.env ?? process.env;
   const credentials = toCredentialsProvider(options.credentials, env);
   const retry = new RetryStrategy(options);
   const timeoutMs = options.attemptTimeoutMs ?? 5000;
   const maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024;
+  const minValidityMs = options.minCredentialValidityMs ?? 60_000;
   const now = options.now ?? (() => new Date());
-  let target: { region: string; url: URL } | undefined;
+  const label = service.signingName;
+  let target: { region: string; url: string } | undefined;
 
   const resolveTarget = () => {
     if (target) return target;
     const region = options.region || env.AWS_REGION;
-    if (!region)
-      throw new AwsConfigError(`${service.signingName}: no region (set the region option or AWS_REGION)`);
-    if (!/^[a-z0-9-]{1,50}$/.test(region))
-      throw new AwsConfigError(`${service.signingName}: malformed region`);
-    target = { region, url: resolveEndpoint(service, region, options) };
+    if (!region) throw new AwsConfigError(`${label}: no region (set the region option or AWS_REGION)`);
+    if (!/^[a-z0-9-]{1,50}$/.test(region)) throw new AwsConfigError(`${label}: malformed region`);
+    target = { region, url: resolveEndpoint(service, region, options).href };
     return target;
+  };
+
+  /** One signed attempt: the parsed answer, or the failure to classify. */
+  const attempt = async (operation: string, body: string, number: number) => {
+    const site = { service: label, operation };
+    const { region, url } = resolveTarget();
+    const date = now();
+    // Credentials before anything is built: none, or stale ones, is final — never unsigned, never stale.
+    const creds = await signingCredentials(credentials, { minValidityMs, now: date.getTime(), label });
+    const signed = await new AwsV4Signer({
+      method: "POST",
+      url,
+      headers: {
+        "content-type": "application/x-amz-json-1.1",
+        "x-amz-target": `${service.targetPrefix}.${operation}`,
+      },
+      body,
+      accessKeyId: creds.accessKeyId,
+      secretAccessKey: creds.secretAccessKey,
+      ...(creds.sessionToken ? { sessionToken: creds.sessionToken } : {}),
+      service: service.signingName,
+      region,
+      datetime: amzDate(date),
+      // Every header set here is signed, content-type included, as the AWS SDK signs it.
+      allHeaders: true,
+      cache: signingKeys,
+    }).sign();
+    let res: Response;
+    let bytes: Uint8Array;
+    try {
+      const signal = AbortSignal.timeout(timeoutMs);
+      res = await fetch(signed.url, { method: "POST", headers: signed.headers, body, signal });
+      bytes = await readBody(res, maxResponseBytes);
+    } catch (err) {
+      const failure = noAnswer(err);
+      return {
+        error: new AwsNetworkError(site, failure.kind, failure.code, number),
+        kind: classify("network"),
+      };
+    }
+    const parsed = parseJson(bytes);
+    const id = requestId(res.headers);
+    if (res.status >= 200 && res.status < 300) {
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+        return {
+          error: new AwsServiceError(site, "InvalidResponse", res.status, id, number),
+          kind: "client" as const,
+        };
+      }
+      return { value: parsed as Record<string, unknown> };
+    }
+    const code = errorCode(res.headers, parsed) ?? "UnknownError";
+    return {
+      error: new AwsServiceError(site, code, res.status, id, number),
+      kind: classify({ code, statusCode: res.status }),
+    };
   };
 
   return {
     async call(operation, input) {
-      const site = { service: service.signingName, operation };
-      const { region, url } = resolveTarget();
-      const body = Buffer.from(JSON.stringify(input), "utf8");
+      const body = JSON.stringify(input);
       let spent = 0;
-      for (let attempt = 1; ; attempt++) {
-        // Credentials before anything is sent: none (or an unusable set) is final, never unsigned.
-        let creds: AwsCredentials;
-        try {
-          creds = await credentials();
-        } catch (err) {
-          if (err instanceof AwsCredentialsError) throw err;
-          throw new AwsCredentialsError(`${service.signingName}: the credentials provider failed`);
+      for (let number = 1; ; number++) {
+        const outcome = await attempt(operation, body, number);
+        if ("value" in outcome) {
+          retry.recordSuccess(spent);
+          return outcome.value as Record<string, unknown>;
         }
-        const signed = signRequest(
-          {
-            method: "POST",
-            path: url.pathname || "/",
-            headers: {
-              host: url.host,
-              "content-type": "application/x-amz-json-1.1",
-              "x-amz-target": `${service.targetPrefix}.${operation}`,
-            },
-            body,
-          },
-          { credentials: creds, region, service: service.signingName, date: now() },
-        );
-        let failure: { code: string; statusCode: number } | "network";
-        let error: AwsServiceError | AwsNetworkError;
-        try {
-          const res = await send(
-            {
-              method: "POST",
-              url: new URL(url.pathname || "/", url),
-              headers: { ...signed.headers, "content-length": String(body.length) },
-              body,
-            },
-            { timeoutMs, maxResponseBytes },
-          );
-          const parsed = parseJson(res.body);
-          if (res.statusCode >= 200 && res.statusCode < 300) {
-            if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-              throw new AwsServiceError(
-                site,
-                "InvalidResponse",
-                res.statusCode,
-                requestId(res.headers),
-                attempt,
-              );
-            }
-            retry.recordSuccess(spent);
-            return parsed as Record<string, unknown>;
-          }
-          const code = errorCode(res.headers, parsed) ?? "UnknownError";
-          failure = { code, statusCode: res.statusCode };
-          error = new AwsServiceError(site, code, res.statusCode, requestId(res.headers), attempt);
-        } catch (err) {
-          if (!(err instanceof HttpFailure)) throw err;
-          failure = "network";
-          error = new AwsNetworkError(
-            site,
-            err.kind === "timeout" ? "TimeoutError" : "NetworkError",
-            err.code,
-            attempt,
-          );
-        }
-        const next = retry.retryAfter(attempt, classify(failure));
-        if (!next) throw error;
+        const next = retry.retryAfter(number, outcome.kind);
+        if (!next) throw outcome.error;
         spent = next.cost;
         await new Promise((r) => setTimeout(r, next.delayMs));
       }

@@ -1,6 +1,7 @@
 /**
- * The KMS client against the local KMS of packages/local (a real server that verifies SigV4 and
- * enforces key policies): round trips, error names, and the SDK's own client as a cross-check.
+ * The KMS client over the wire against the local KMS of packages/local (a real server that verifies
+ * SigV4 and enforces key policies): round trips, error names, fail-closed credentials, and the SDK's
+ * own client as a cross-check.
  */
 import { DecryptCommand, KMSClient } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -121,6 +122,28 @@ describe("createKmsClient against the local KMS", () => {
       AwsCredentialsError,
     );
     expect(f.kms.stats().total).toBe(0);
+  });
+
+  it("never signs with credentials that expire within the minimum validity, and sends nothing", async () => {
+    f.kms.resetStats();
+    const expiring = (ms: number) => async () => ({
+      accessKeyId: APP.id,
+      secretAccessKey: APP.secret,
+      sessionToken: "t",
+      expiration: new Date(Date.now() + ms),
+    });
+    for (const ms of [-60_000, 30_000]) {
+      const client = kms(APP, { credentials: expiring(ms) });
+      await expect(client.generateDataKey({ KeyId: keyArn, NumberOfBytes: 32 })).rejects.toBeInstanceOf(
+        AwsCredentialsError,
+      );
+    }
+    expect(f.kms.stats().total).toBe(0);
+    // The same keys, valid long enough, are signed with and sent.
+    const fresh = kms(APP, { credentials: expiring(3_600_000) });
+    await expect(fresh.generateDataKey({ KeyId: keyArn, NumberOfBytes: 32 })).resolves.toMatchObject({
+      KeyId: keyArn,
+    });
   });
 
   it("finds the local KMS through AWS_ENDPOINT_URL_KMS and the credentials through the environment", async () => {

@@ -1,7 +1,7 @@
 /**
  * KMS `GenerateDataKey`, `Encrypt` and `Decrypt` — the three calls the AWS Encryption SDK's KMS keyring
- * makes — over the JSON 1.1 protocol, shaped exactly as the AWS SDK v3 client answers them (binary
- * fields as `Uint8Array`), so the keyring runs on it unchanged.
+ * makes — typed and shaped exactly as the AWS SDK v3 client answers them (binary fields as
+ * `Uint8Array`), so the keyring runs on it unchanged. The calls go through `json-client.ts`.
  */
 import { type AwsClientOptions, createJsonClient } from "./json-client.ts";
 
@@ -32,7 +32,7 @@ export interface KmsLikeClient {
 /** Options of {@link createKmsClient}: see `AwsClientOptions` (region, endpoint, credentials, retries). */
 export interface KmsClientOptions extends AwsClientOptions {}
 
-/** KMS on the JSON 1.1 protocol. */
+/** KMS as `json-client.ts` calls it. */
 export const kmsService = {
   signingName: "kms",
   endpointPrefix: "kms",
@@ -64,6 +64,10 @@ function defined(input: Record<string, unknown>): Record<string, unknown> {
 /**
  * Creates a KMS client. Failures reject with `AwsServiceError` (`name` = the KMS error code, e.g.
  * `InvalidCiphertextException`), `AwsNetworkError`, `AwsCredentialsError` or `AwsConfigError`.
+ *
+ * @example
+ * const kms = createKmsClient({ region: "eu-central-2" });
+ * const key = await kms.generateDataKey({ KeyId: arn, NumberOfBytes: 32, EncryptionContext: ctx });
  */
 export function createKmsClient(options: KmsClientOptions = {}): KmsLikeClient {
   const client = createJsonClient(kmsService, options);

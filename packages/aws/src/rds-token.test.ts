@@ -13,7 +13,8 @@ describe("createRdsTokenSigner", () => {
   it("makes the token @aws-sdk/rds-signer makes, for any target, credentials and clock", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.stringMatching(/^[a-z0-9][a-z0-9.-]{0,40}$/),
+        // Host names and IPv4 addresses: what an RDS endpoint is (other strings are refused, tested below).
+        fc.oneof(fc.domain(), fc.ipV4()),
         fc.integer({ min: 1, max: 65535 }),
         fc.string({ unit: "grapheme", minLength: 1, maxLength: 16 }),
         fc.constantFrom("eu-central-2", "us-east-1", "cn-north-1"),
@@ -71,5 +72,47 @@ describe("createRdsTokenSigner", () => {
       }).getAuthToken(),
     ).rejects.toBeInstanceOf(AwsConfigError);
     expect(() => createRdsTokenSigner({ ...target, port: 0 })).toThrow(AwsConfigError);
+    // A name URL parsing would rewrite (`0x1` → `0.0.0.1`) is refused rather than signed for another host.
+    expect(() => createRdsTokenSigner({ ...target, hostname: "0x1" })).toThrow(AwsConfigError);
+    expect(() => createRdsTokenSigner({ ...target, hostname: "db/x" })).toThrow(AwsConfigError);
+  });
+
+  it("never signs with credentials that would expire before the token does", async () => {
+    const at = new Date("2026-05-01T10:00:00Z");
+    const signer = (minutes: number) =>
+      createRdsTokenSigner({
+        hostname: "db.example.internal",
+        port: 5432,
+        username: "veil_app",
+        region: "eu-central-2",
+        credentials: {
+          accessKeyId: "ASIAEXAMPLE",
+          secretAccessKey: "s",
+          sessionToken: "t",
+          expiration: new Date(at.getTime() + minutes * 60_000),
+        },
+        now: () => at,
+      });
+    await expect(signer(10).getAuthToken()).rejects.toBeInstanceOf(AwsCredentialsError);
+    await expect(signer(-1).getAuthToken()).rejects.toBeInstanceOf(AwsCredentialsError);
+    await expect(signer(16).getAuthToken()).resolves.toMatch(/X-Amz-Security-Token=t&/);
+  });
+
+  it("signs port 443 and upper-case host names like rds-signer (host:port, lower case)", async () => {
+    const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "s" };
+    const date = new Date("2026-05-01T10:00:00Z");
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(date);
+    const target = { hostname: "db.example.internal", port: 443, username: "u", region: "eu-central-2" };
+    const theirs = await new Signer({ ...target, credentials }).getAuthToken();
+    vi.useRealTimers();
+    const ours = await createRdsTokenSigner({
+      ...target,
+      hostname: "DB.Example.Internal",
+      credentials,
+      now: () => date,
+    }).getAuthToken();
+    expect(ours).toBe(theirs);
+    expect(ours.startsWith("db.example.internal:443/?")).toBe(true);
   });
 });

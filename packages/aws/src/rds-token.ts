@@ -1,28 +1,30 @@
 /**
  * RDS IAM authentication tokens: a presigned `GET https://<host>:<port>/?Action=connect&DBUser=<user>`
  * (service `rds-db`, valid 15 minutes) without its scheme — the password PostgreSQL and MySQL on RDS
- * accept for an IAM-enabled user. Byte for byte what `@aws-sdk/rds-signer`'s `Signer.getAuthToken()`
- * returns for the same credentials, clock and target (tested against it).
+ * accept for an IAM-enabled user. Presigned by aws4fetch's `AwsV4Signer` (`signQuery`); byte for byte
+ * what `@aws-sdk/rds-signer`'s `Signer.getAuthToken()` returns for the same credentials, clock and
+ * target (tested against it).
  */
-
 import {
   type AwsCredentials,
   type CredentialsProvider,
   type Environment,
+  signingCredentials,
   toCredentialsProvider,
 } from "./credentials.ts";
-import { AwsConfigError, AwsCredentialsError } from "./errors.ts";
-import { formatQuery, presignRequest } from "./sigv4.ts";
+import { AwsConfigError } from "./errors.ts";
+import { AwsV4Signer, amzDate, signingKeys } from "./signer.ts";
 
 /** Options of {@link createRdsTokenSigner}. */
 export interface RdsTokenSignerOptions {
+  /** The database host, e.g. `veil.cluster-abc.eu-central-2.rds.amazonaws.com` (case-insensitive). */
   readonly hostname: string;
   readonly port: number;
   /** The database user the token authenticates. */
   readonly username: string;
   /** Default `AWS_REGION`. */
   readonly region?: string;
-  /** Static credentials or a provider. Default: environment, then container credentials. */
+  /** Static credentials or a provider. Default: the environment variables. */
   readonly credentials?: AwsCredentials | CredentialsProvider;
   /** Environment variables to read. Default `process.env`. */
   readonly env?: Environment;
@@ -36,39 +38,73 @@ export interface RdsTokenSigner {
   getAuthToken(): Promise<string>;
 }
 
-/** Tokens are valid this long; credentials must outlive them. */
+/** Tokens are valid this long; the credentials that sign one must outlive it. */
 const tokenLifetimeSeconds = 900;
 
-/** Creates a token signer for one host, port and user. */
+/** SigV4 percent-encoding (everything but `A-Z a-z 0-9 - . _ ~`), as rds-signer writes the query. */
+const encode = (value: string) =>
+  encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/**
+ * Creates a token signer for one host, port and user.
+ *
+ * @example
+ * const signer = createRdsTokenSigner({ hostname, port: 5432, username: "veil_app" });
+ * const password = await signer.getAuthToken(); // for pg's `password` option
+ */
 export function createRdsTokenSigner(options: RdsTokenSignerOptions): RdsTokenSigner {
   const env = options.env ?? process.env;
   const credentials = toCredentialsProvider(options.credentials, env);
   const now = options.now ?? (() => new Date());
-  const { hostname, port, username } = options;
+  const { port, username } = options;
+  const hostname = options.hostname?.toLowerCase();
   if (!hostname || !Number.isInteger(port) || port < 1 || port > 65535 || !username) {
     throw new AwsConfigError("rds-db: a token needs a hostname, a port (1-65535) and a username");
   }
+  // The signer signs the URL's host, which leaves out the scheme's default port, while the token must
+  // sign `host:port` for every port; the scheme never reaches the token, so pick one whose default
+  // port is not this one.
+  let url: URL;
+  try {
+    url = new URL(`${port === 443 ? "http" : "https"}://${hostname}:${port}/`);
+  } catch {
+    throw new AwsConfigError("rds-db: the hostname is not a host name");
+  }
+  // URL parsing rewrites some names (`0x1` → `0.0.0.1`): sign for exactly the host asked, or refuse.
+  if (url.host !== `${hostname}:${port}`) throw new AwsConfigError("rds-db: the hostname is not a host name");
+  url.searchParams.set("Action", "connect");
+  url.searchParams.set("DBUser", username);
+  url.searchParams.set("X-Amz-Expires", String(tokenLifetimeSeconds));
+
   return {
     async getAuthToken() {
       const region = options.region || env.AWS_REGION;
       if (!region) throw new AwsConfigError("rds-db: no region (set the region option or AWS_REGION)");
-      let creds: AwsCredentials;
-      try {
-        creds = await credentials({ minValidityMs: tokenLifetimeSeconds * 1000 });
-      } catch (err) {
-        if (err instanceof AwsCredentialsError) throw err;
-        throw new AwsCredentialsError("rds-db: the credentials provider failed");
-      }
-      const presigned = presignRequest(
-        {
-          method: "GET",
-          path: "/",
-          query: { Action: "connect", DBUser: username },
-          headers: { host: `${hostname}:${port}` },
-        },
-        { credentials: creds, region, service: "rds-db", date: now(), expiresIn: tokenLifetimeSeconds },
-      );
-      return `${hostname}:${port}/?${formatQuery(presigned.query)}`;
+      const date = now();
+      const creds = await signingCredentials(credentials, {
+        minValidityMs: tokenLifetimeSeconds * 1000,
+        now: date.getTime(),
+        label: "rds-db",
+      });
+      const signed = await new AwsV4Signer({
+        method: "GET",
+        url: url.href,
+        accessKeyId: creds.accessKeyId,
+        secretAccessKey: creds.secretAccessKey,
+        ...(creds.sessionToken ? { sessionToken: creds.sessionToken } : {}),
+        service: "rds-db",
+        region,
+        datetime: amzDate(date),
+        signQuery: true,
+        cache: signingKeys,
+      }).sign();
+      // The signed URL's query is written as URLSearchParams writes it (`+` for a space); the token
+      // carries it as rds-signer does: names sorted, SigV4-encoded.
+      const query = [...signed.url.searchParams]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([name, value]) => `${encode(name)}=${encode(value)}`)
+        .join("&");
+      return `${signed.url.host}/?${query}`;
     },
   };
 }

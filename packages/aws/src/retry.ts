@@ -1,7 +1,7 @@
 /**
- * The AWS SDK's "standard" retry mode: which failures are retried, how long to wait, and the retry
- * quota that stops a client from retrying into an outage. Figures as in the SDK this replaces
- * (`@smithy/core` retry, 2026 defaults).
+ * The retry policy of the clients, the AWS SDK's "standard" mode: which failures are retried (throttling,
+ * 5xx, timeouts, lost connections), how long to wait (exponential backoff with jitter), and the retry
+ * quota that stops a client from retrying into an outage. Same figures as the SDK's defaults.
  */
 
 /** Error codes that mean "slow down". */

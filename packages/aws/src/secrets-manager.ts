@@ -1,6 +1,6 @@
 /**
- * Secrets Manager `GetSecretValue` and `PutSecretValue` over the JSON 1.1 protocol, shaped as the AWS
- * SDK v3 client answers them.
+ * Secrets Manager `GetSecretValue` and `PutSecretValue`, typed and shaped as the AWS SDK v3 client
+ * answers them. The calls go through `json-client.ts`.
  */
 import { randomUUID } from "node:crypto";
 import { type AwsClientOptions, createJsonClient } from "./json-client.ts";
@@ -51,7 +51,7 @@ export interface SecretsManagerClient {
 /** Options of {@link createSecretsManagerClient}: see `AwsClientOptions`. */
 export interface SecretsManagerClientOptions extends AwsClientOptions {}
 
-/** Secrets Manager on the JSON 1.1 protocol. */
+/** Secrets Manager as `json-client.ts` calls it. */
 export const secretsManagerService = {
   signingName: "secretsmanager",
   endpointPrefix: "secretsmanager",
@@ -68,6 +68,10 @@ const defined = <T extends object>(o: T): T =>
 /**
  * Creates a Secrets Manager client. Failures reject with `AwsServiceError` (`name` = the error code,
  * e.g. `ResourceNotFoundException`), `AwsNetworkError`, `AwsCredentialsError` or `AwsConfigError`.
+ *
+ * @example
+ * const secrets = createSecretsManagerClient(); // region from AWS_REGION
+ * const { SecretString } = await secrets.getSecretValue({ SecretId: arn, VersionStage: "AWSPREVIOUS" });
  */
 export function createSecretsManagerClient(options: SecretsManagerClientOptions = {}): SecretsManagerClient {
   const client = createJsonClient(secretsManagerService, options);

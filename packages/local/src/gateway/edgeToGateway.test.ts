@@ -158,7 +158,7 @@ describe("edge signer → local API Gateway", () => {
       ([k]) => k.toLowerCase() === "authorization",
     )?.[1];
     expect(authorization).toMatch(
-      /SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token;x-veil-identity,/,
+      /SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-veil-identity,/,
     );
   });
 

@@ -1,0 +1,187 @@
+/**
+ * AWS clients of a handler: the AWS SDK v3 modular clients against `@veil/aws` (aws4fetch under a thin
+ * typed wrapper), in a handler that imports KMS, Secrets Manager and the RDS token signer. Each is
+ * bundled with the production options of `functions/build.ts`; its size, its import time in fresh Node
+ * processes (the clients are built at import, as the handlers build them) and its first invocation
+ * (GetSecretValue, GenerateDataKey, Decrypt against the local stand-ins, one RDS token) are measured,
+ * the two alternated process by process so that load on the machine hits both alike.
+ * docs/adr/0002-aws-clients.md records the decision taken on these figures.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { build } from "esbuild";
+import { productionOptions } from "../functions/build.ts";
+import { keyPolicy } from "../packages/local/src/kms/key-policy.ts";
+import { startLocalKms } from "../packages/local/src/kms/server.ts";
+import { startLocalSecrets } from "../packages/local/src/secrets/server.ts";
+import { round } from "./timing.ts";
+import type { BenchModule, Metric } from "./types.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const probe = join(here, "_init-probe.mjs");
+/** Where the handlers' imports resolve: `packages/aws` has both the SDK clients and aws4fetch. */
+const resolveDir = join(here, "..", "packages", "aws");
+
+const handlerBody = (calls: string) => `
+export async function handler(event) {
+${calls}
+  return { statusCode: secret && plaintext?.length === 32 && token.includes("X-Amz-Signature=") ? 200 : 500 };
+}`;
+
+/** The same handler twice: the SDK's clients, and ours. Both take region, endpoints and keys from the environment. */
+const variants = {
+  sdk: `
+import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { Signer } from "@aws-sdk/rds-signer";
+const kms = new KMSClient({});
+const secrets = new SecretsManagerClient({});
+const signer = new Signer({ hostname: "db.example.internal", port: 5432, username: "veil_app" });
+${handlerBody(`
+  const secret = (await secrets.send(new GetSecretValueCommand({ SecretId: event.secretId }))).SecretString;
+  const key = await kms.send(new GenerateDataKeyCommand({ KeyId: event.keyId, NumberOfBytes: 32 }));
+  const plaintext = (await kms.send(new DecryptCommand({ CiphertextBlob: key.CiphertextBlob }))).Plaintext;
+  const token = await signer.getAuthToken();`)}`,
+  veil: `
+import { createKmsClient, createRdsTokenSigner, createSecretsManagerClient } from "./src/index.ts";
+const kms = createKmsClient();
+const secrets = createSecretsManagerClient();
+const signer = createRdsTokenSigner({ hostname: "db.example.internal", port: 5432, username: "veil_app" });
+${handlerBody(`
+  const secret = (await secrets.getSecretValue({ SecretId: event.secretId })).SecretString;
+  const key = await kms.generateDataKey({ KeyId: event.keyId, NumberOfBytes: 32 });
+  const plaintext = (await kms.decrypt({ CiphertextBlob: key.CiphertextBlob })).Plaintext;
+  const token = await signer.getAuthToken();`)}`,
+} as const;
+type Variant = keyof typeof variants;
+
+interface ProbeResult {
+  importMs: number;
+  importCpuMs: number;
+  exported: boolean;
+  firstInvokeMs?: number;
+  firstInvokeCpuMs?: number;
+  firstStatus?: number;
+  secondInvokeMs?: number;
+}
+
+function runProbe(bundle: string, env: Record<string, string>): Promise<ProbeResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [probe, pathToFileURL(bundle).href],
+      { env: { PATH: process.env.PATH ?? "", ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`init probe failed: ${stderr.split("\n")[0] ?? err.message}`));
+        resolve(JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as ProbeResult);
+      },
+    );
+  });
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
+const bench: BenchModule = {
+  name: "aws-clients",
+  description: "AWS SDK v3 clients vs @veil/aws (aws4fetch) in a KMS + Secrets Manager + RDS token handler",
+  async run({ quick, log }) {
+    const dir = mkdtempSync(join(tmpdir(), "veil-bench-aws-"));
+    const region = "eu-central-2";
+    const app = { id: "AKIAPROBE00000000001", secret: "probe-secret" };
+    const appArn = "arn:aws:iam::111122223333:role/probe";
+    const kms = await startLocalKms({
+      stateDir: join(dir, "kms"),
+      region,
+      accountId: "111122223333",
+      principals: { [app.id]: { secret: app.secret, arn: appArn } },
+    });
+    const secrets = await startLocalSecrets({
+      stateDir: join(dir, "secrets"),
+      region,
+      principals: (id) => (id === app.id ? { secret: app.secret, arn: appArn } : undefined),
+    });
+    try {
+      const keyId = kms.createKey({ policy: keyPolicy({ admins: [appArn], users: [appArn] }) });
+      const secretId = await secrets.define("veil/bench/aws", { readers: [appArn], writers: [] }, "value");
+      const env = {
+        AWS_REGION: region,
+        AWS_ACCESS_KEY_ID: app.id,
+        AWS_SECRET_ACCESS_KEY: app.secret,
+        AWS_ENDPOINT_URL_KMS: kms.endpoint,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+        AWS_LAMBDA_FUNCTION_NAME: "veil-bench-aws-clients",
+        VEIL_PROBE_EVENT: JSON.stringify({ keyId, secretId }),
+      };
+
+      const outfiles = {} as Record<Variant, string>;
+      const metrics: Record<string, Metric> = {};
+      for (const name of Object.keys(variants) as Variant[]) {
+        outfiles[name] = join(dir, name, "index.mjs");
+        await build({
+          ...productionOptions,
+          stdin: { contents: variants[name], resolveDir, sourcefile: `${name}.ts`, loader: "ts" },
+          outfile: outfiles[name],
+        });
+        metrics[`aws_clients_${name}_bundle_kb`] = {
+          value: round(statSync(outfiles[name]).size / 1024, 1),
+          unit: "KB",
+          note: `${name === "sdk" ? "AWS SDK v3 clients" : "@veil/aws"}: KMS + Secrets Manager + RDS token handler, production build`,
+        };
+      }
+
+      const runs = quick ? 3 : 10;
+      log(`cold starts: ${runs} fresh processes per variant, alternated…`);
+      const results: Record<Variant, ProbeResult[]> = { sdk: [], veil: [] };
+      for (let i = 0; i < runs; i++) {
+        for (const name of Object.keys(variants) as Variant[]) {
+          const r = await runProbe(outfiles[name], env);
+          if (!r.exported || r.firstStatus !== 200) throw new Error(`${name}: ${JSON.stringify(r)}`);
+          results[name].push(r);
+        }
+      }
+      for (const name of Object.keys(variants) as Variant[]) {
+        const rs = results[name];
+        metrics[`aws_clients_${name}_init_ms`] = {
+          value: round(median(rs.map((r) => r.importMs)), 1),
+          unit: "ms",
+          note: `median of ${runs} fresh Node ${process.versions.node} processes: import → clients built`,
+        };
+        metrics[`aws_clients_${name}_init_cpu_ms`] = {
+          value: round(median(rs.map((r) => r.importCpuMs)), 1),
+          unit: "ms",
+          note: "same, CPU time of the import",
+        };
+        metrics[`aws_clients_${name}_first_call_ms`] = {
+          value: round(median(rs.map((r) => r.firstInvokeMs ?? 0)), 1),
+          unit: "ms",
+          note: "first invocation: GetSecretValue + GenerateDataKey + Decrypt (local stand-ins) + RDS token",
+        };
+        metrics[`aws_clients_${name}_first_call_cpu_ms`] = {
+          value: round(median(rs.map((r) => r.firstInvokeCpuMs ?? 0)), 1),
+          unit: "ms",
+          note: "same, CPU time of this process (the stand-ins run in the bench process)",
+        };
+        metrics[`aws_clients_${name}_cold_cpu_ms`] = {
+          value: round(median(rs.map((r) => r.importCpuMs + (r.firstInvokeCpuMs ?? 0))), 1),
+          unit: "ms",
+          note: "import + first invocation, CPU: what a cold start costs the function",
+        };
+        metrics[`aws_clients_${name}_second_call_ms`] = {
+          value: round(median(rs.map((r) => r.secondInvokeMs ?? 0)), 2),
+          unit: "ms",
+          note: "second invocation, same calls",
+        };
+      }
+      return metrics;
+    } finally {
+      await kms.stop();
+      await secrets.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+export default bench;
