@@ -369,7 +369,7 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
       expect(db.parameterGroupName).toBe(n("pg17"));
     });
 
-    it("sits in private subnets reachable only from the functions' security group", () => {
+    it("sits in private subnets reachable only from the proxy's and the bootstrap's security groups", () => {
       const subnets = s.get("aws:rds/subnetGroup:SubnetGroup", "DatabaseSubnets").inputs
         .subnetIds as string[];
       const privateIds = s.ofType("aws:ec2/subnet:Subnet").filter((r) => r.name.startsWith("PrivateSubnet"));
@@ -393,7 +393,7 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
         const connect = statements.filter((st) => asArray(st.Action).includes("rds-db:connect"));
         expect(connect).toHaveLength(1);
         expect(asArray(connect[0].Resource)[0]).toMatch(
-          /^arn:aws:rds-db:eu-central-2:\d+:dbuser:db-\w+\/veil_app$/,
+          /^arn:aws:rds-db:eu-central-2:\d+:dbuser:prx-\w+\/veil_app$/,
         );
         const secrets = statements.filter((st) =>
           asArray(st.Action).some((a: string) => a.startsWith("secretsmanager:")),
