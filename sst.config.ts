@@ -50,9 +50,16 @@ export default $config({
     const { createRotation } = await import("./infra/rotation.ts");
     const { createObservability } = await import("./infra/observability.ts");
     const { createDbBootstrap } = await import("./infra/db-bootstrap.ts");
+    const { createAccountBaseline, macieServiceRoleArn } = await import("./infra/baseline.ts");
 
     const roles = createFunctionRoles(ctx);
-    const keys = createKeys(ctx, { roles, keyAdminRoleArn: process.env.VEIL_KEY_ADMIN_ROLE_ARN });
+    // The account baseline's Macie job reads the data buckets (ciphertext only): admitted when on.
+    const scanners = ctx.stage.accountBaseline ? [macieServiceRoleArn(ctx.accountId)] : [];
+    const keys = createKeys(ctx, {
+      roles,
+      keyAdminRoleArn: process.env.VEIL_KEY_ADMIN_ROLE_ARN,
+      imageScannerRoleArn: scanners[0],
+    });
     const logsKeyArn = keys.logsKey.arn;
     const network = createNetwork(ctx);
     const db = createDatabase(ctx, { network, dataKeyArn: keys.dataKey.arn });
@@ -61,8 +68,8 @@ export default $config({
     const storage = createStorage(ctx, {
       dataKeyArn: keys.dataKey.arn,
       allowedRoleArns: {
-        images: [roles.ingest.arn, roles.imagesDownload.arn, roles.imagesCleanup.arn],
-        inbox: [roles.imagesApi.arn, roles.ingest.arn],
+        images: [roles.ingest.arn, roles.imagesDownload.arn, roles.imagesCleanup.arn, ...scanners],
+        inbox: [roles.imagesApi.arn, roles.ingest.arn, ...scanners],
       },
       webOrigin: `https://${ctx.stage.domain}`,
     });
@@ -247,7 +254,7 @@ export default $config({
       edgeFunctionArn: edge.fn.arn,
       logGroupArn: rotate.logGroup.arn,
     });
-    createObservability(ctx, {
+    const observability = createObservability(ctx, {
       logsKeyArn,
       accessLogBucketId: storage.accessLogs.id,
       dataBucketArns: [storage.images.arn, storage.inbox.arn],
@@ -263,6 +270,19 @@ export default $config({
       ],
       failingFunctionNames: [imagesCleanup.functionName],
       failureQueueNames: [inboxWiring.failures.name],
+    });
+    createAccountBaseline(ctx, {
+      alarmTopicArn: observability.topic.arn,
+      scannedBucketNames: [storage.images.name, storage.inbox.name],
+      vpcFunctionNames: [
+        api.functionName,
+        ingest.functionName,
+        imagesApi.functionName,
+        imagesDownload.functionName,
+        imagesCleanup.functionName,
+        dbBootstrap.handler.functionName,
+      ],
+      accessLogBucketId: storage.accessLogs.id,
     });
 
     return {

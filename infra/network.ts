@@ -97,7 +97,12 @@ export function createNetwork(ctx: Ctx): Network {
     },
     p,
   );
-  const insideVpc = (port: number) => ({ protocol: "tcp", fromPort: port, toPort: port, cidrBlocks: [vpcCidr] });
+  const insideVpc = (port: number) => ({
+    protocol: "tcp",
+    fromPort: port,
+    toPort: port,
+    cidrBlocks: [vpcCidr],
+  });
   const proxySecurityGroup = new aws.ec2.SecurityGroup(
     "ProxySecurityGroup",
     {

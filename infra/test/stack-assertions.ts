@@ -178,8 +178,15 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
       // on the FLE secret, and belongs to the ingest, the download or the FLE bootstrap.
       const conditioned = users.filter((st) => st.Condition);
       const who = new Set(conditioned.flatMap((st) => asArray(st.Principal.AWS)));
+      // With the account baseline, Macie's service-linked role reads the images bucket through S3.
+      const scanner = `arn:aws:iam::${testAccount}:role/aws-service-role/macie.amazonaws.com/AWSServiceRoleForAmazonMacie`;
       expect([...who].sort()).toEqual(
-        [roleArn(n("ingest")), roleArn(n("images-download")), roleArn(n("fle-bootstrap"))].sort(),
+        [
+          roleArn(n("ingest")),
+          roleArn(n("images-download")),
+          roleArn(n("fle-bootstrap")),
+          ...(stage.accountBaseline ? [scanner] : []),
+        ].sort(),
       );
       for (const st of conditioned) {
         const equals = st.Condition.StringEquals ?? {};
