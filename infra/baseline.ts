@@ -187,12 +187,11 @@ export function createAccountBaseline(ctx: Ctx, args: BaselineArgs): Baseline | 
     );
   for (const [identifier, description] of Object.entries(configRules)) rule(identifier, description);
   // One rule per function: the functions outside the VPC (key bootstrap, rotation) are so by design.
-  args.vpcFunctionNames.forEach((name, i) =>
+  for (const [i, name] of args.vpcFunctionNames.entries())
     rule("LAMBDA_INSIDE_VPC", "this function runs inside the VPC", `-${i}`, {
       complianceResourceTypes: ["AWS::Lambda::Function"],
       complianceResourceId: name,
-    }),
-  );
+    });
 
   const findingRules = Object.entries(findingPatterns(rulePrefix)).map(([source, pattern]) => {
     const eventRule = new aws.cloudwatch.EventRule(
