@@ -10,7 +10,7 @@ declare module "sst" {
     UserPool: { type: "sst.sst.Linkable"; id: string };
     UserPoolClient: { type: "sst.sst.Linkable"; id: string };
     FleKey: { type: "sst.sst.Linkable"; secretArn: string; providerId: string };
-    DatabaseMaster: { type: "sst.sst.Linkable"; secretArn: string };
+    DatabaseMaster: { type: "sst.sst.Linkable"; secretArn: string; host: string };
     ImagesBucket: { type: "sst.sst.Linkable"; name: string };
     InboxBucket: { type: "sst.sst.Linkable"; name: string };
     FlePublicKey: { type: "sst.sst.Linkable"; pem: string; keyName: string; providerId: string };

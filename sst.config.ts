@@ -36,6 +36,7 @@ export default $config({
     const { createKeys } = await import("./infra/kms.ts");
     const { createNetwork } = await import("./infra/network.ts");
     const { createDatabase } = await import("./infra/database.ts");
+    const { createRdsProxy } = await import("./infra/rds-proxy.ts");
     const { createAuth } = await import("./infra/auth.ts");
     const { createStorage } = await import("./infra/storage.ts");
     const { createFleSecret, createFle } = await import("./infra/fle.ts");
@@ -49,18 +50,26 @@ export default $config({
     const { createRotation } = await import("./infra/rotation.ts");
     const { createObservability } = await import("./infra/observability.ts");
     const { createDbBootstrap } = await import("./infra/db-bootstrap.ts");
+    const { createAccountBaseline, macieServiceRoleArn } = await import("./infra/baseline.ts");
 
     const roles = createFunctionRoles(ctx);
-    const keys = createKeys(ctx, { roles, keyAdminRoleArn: process.env.VEIL_KEY_ADMIN_ROLE_ARN });
+    // The account baseline's Macie job reads the data buckets (ciphertext only): admitted when on.
+    const scanners = ctx.stage.accountBaseline ? [macieServiceRoleArn(ctx.accountId)] : [];
+    const keys = createKeys(ctx, {
+      roles,
+      keyAdminRoleArn: process.env.VEIL_KEY_ADMIN_ROLE_ARN,
+      imageScannerRoleArn: scanners[0],
+    });
     const logsKeyArn = keys.logsKey.arn;
     const network = createNetwork(ctx);
     const db = createDatabase(ctx, { network, dataKeyArn: keys.dataKey.arn });
+    const dbProxy = createRdsProxy(ctx, { network, instance: db.instance });
     const auth = createAuth(ctx);
     const storage = createStorage(ctx, {
       dataKeyArn: keys.dataKey.arn,
       allowedRoleArns: {
-        images: [roles.ingest.arn, roles.imagesDownload.arn, roles.imagesCleanup.arn],
-        inbox: [roles.imagesApi.arn, roles.ingest.arn],
+        images: [roles.ingest.arn, roles.imagesDownload.arn, roles.imagesCleanup.arn, ...scanners],
+        inbox: [roles.imagesApi.arn, roles.ingest.arn, ...scanners],
       },
       webOrigin: `https://${ctx.stage.domain}`,
     });
@@ -71,7 +80,7 @@ export default $config({
     });
     const links = createLinks({
       dataKeyArn: keys.dataKey.arn,
-      dbHost: db.instance.address,
+      dbHost: dbProxy.endpoint,
       userPoolId: auth.userPool.id,
       userPoolClientId: auth.client.id,
       fleSecretArn: fleSecret.secret.arn,
@@ -111,7 +120,7 @@ export default $config({
       dataKeyArn: keys.dataKey.arn,
       imagesArn: storage.images.arn,
       inboxArn: storage.inbox.arn,
-      dbConnectArn: db.connectArn,
+      dbConnectArn: dbProxy.connectArn,
       fleSecretArn: fleSecret.secret.arn,
       logGroups: {
         api: api.logGroup.arn,
@@ -128,13 +137,15 @@ export default $config({
       masterSecretArn: db.masterSecretArn,
       databaseLink: links.database,
     });
+    // ... and the proxy's target: the functions reach the database through the proxy only.
+    const dbReady = [dbBootstrap.invocation, dbProxy.target];
     const inboxWiring = connectInbox(ctx, {
       inboxId: storage.inbox.bucket.id,
       inboxArn: storage.inbox.arn,
       functionName: ingest.functionName,
       functionArn: ingest.fn.arn,
       role: roles.ingest,
-      dependsOn: [dbBootstrap.invocation],
+      dependsOn: dbReady,
     });
     const fle = createFle(ctx, {
       bootstrapFunctionName: fleBootstrap.functionName,
@@ -177,13 +188,13 @@ export default $config({
       timeoutSeconds: 300,
       link: [links.database, links.images],
     });
-    scheduleImageCleanup(ctx, { handler: imagesCleanup, dependsOn: [dbBootstrap.invocation] });
+    scheduleImageCleanup(ctx, { handler: imagesCleanup, dependsOn: dbReady });
     grantImageAccess(ctx, {
       roles,
       dataKeyArn: keys.dataKey.arn,
       imagesArn: storage.images.arn,
       inboxArn: storage.inbox.arn,
-      dbConnectArn: db.connectArn,
+      dbConnectArn: dbProxy.connectArn,
       logGroups: {
         imagesApi: imagesApi.logGroup.arn,
         imagesDownload: imagesDownload.logGroup.arn,
@@ -201,7 +212,7 @@ export default $config({
       },
       logsKeyArn,
       callerRoleArn: edgeRoleArn(ctx),
-      dependsOn: [dbBootstrap.invocation],
+      dependsOn: dbReady,
     });
     const edge = createEdge(ctx, { apiHost: restApi.host, apiInvokeArn: restApi.invokeArn });
     const cdn = createCdn(ctx, {
@@ -243,7 +254,7 @@ export default $config({
       edgeFunctionArn: edge.fn.arn,
       logGroupArn: rotate.logGroup.arn,
     });
-    createObservability(ctx, {
+    const observability = createObservability(ctx, {
       logsKeyArn,
       accessLogBucketId: storage.accessLogs.id,
       dataBucketArns: [storage.images.arn, storage.inbox.arn],
@@ -259,6 +270,19 @@ export default $config({
       ],
       failingFunctionNames: [imagesCleanup.functionName],
       failureQueueNames: [inboxWiring.failures.name],
+    });
+    createAccountBaseline(ctx, {
+      alarmTopicArn: observability.topic.arn,
+      scannedBucketNames: [storage.images.name, storage.inbox.name],
+      vpcFunctionNames: [
+        api.functionName,
+        ingest.functionName,
+        imagesApi.functionName,
+        imagesDownload.functionName,
+        imagesCleanup.functionName,
+        dbBootstrap.handler.functionName,
+      ],
+      accessLogBucketId: storage.accessLogs.id,
     });
 
     return {

@@ -1,8 +1,9 @@
 /**
  * RDS PostgreSQL in the private subnets. Storage and Performance Insights are encrypted with the data
- * key; TLS is forced by the parameter group; IAM database authentication is on and is the only way the
- * functions connect (rds-signer tokens for the `veil_app` user). The master password is created and
- * rotated by Secrets Manager (`manageMasterUserPassword`) and no function role may read it.
+ * key; TLS is forced by the parameter group; IAM database authentication is on and is the only way
+ * `veil_app` logs in. The functions reach the instance only through the RDS Proxy (rds-proxy.ts), whose
+ * role holds `connectArn`. The master password is created and rotated by Secrets Manager
+ * (`manageMasterUserPassword`) and no function role may read it.
  */
 import type { Ctx } from "./context.ts";
 import type { Network } from "./network.ts";
@@ -14,7 +15,7 @@ export const dbPort = 5432;
 
 export interface Database {
   readonly instance: aws.rds.Instance;
-  /** `rds-db:connect` resource ARN for `veil_app` (granted to the API and ingest roles). */
+  /** `rds-db:connect` resource ARN for `veil_app` on the instance (granted to the proxy's role only). */
   readonly connectArn: $util.Output<string>;
   /** ARN of the RDS-managed master user secret (read by the database bootstrap only). */
   readonly masterSecretArn: $util.Output<string>;

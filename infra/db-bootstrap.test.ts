@@ -67,17 +67,21 @@ describe("dev: database bootstrap", () => {
     }
   });
 
-  it("runs in AWS inside the VPC, behind the only security group the database admits", () => {
+  it("runs in AWS inside the VPC, in the one group besides the proxy's that the database admits", () => {
     const fn = s.get(T.lambda, "DbBootstrapFunction");
     expect(fn.inputs.role).toBe(roleArn(n("db-bootstrap")));
-    const functionsGroup = s.get(T.sg, "FunctionSecurityGroup").id;
-    expect(fn.inputs.vpcConfig.securityGroupIds).toEqual([functionsGroup]);
+    const adminGroup = s.get(T.sg, "DatabaseAdminSecurityGroup").id;
+    expect(fn.inputs.vpcConfig.securityGroupIds).toEqual([adminGroup]);
     const ingress = s.get(T.sg, "DatabaseSecurityGroup").inputs.ingress;
-    expect(ingress.flatMap((r: { securityGroups: string[] }) => r.securityGroups)).toEqual([functionsGroup]);
+    expect(ingress.flatMap((r: { securityGroups: string[] }) => r.securityGroups).sort()).toEqual(
+      [adminGroup, s.get(T.sg, "ProxySecurityGroup").id].sort(),
+    );
     const build = s.builds.DbBootstrap;
     expect(build.handler).toBe(dbBootstrapHandler);
     expect(Object.keys(build.links).sort()).toEqual(["Database", "DatabaseMaster"]);
     expect(build.links.DatabaseMaster.secretArn).toBe(masterSecretArn);
+    // The master user logs in to the instance itself: the proxy takes IAM logins only.
+    expect(build.links.DatabaseMaster.host).toBe(s.get(T.db, "Database").state.address);
   });
 
   it("lets its role read the master secret and nothing else of value", async () => {

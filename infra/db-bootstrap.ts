@@ -5,9 +5,13 @@
  * owned by the master user, so the functions' role cannot alter them or switch off the audit trail's
  * triggers.
  *
+ * It is the one client that connects to the instance directly, not through the RDS Proxy: the proxy
+ * takes IAM logins only, and the master user logs in with its password. Its security group is the
+ * only one the database admits besides the proxy's.
+ *
  * Only this function's role may read the RDS-managed master secret (`GetSecretValue` on that one ARN;
  * no function role of grants.ts has any right on it). It runs in AWS even under `sst dev`, inside the
- * VPC with the functions' security group (the only one the database admits). Pulumi invokes it when the
+ * VPC. Pulumi invokes it when the
  * migrations, the role declaration or the database instance change, and keeps only its summary
  * (applied versions, whether the role was created) — never a credential.
  */
@@ -112,14 +116,17 @@ export function createDbBootstrap(ctx: Ctx, args: DbBootstrapArgs): DbBootstrap 
     },
     p,
   );
-  const masterLink = new sst.Linkable("DatabaseMaster", { properties: { secretArn: args.masterSecretArn } });
+  const masterLink = new sst.Linkable("DatabaseMaster", {
+    properties: { secretArn: args.masterSecretArn, host: args.instance.address },
+  });
   const handler = createHandler(ctx, "DbBootstrap", {
     description: "Veil database bootstrap (invoked at deploy time)",
     handler: dbBootstrapHandler,
     live: false,
     role,
     logsKeyArn: args.logsKeyArn,
-    network: args.network,
+    // The database admits this group and the proxy's; the functions' group reaches the proxy only.
+    network: { ...args.network, functionSecurityGroup: args.network.databaseAdminSecurityGroup },
     timeoutSeconds: 300,
     link: [args.databaseLink, masterLink],
   });

@@ -64,6 +64,11 @@ export interface KeysArgs {
   readonly roles: FunctionRoles;
   /** The role allowed to manage (not use) the keys; defaults to the stage's CI deploy role. */
   readonly keyAdminRoleArn?: string;
+  /**
+   * Macie's service-linked role when the account baseline scans the images bucket (baseline.ts): it may
+   * decrypt the bucket's SSE-KMS layer through S3 only, and so sees the envelope ciphertext.
+   */
+  readonly imageScannerRoleArn?: $util.Input<string>;
 }
 
 /** The condition "the ciphertext is a stored image": KMS sees the `purpose` of the envelope context. */
@@ -102,6 +107,8 @@ export function dataKeyPolicy(p: {
   imagesBucketArnPattern: string;
   fleBootstrapRoleArn: $util.Input<string>;
   fleSecretNamePrefix: string;
+  /** Reads the images bucket's objects through S3 (SSE-KMS layer only): Macie's classification job. */
+  imageScannerRoleArn?: $util.Input<string>;
 }): PolicyDocument {
   const fleSecretArns = [
     $interpolate`arn:aws:secretsmanager:${p.region}:${p.accountId}:secret:${p.fleSecretNamePrefix}*`,
@@ -167,6 +174,18 @@ export function dataKeyPolicy(p: {
         Resource: "*",
         Condition: viaS3Condition(p.region, [p.imagesBucketArnPattern]),
       },
+      ...(p.imageScannerRoleArn
+        ? [
+            {
+              Sid: "ScannerReadsImagesBucketThroughS3",
+              Effect: "Allow",
+              Principal: { AWS: p.imageScannerRoleArn },
+              Action: ["kms:Decrypt"],
+              Resource: "*",
+              Condition: viaS3Condition(p.region, [p.imagesBucketArnPattern]),
+            },
+          ]
+        : []),
       {
         Sid: "IngestReadsFlePrivateKeySecretOnly",
         Effect: "Allow",
@@ -195,7 +214,10 @@ export function dataKeyPolicy(p: {
   };
 }
 
-/** The logs-key policy: CloudWatch Logs, CloudTrail and CloudWatch alarms (SNS) may use it. */
+/**
+ * The logs-key policy: CloudWatch Logs, CloudTrail, and CloudWatch alarms and EventBridge finding rules
+ * (publishing to the encrypted alarm topic) may use it.
+ */
 export function logsKeyPolicy(p: {
   accountId: $util.Input<string>;
   region: string;
@@ -243,6 +265,14 @@ export function logsKeyPolicy(p: {
         Resource: "*",
         Condition: { StringEquals: { "aws:SourceAccount": p.accountId } },
       },
+      {
+        Sid: "EventBridgeFindingsToEncryptedTopic",
+        Effect: "Allow",
+        Principal: { Service: "events.amazonaws.com" },
+        Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+        Resource: "*",
+        Condition: { StringEquals: { "aws:SourceAccount": p.accountId } },
+      },
     ],
   };
 }
@@ -279,6 +309,7 @@ export function createKeys(ctx: Ctx, args: KeysArgs): Keys {
           imagesBucketArnPattern: `arn:aws:s3:::${dataBucketPrefix(ctx, "images")}*`,
           fleBootstrapRoleArn: args.roles.fleBootstrap.arn,
           fleSecretNamePrefix: fleSecretName(ctx),
+          imageScannerRoleArn: args.imageScannerRoleArn,
         }),
       ),
     },

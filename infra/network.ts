@@ -1,7 +1,9 @@
 /**
  * The VPC: private subnets for the database and the functions, endpoints so that KMS, Secrets Manager
  * and S3 traffic never leaves AWS's network, and one NAT gateway for the only public call the handlers
- * make (fetching the Cognito JWKS). The database accepts connections only from the functions' group.
+ * make (fetching the Cognito JWKS). The functions reach PostgreSQL only through the RDS Proxy: the
+ * database admits the proxy's group and the deploy-time bootstrap's group (which logs in as the master
+ * user with a password, something an IAM-only proxy refuses), and nothing else.
  */
 import type { Ctx } from "./context.ts";
 
@@ -9,8 +11,15 @@ export interface Network {
   readonly vpc: aws.ec2.Vpc;
   readonly privateSubnetIds: $util.Output<string>[];
   readonly functionSecurityGroup: aws.ec2.SecurityGroup;
+  /** The RDS Proxy (rds-proxy.ts): PostgreSQL from the functions, to the database. */
+  readonly proxySecurityGroup: aws.ec2.SecurityGroup;
+  /** The database bootstrap (db-bootstrap.ts): the one client of the database besides the proxy. */
+  readonly databaseAdminSecurityGroup: aws.ec2.SecurityGroup;
   readonly databaseSecurityGroup: aws.ec2.SecurityGroup;
 }
+
+/** The VPC's address range (security-group egress of the proxy and the bootstrap stays inside it). */
+export const vpcCidr = "10.40.0.0/16";
 
 const zones = ["a", "b"] as const;
 
@@ -20,7 +29,7 @@ export function createNetwork(ctx: Ctx): Network {
   const vpc = new aws.ec2.Vpc(
     "Vpc",
     {
-      cidrBlock: "10.40.0.0/16",
+      cidrBlock: vpcCidr,
       enableDnsHostnames: true,
       enableDnsSupport: true,
       tags: { Name: ctx.name("vpc") },
@@ -88,13 +97,45 @@ export function createNetwork(ctx: Ctx): Network {
     },
     p,
   );
+  const insideVpc = (port: number) => ({
+    protocol: "tcp",
+    fromPort: port,
+    toPort: port,
+    cidrBlocks: [vpcCidr],
+  });
+  const proxySecurityGroup = new aws.ec2.SecurityGroup(
+    "ProxySecurityGroup",
+    {
+      vpcId: vpc.id,
+      description: "Veil database proxy: PostgreSQL from the functions, to the database",
+      ingress: [
+        { protocol: "tcp", fromPort: 5432, toPort: 5432, securityGroups: [functionSecurityGroup.id] },
+      ],
+      egress: [insideVpc(5432)],
+    },
+    p,
+  );
+  const databaseAdminSecurityGroup = new aws.ec2.SecurityGroup(
+    "DatabaseAdminSecurityGroup",
+    {
+      vpcId: vpc.id,
+      description: "Veil database bootstrap: PostgreSQL and the VPC endpoints only",
+      egress: [insideVpc(5432), insideVpc(443)],
+    },
+    p,
+  );
   const databaseSecurityGroup = new aws.ec2.SecurityGroup(
     "DatabaseSecurityGroup",
     {
       vpcId: vpc.id,
-      description: "Veil database: PostgreSQL from the functions only",
+      description: "Veil database: PostgreSQL from the proxy and the bootstrap only",
       ingress: [
-        { protocol: "tcp", fromPort: 5432, toPort: 5432, securityGroups: [functionSecurityGroup.id] },
+        {
+          protocol: "tcp",
+          fromPort: 5432,
+          toPort: 5432,
+          securityGroups: [proxySecurityGroup.id, databaseAdminSecurityGroup.id],
+        },
       ],
       egress: [],
     },
@@ -105,7 +146,14 @@ export function createNetwork(ctx: Ctx): Network {
     {
       vpcId: vpc.id,
       description: "Veil interface endpoints: HTTPS from the functions only",
-      ingress: [{ protocol: "tcp", fromPort: 443, toPort: 443, securityGroups: [functionSecurityGroup.id] }],
+      ingress: [
+        {
+          protocol: "tcp",
+          fromPort: 443,
+          toPort: 443,
+          securityGroups: [functionSecurityGroup.id, databaseAdminSecurityGroup.id],
+        },
+      ],
       egress: [],
     },
     p,
@@ -138,6 +186,8 @@ export function createNetwork(ctx: Ctx): Network {
     vpc,
     privateSubnetIds: privateSubnets.map((s) => s.id),
     functionSecurityGroup,
+    proxySecurityGroup,
+    databaseAdminSecurityGroup,
     databaseSecurityGroup,
   };
 }

@@ -27,6 +27,12 @@ export interface StageConfig {
   readonly threatProtection: boolean;
   /** AWS Shield Advanced protection on the distribution (the subscription is an account prerequisite). */
   readonly shieldAdvanced: boolean;
+  /**
+   * The account's detective controls (baseline.ts: GuardDuty, Security Hub, Config, Access Analyzer,
+   * Inspector, Macie). One per account and region: when stages share an account, only one of them may
+   * turn it on. `VEIL_ACCOUNT_BASELINE=on|off` overrides the stage's default.
+   */
+  readonly accountBaseline: boolean;
   readonly waf: {
     /** Requests per 5 minutes per client IP before the rate-based rule blocks. */
     readonly ratePerIp5Min: number;
@@ -71,6 +77,7 @@ const base = {
   mfa: "OPTIONAL",
   threatProtection: false,
   shieldAdvanced: false,
+  accountBaseline: false,
   waf: { ratePerIp5Min: 1000 },
   api: { rateLimit: 20, burstLimit: 40 },
   logs: { retentionDays: 14 },
@@ -104,6 +111,7 @@ const stages: Record<StageName, StageConfig> = {
     mfa: "ON",
     threatProtection: true,
     shieldAdvanced: true,
+    accountBaseline: true,
     waf: { ratePerIp5Min: 2000 },
     api: { rateLimit: 100, burstLimit: 200 },
     logs: { retentionDays: 365 },
@@ -123,7 +131,8 @@ const stages: Record<StageName, StageConfig> = {
 /**
  * Returns the configuration of a stage. The three named stages are fixed; any other name (a personal
  * `sst dev` stage such as `alice`) gets the dev settings under its own name-derived domain.
- * `VEIL_DOMAIN` overrides the domain (a real deploy needs a Route 53 zone for it).
+ * `VEIL_DOMAIN` overrides the domain (a real deploy needs a Route 53 zone for it);
+ * `VEIL_ACCOUNT_BASELINE=on|off` whether this stage deploys the account's detective controls.
  */
 export function stageConfig(
   stage: string,
@@ -131,7 +140,14 @@ export function stageConfig(
 ): StageConfig {
   const known = (stages as Record<string, StageConfig | undefined>)[stage];
   const config = known ?? { ...stages.dev, domain: `${stage}.dev.veil.example.com` };
-  return env.VEIL_DOMAIN ? { ...config, domain: env.VEIL_DOMAIN } : config;
+  const baseline = env.VEIL_ACCOUNT_BASELINE;
+  if (baseline !== undefined && baseline !== "on" && baseline !== "off")
+    throw new Error(`VEIL_ACCOUNT_BASELINE must be "on" or "off", not "${baseline}"`);
+  return {
+    ...config,
+    ...(env.VEIL_DOMAIN ? { domain: env.VEIL_DOMAIN } : {}),
+    ...(baseline ? { accountBaseline: baseline === "on" } : {}),
+  };
 }
 
 /** True for the three shared stages (personal stages are developer sandboxes). */

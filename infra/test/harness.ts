@@ -125,6 +125,11 @@ function computed(type: string, id: string, inputs: Record<string, any>, region:
             ]
           : [],
       };
+    case "aws:rds/proxy:Proxy":
+      return {
+        arn: `arn:aws:rds:${region}:${acct}:db-proxy:prx-${id}`,
+        endpoint: `${n}.proxy-abc.${region}.rds.amazonaws.com`,
+      };
     case "aws:lambda/invocation:Invocation":
       return {
         result: JSON.stringify({

@@ -178,8 +178,15 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
       // on the FLE secret, and belongs to the ingest, the download or the FLE bootstrap.
       const conditioned = users.filter((st) => st.Condition);
       const who = new Set(conditioned.flatMap((st) => asArray(st.Principal.AWS)));
+      // With the account baseline, Macie's service-linked role reads the images bucket through S3.
+      const scanner = `arn:aws:iam::${testAccount}:role/aws-service-role/macie.amazonaws.com/AWSServiceRoleForAmazonMacie`;
       expect([...who].sort()).toEqual(
-        [roleArn(n("ingest")), roleArn(n("images-download")), roleArn(n("fle-bootstrap"))].sort(),
+        [
+          roleArn(n("ingest")),
+          roleArn(n("images-download")),
+          roleArn(n("fle-bootstrap")),
+          ...(stage.accountBaseline ? [scanner] : []),
+        ].sort(),
       );
       for (const st of conditioned) {
         const equals = st.Condition.StringEquals ?? {};
@@ -369,7 +376,7 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
       expect(db.parameterGroupName).toBe(n("pg17"));
     });
 
-    it("sits in private subnets reachable only from the functions' security group", () => {
+    it("sits in private subnets reachable only from the proxy's and the bootstrap's security groups", () => {
       const subnets = s.get("aws:rds/subnetGroup:SubnetGroup", "DatabaseSubnets").inputs
         .subnetIds as string[];
       const privateIds = s.ofType("aws:ec2/subnet:Subnet").filter((r) => r.name.startsWith("PrivateSubnet"));
@@ -393,7 +400,7 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
         const connect = statements.filter((st) => asArray(st.Action).includes("rds-db:connect"));
         expect(connect).toHaveLength(1);
         expect(asArray(connect[0].Resource)[0]).toMatch(
-          /^arn:aws:rds-db:eu-central-2:\d+:dbuser:db-\w+\/veil_app$/,
+          /^arn:aws:rds-db:eu-central-2:\d+:dbuser:prx-\w+\/veil_app$/,
         );
         const secrets = statements.filter((st) =>
           asArray(st.Action).some((a: string) => a.startsWith("secretsmanager:")),

@@ -17,14 +17,16 @@ const client = createSecretsManagerClient();
 /** Lambda entry point; the event is the invocation input. */
 export async function handler(event: unknown): Promise<DbBootstrapResult> {
   const db = linked("Database");
+  const master = linked("DatabaseMaster");
   return bootstrapDatabase(
     event,
     {
-      host: db.host,
+      // The instance itself: the functions' host is the RDS Proxy, which refuses password logins.
+      host: master.host,
       port: db.port,
       database: db.database,
       region: process.env.AWS_REGION ?? "",
-      masterSecretArn: linked("DatabaseMaster").secretArn,
+      masterSecretArn: master.secretArn,
       appRole: db.username || defaultAppRole,
     },
     {

@@ -23,8 +23,11 @@ export interface LinkedResources {
   readonly UserPoolClient: { readonly id: string };
   /** Secrets Manager secret holding the FLE private key (JSON: privateKeyPem, keyName) and its provider id. */
   readonly FleKey: { readonly secretArn: string; readonly providerId: string };
-  /** The RDS-managed master user secret: linked to the deploy-time database bootstrap only. */
-  readonly DatabaseMaster: { readonly secretArn: string };
+  /**
+   * The RDS-managed master user secret and the instance's own host (not the proxy's): linked to the
+   * deploy-time database bootstrap only.
+   */
+  readonly DatabaseMaster: { readonly secretArn: string; readonly host: string };
 }
 
 /** One linked resource; throws a configuration error naming it when it is not linked. */

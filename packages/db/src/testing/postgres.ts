@@ -40,7 +40,11 @@ export interface TestPostgres {
  */
 export const passwordLoginRole = "password_login";
 
-function findBinDir(): string {
+/**
+ * The folder of the newest installed PostgreSQL's binaries (`postgres`, `pg_dump`, `pg_restore`, …).
+ * @example execFileSync(join(postgresBinDir(), "pg_dump"), ["--format=custom", url])
+ */
+export function postgresBinDir(): string {
   const base = "/usr/lib/postgresql";
   const versions = existsSync(base)
     ? readdirSync(base)
@@ -144,7 +148,7 @@ export async function startTestPostgres(options: { timeoutMs?: number } = {}): P
   const url = process.env.DATABASE_URL;
   if (url) return useExistingServer(url);
 
-  const bin = findBinDir();
+  const bin = postgresBinDir();
   const user = serverUser();
   const dir = mkdtempSync(join(tmpdir(), "veil-pg-"));
   const data = join(dir, "data");
