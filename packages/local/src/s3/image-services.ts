@@ -32,7 +32,7 @@ export interface ImageServicesOptions {
   readonly cleanupIntervalMs?: number | false;
 }
 
-/** What a run of the image cleanup did (functions/src/images/cleanup.ts). */
+/** What a run of the image cleanup did (functions/src/images-cleanup/handler.ts). */
 export interface ImageCleanupResult {
   readonly deleted: number;
   readonly failed: number;

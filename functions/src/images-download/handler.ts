@@ -19,9 +19,9 @@ import type { APIGatewayProxyEvent, Context } from "aws-lambda";
 import type { VerifyCaller } from "../shared/auth.ts";
 import { HttpError } from "../shared/errors.ts";
 import { errorResponse } from "../shared/http.ts";
-import { callerVerifier, databasePool, envelope, objectStore, once, type Pool } from "./deps.ts";
-import { toImageHttpError } from "./http-errors.ts";
-import { linkedImage } from "./resources.ts";
+import { callerVerifier, databasePool, envelope, objectStore, once, type Pool } from "../images/deps.ts";
+import { toImageHttpError } from "../images/http-errors.ts";
+import { linkedImage } from "../images/resources.ts";
 
 const logger = createLogger({ serviceName: "veil-images-download" });
 
