@@ -19,13 +19,13 @@ import {
   uploadSuiteId,
 } from "@veil/storage";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
-import { type ApiRoute, type ApiRouteInput, createApiHandler } from "../shared/api-handler.ts";
-import { HttpError } from "../shared/errors.ts";
-import { json, requireFormBody } from "../shared/http.ts";
 import { callerVerifier, databasePool, objectStore, once, uploadPublicKey } from "../images/deps.ts";
 import { toImageHttpError } from "../images/http-errors.ts";
 import { linkedImage } from "../images/resources.ts";
 import { imageView } from "../images/view.ts";
+import { type ApiRoute, type ApiRouteInput, createApiHandler } from "../shared/api-handler.ts";
+import { HttpError } from "../shared/errors.ts";
+import { json, requireFormBody } from "../shared/http.ts";
 
 const logger = createLogger({ serviceName: "veil-images-api" });
 
