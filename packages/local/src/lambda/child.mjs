@@ -23,6 +23,8 @@ const loaded = import(pathToFileURL(modulePath).href).then((m) => {
   if (typeof fn !== "function") throw new Error(`handler export '${exportName}' not found`);
   return fn;
 });
+// A module that fails to load fails every invocation with its error type, as an init error does.
+loaded.catch(() => undefined);
 
 process.on(
   "message",

@@ -43,7 +43,8 @@ describe("local Lambda runtime", () => {
     expect(await fn.invoke({ op: "flags" })).toEqual({ execArgv: [], nodeOptions: null });
     await fn.stop();
     fn = startLocalLambda({ name: "t", module: typescript, env: {}, logFile: join(dir, "f.log") });
-    await expect(fn.invoke({})).rejects.toThrow(/exited/);
+    // Node refuses the .ts extension (ERR_UNKNOWN_FILE_EXTENSION, a TypeError).
+    await expect(fn.invoke({})).rejects.toThrow(/failed: TypeError$/);
   });
 
   it("keeps the instance warm and logs to the function's log file", async () => {
