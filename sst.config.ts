@@ -41,7 +41,8 @@ export default $config({
     const { createStorage } = await import("./infra/storage.ts");
     const { createFleSecret, createFle } = await import("./infra/fle.ts");
     const { createLinks, createFlePublicKeyLink } = await import("./infra/links.ts");
-    const { createHandler, handlers } = await import("./infra/functions.ts");
+    const { createHandler } = await import("./infra/functions.ts");
+    const { manifest } = await import("./functions/manifest.ts");
     const { grantDataAccess, grantImageAccess, connectInbox } = await import("./infra/grants.ts");
     const { scheduleImageCleanup } = await import("./infra/image-cleanup.ts");
     const { createApi } = await import("./infra/api.ts");
@@ -88,32 +89,26 @@ export default $config({
       inboxBucket: storage.inbox.name,
     });
 
-    const api = createHandler(ctx, "Api", {
-      description: "Veil records API",
-      handler: handlers.api,
-      role: roles.api,
-      logsKeyArn,
-      network,
-      timeoutSeconds: 29,
-      link: [links.recordsKey, links.database, links.userPool, links.userPoolClient, links.fleKey],
-    });
-    const ingest = createHandler(ctx, "Ingest", {
-      description: "Veil image ingest",
-      handler: handlers.ingest,
+    // By link name: each function gets exactly the links its manifest entry lists.
+    const linked = {
+      RecordsKey: links.recordsKey,
+      Database: links.database,
+      UserPool: links.userPool,
+      UserPoolClient: links.userPoolClient,
+      FleKey: links.fleKey,
+      ImagesBucket: links.images,
+      InboxBucket: links.inbox,
+    };
+    const api = createHandler(ctx, manifest.records, { role: roles.api, logsKeyArn, network, links: linked });
+    const ingest = createHandler(ctx, manifest["images-ingest"], {
       role: roles.ingest,
       logsKeyArn,
       network,
-      timeoutSeconds: 60,
-      memoryMb: 1024,
-      link: [links.recordsKey, links.database, links.fleKey, links.images, links.inbox],
+      links: linked,
     });
-    const fleBootstrap = createHandler(ctx, "FleKeyBootstrap", {
-      description: "Veil FLE key-pair bootstrap (invoked at deploy time)",
-      handler: handlers.fleKeyBootstrap,
-      live: false,
+    const fleBootstrap = createHandler(ctx, manifest["fle-key-bootstrap"], {
       role: roles.fleBootstrap,
       logsKeyArn,
-      timeoutSeconds: 30,
     });
     const dataPolicies = grantDataAccess(ctx, {
       roles,
@@ -153,40 +148,26 @@ export default $config({
       dependsOn: dataPolicies,
     });
 
-    const imagesApi = createHandler(ctx, "ImagesApi", {
-      description: "Veil images API (upload URLs, list)",
-      handler: handlers.imagesApi,
+    const imagesApi = createHandler(ctx, manifest["images-api"], {
       role: roles.imagesApi,
       logsKeyArn,
       network,
-      timeoutSeconds: 29,
-      link: [
-        links.database,
-        links.userPool,
-        links.userPoolClient,
-        createFlePublicKeyLink({ pem: fle.publicKey.encodedKey, keyName: fle.keyName }),
-        links.inbox,
-      ],
+      links: {
+        ...linked,
+        FlePublicKey: createFlePublicKeyLink({ pem: fle.publicKey.encodedKey, keyName: fle.keyName }),
+      },
     });
-    const imageDownloadTimeoutSeconds = 120;
-    const imagesDownload = createHandler(ctx, "ImagesDownload", {
-      description: "Veil image download (response streaming)",
-      handler: handlers.imagesDownload,
+    const imagesDownload = createHandler(ctx, manifest["images-download"], {
       role: roles.imagesDownload,
       logsKeyArn,
       network,
-      timeoutSeconds: imageDownloadTimeoutSeconds,
-      streaming: true,
-      link: [links.recordsKey, links.database, links.userPool, links.userPoolClient, links.images],
+      links: linked,
     });
-    const imagesCleanup = createHandler(ctx, "ImagesCleanup", {
-      description: "Veil cleanup of erased records' stored images (scheduled)",
-      handler: handlers.imagesCleanup,
+    const imagesCleanup = createHandler(ctx, manifest["images-cleanup"], {
       role: roles.imagesCleanup,
       logsKeyArn,
       network,
-      timeoutSeconds: 300,
-      link: [links.database, links.images],
+      links: linked,
     });
     scheduleImageCleanup(ctx, { handler: imagesCleanup, dependsOn: dbReady });
     grantImageAccess(ctx, {
@@ -208,7 +189,7 @@ export default $config({
       imageDownload: {
         functionArn: imagesDownload.fn.arn,
         functionName: imagesDownload.functionName,
-        timeoutSeconds: imageDownloadTimeoutSeconds,
+        timeoutSeconds: manifest["images-download"].timeoutSeconds,
       },
       logsKeyArn,
       callerRoleArn: edgeRoleArn(ctx),
@@ -235,14 +216,10 @@ export default $config({
         keyNamePrefix: ctx.name("cloudfront-"),
       },
     });
-    const rotate = createHandler(ctx, "RotateApiKey", {
-      description: "Veil API key rotation (CloudFront origin header)",
-      handler: handlers.rotateApiKey,
-      live: false,
+    const rotate = createHandler(ctx, manifest["rotate-api-key"], {
       role: roles.rotate,
       logsKeyArn,
-      timeoutSeconds: 900,
-      link: [rotationTarget],
+      links: { RotationTarget: rotationTarget },
     });
     createRotation(ctx, {
       handler: rotate,

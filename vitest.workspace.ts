@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import type { TestProjectConfiguration } from "vitest/config";
 
 /**
@@ -7,6 +8,11 @@ import type { TestProjectConfiguration } from "vitest/config";
 const unit = (name: string, root: string): TestProjectConfiguration => ({
   test: { name, root, include: ["**/*.test.ts"], exclude: ["**/node_modules/**", "**/*.int.test.ts"] },
 });
+
+/** Builds the function bundles the local stack runs, once per run (test flavour). */
+const functionBundles = fileURLToPath(
+  new URL("./packages/local/src/stack/bundles.global-setup.ts", import.meta.url),
+);
 
 export const projects: TestProjectConfiguration[] = [
   unit("core", "packages/core"),
@@ -28,18 +34,21 @@ export const projects: TestProjectConfiguration[] = [
       root: "web",
       include: ["e2e/**/*.test.ts"],
       exclude: ["**/node_modules/**"],
+      globalSetup: [functionBundles],
       testTimeout: 180_000,
       hookTimeout: 180_000,
       fileParallelism: false,
     },
   },
-  // The whole local stack end to end: real PostgreSQL, real servers, one test file at a time.
+  // The whole local stack end to end: real PostgreSQL, real servers, the functions' bundles, one test
+  // file at a time.
   {
     test: {
       name: "integration",
       root: "packages/local",
       include: ["**/*.int.test.ts"],
       exclude: ["**/node_modules/**"],
+      globalSetup: [functionBundles],
       testTimeout: 120_000,
       hookTimeout: 180_000,
       fileParallelism: false,

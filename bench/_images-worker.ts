@@ -4,7 +4,7 @@
  * prints one JSON line of figures. Run with `--expose-gc`.
  */
 import { Readable, Writable } from "node:stream";
-import { moveUpload } from "../functions/src/images/ingest-pipeline.ts";
+import { moveUpload } from "../functions/src/images-ingest/ingest-pipeline.ts";
 import { createEnvelopeCrypto } from "../packages/crypto/src/index.ts";
 import { createKmsStandIn } from "../packages/crypto/src/testing/index.ts";
 import { createObjectStore, type ObjectStore } from "../packages/storage/src/index.ts";

@@ -1,47 +1,61 @@
 /**
- * Production bundles of the Lambda handlers, built the way SST builds them for `nodejs22.x` (see
- * `infra/functions.ts`): esbuild, one ESM file, minified, tree-shaken, `keepNames`, the `createRequire`
- * banner, every dependency bundled — `@aws-sdk/*` too (we pin its version) and the Powertools logger
- * (bundled it costs 21 KB; loaded from the layer's node_modules it costs ~15 ms more at init) —,
- * `__VEIL_TEST_SWITCHES__` defined `false` so the test-only switches are compiled out, and the esbuild
- * plugins of `esbuild-plugins.mjs` (the Encryption SDK without bn.js/asn1.js).
+ * The Lambda bundles, built the way SST builds them for `nodejs22.x` (see `infra/functions.ts`):
+ * esbuild, one ESM file, minified, tree-shaken, `keepNames`, the `createRequire` banner, the native
+ * add-ons SST leaves out marked external, every other dependency bundled — `@aws-sdk/*` too (we pin its
+ * version) and the Powertools logger. No plugin: what is bundled is each library as published.
  *
- *   tsx functions/build.ts                       every handler → functions/dist/<name>/index.mjs
- *   tsx functions/build.ts records --outdir d    only the named handler(s)
+ * Two flavours, which differ only in the `__VEIL_TEST_SWITCHES__` define: `production` (false, as
+ * deployed) and `test` (true: the records function's test-only switches are compiled in, for the local
+ * stack under Vitest). Both come from `bundleHandler`; nothing else bundles a handler.
+ *
+ *   tsx functions/build.ts                          every function → functions/dist/production/<name>/index.mjs
+ *   tsx functions/build.ts records --outdir d       only the named function(s)
+ *   tsx functions/build.ts --test-switches          the test flavour → functions/dist/test/<name>/index.mjs
  *
  * Prints each bundle's size and the packages that weigh most in it.
  */
-import { statSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type BuildOptions, build, type Metafile } from "esbuild";
-import lambdaPlugins from "./esbuild-plugins.mjs";
+import { isFresh, recordBuildInputs } from "./fresh.ts";
+import { type FunctionName, functionNames, manifest, productionDefine } from "./manifest.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** Handler entry files by name (the same files `infra/functions.ts` points SST at). */
-export const handlerEntries = {
-  records: "src/records/handler.ts",
-  "rotate-api-key": "src/rotate-api-key/handler.ts",
-  "fle-key-bootstrap": "src/fle-key-bootstrap/handler.ts",
-  "db-bootstrap": "src/db-bootstrap/handler.ts",
-} as const;
-export type HandlerName = keyof typeof handlerEntries;
+export type { FunctionName } from "./manifest.ts";
+
+/** Which bundle: as deployed, or with the test-only switches compiled in. */
+export type BundleFlavour = "production" | "test";
+
+/** Where `buildBundles` puts a flavour by default: `functions/dist/<flavour>/<name>/index.mjs`. */
+export function bundleDir(flavour: BundleFlavour): string {
+  return join(here, "dist", flavour);
+}
+
+/** The bundle file of one function in a bundle folder. */
+export function bundleFile(dir: string, name: FunctionName): string {
+  return join(dir, name, "index.mjs");
+}
 
 /**
- * Size goal of the records handler bundle, in KiB, reported by `pnpm bench` (244 KB at the last
- * measurement — see docs/performance.md).
+ * Size budget of each bundle, in KiB, enforced by `bundle-budget.test.ts` (and the records one reported
+ * by `pnpm bench`): today's bundle plus some headroom, so a dependency that drags in a new client or an
+ * umbrella package fails a test. Lower a budget as its bundle shrinks.
  */
-export const recordsBundleGoalKb = 250;
+export const bundleBudgetsKb: Readonly<Record<FunctionName, number>> = {
+  records: 400,
+  "images-api": 1150,
+  "images-download": 1175,
+  "images-ingest": 1200,
+  "images-cleanup": 1150,
+  "rotate-api-key": 575,
+  "fle-key-bootstrap": 24,
+  "db-bootstrap": 150,
+};
 
-/**
- * Size budget the tests enforce (`bundle-budget.test.ts`): today's bundle plus a little headroom, so a
- * dependency that drags in a new client or an umbrella package fails a test. Lower it as it shrinks.
- */
-export const recordsBundleBudgetKb = 280;
-
-/** Native add-ons SST also leaves out; `pg-native` is never loaded (pg's pure-JS client is used). */
+/** Native add-ons SST marks external in every Node.js function; `pg-native` is never loaded. */
 export const lambdaExternals = ["pg-native", "sharp"];
 
 /** What SST puts at the top of every ESM bundle: CommonJS dependencies may still `require` builtins. */
@@ -53,7 +67,7 @@ const banner = [
   `const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url))`,
 ].join("\n");
 
-/** The esbuild options of a production handler bundle (everything but entry point and output). */
+/** The esbuild options of a production bundle (everything but entry point and output). */
 export const productionOptions: BuildOptions = {
   bundle: true,
   platform: "node",
@@ -65,34 +79,92 @@ export const productionOptions: BuildOptions = {
   treeShaking: true,
   sourcemap: false,
   external: lambdaExternals,
-  define: { __VEIL_TEST_SWITCHES__: "false" },
+  define: { ...productionDefine },
   banner: { js: banner },
-  // The same plugins SST applies (`nodejs.plugins` → functions/esbuild-plugins.mjs).
-  plugins: lambdaPlugins,
   logLevel: "warning",
 };
 
+/** The esbuild options of a flavour: the test one differs from production in the define only. */
+export function bundleOptions(flavour: BundleFlavour): BuildOptions {
+  return flavour === "production"
+    ? productionOptions
+    : { ...productionOptions, define: { ...productionDefine, __VEIL_TEST_SWITCHES__: "true" } };
+}
+
 export interface HandlerBundle {
-  readonly name: string;
+  readonly name: FunctionName;
   readonly outfile: string;
   readonly bytes: number;
   readonly metafile: Metafile;
 }
 
-/** Bundles one handler to `outfile` as production does (`overrides` only for comparisons). */
+/**
+ * Bundles one function to `outfile` (written atomically: a process running the previous bundle never
+ * reads half a file). `overrides` only for tests that compare builds.
+ *
+ * @example
+ *   const { bytes } = await bundleHandler("records", "/tmp/records/index.mjs");
+ */
 export async function bundleHandler(
-  name: HandlerName,
+  name: FunctionName,
   outfile: string,
+  flavour: BundleFlavour = "production",
   overrides: Partial<BuildOptions> = {},
 ): Promise<HandlerBundle> {
+  const startedAt = Date.now();
   const result = await build({
-    ...productionOptions,
+    ...bundleOptions(flavour),
     ...overrides,
-    entryPoints: [join(here, handlerEntries[name])],
+    entryPoints: [join(here, manifest[name].entry)],
     outfile,
+    write: false,
     metafile: true,
   });
-  return { name, outfile, bytes: statSync(outfile).size, metafile: result.metafile };
+  const code = result.outputFiles.find((f) => f.path.endsWith(".mjs"))?.contents;
+  if (!code) throw new Error(`esbuild wrote no bundle for ${name}`);
+  mkdirSync(dirname(outfile), { recursive: true });
+  const tmp = `${outfile}.${process.pid}.tmp`;
+  writeFileSync(tmp, code);
+  renameSync(tmp, outfile);
+  recordBuildInputs(outfile, result.metafile, { flavour, overrides: JSON.stringify(overrides) }, startedAt);
+  return { name, outfile, bytes: code.byteLength, metafile: result.metafile };
+}
+
+/**
+ * Bundles the named functions (default: all) into `<outdir>/<name>/index.mjs`.
+ *
+ * @example
+ *   await buildBundles({ flavour: "test", names: ["records"] });
+ */
+export async function buildBundles(
+  options: { flavour?: BundleFlavour; outdir?: string; names?: readonly FunctionName[] } = {},
+): Promise<HandlerBundle[]> {
+  const flavour = options.flavour ?? "production";
+  const outdir = options.outdir ?? bundleDir(flavour);
+  const bundles: HandlerBundle[] = [];
+  for (const name of options.names ?? functionNames) {
+    bundles.push(await bundleHandler(name, bundleFile(outdir, name), flavour));
+  }
+  return bundles;
+}
+
+/**
+ * Bundles those of the named functions (default: all) whose bundle is missing, of another flavour or
+ * older than one of its inputs; resolves with their names (empty when every bundle was current).
+ *
+ * @example
+ *   const rebuilt = await ensureBundles({ flavour: "production", names: ["records"] });
+ */
+export async function ensureBundles(
+  options: { flavour?: BundleFlavour; outdir?: string; names?: readonly FunctionName[] } = {},
+): Promise<FunctionName[]> {
+  const flavour = options.flavour ?? "production";
+  const outdir = options.outdir ?? bundleDir(flavour);
+  const stale = (options.names ?? functionNames).filter(
+    (name) => !isFresh(bundleFile(outdir, name), { flavour, overrides: "{}" }),
+  );
+  if (stale.length > 0) await buildBundles({ flavour, outdir, names: stale });
+  return stale;
 }
 
 /** Bytes in the output per npm package (or workspace folder), largest first. */
@@ -117,29 +189,32 @@ export function weightByPackage(metafile: Metafile): Array<{ name: string; bytes
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     args: process.argv.slice(2).filter((a) => a !== "--"),
-    options: { outdir: { type: "string" }, top: { type: "string" } },
+    options: {
+      outdir: { type: "string" },
+      top: { type: "string" },
+      "test-switches": { type: "boolean" },
+    },
     allowPositionals: true,
   });
-  const names = (positionals.length > 0 ? positionals : Object.keys(handlerEntries)) as HandlerName[];
-  const unknown = names.filter((n) => !(n in handlerEntries));
+  const names = (positionals.length > 0 ? positionals : functionNames) as FunctionName[];
+  const unknown = names.filter((n) => !(n in manifest));
   if (unknown.length > 0) {
-    console.error(`unknown handler(s) ${unknown.join(", ")}; have ${Object.keys(handlerEntries).join(", ")}`);
+    console.error(`unknown function(s) ${unknown.join(", ")}; have ${functionNames.join(", ")}`);
     process.exit(2);
   }
-  const outdir = values.outdir ?? join(here, "dist");
+  const flavour: BundleFlavour = values["test-switches"] ? "test" : "production";
   const top = Number(values.top ?? 8);
-  for (const name of names) {
-    const bundle = await bundleHandler(name, join(outdir, name, "index.mjs"));
+  for (const bundle of await buildBundles({
+    flavour,
+    names,
+    ...(values.outdir ? { outdir: values.outdir } : {}),
+  })) {
     const kb = bundle.bytes / 1024;
-    const note =
-      name !== "records"
-        ? ""
-        : kb > recordsBundleBudgetKb
-          ? ` (over the ${recordsBundleBudgetKb} KB budget)`
-          : kb > recordsBundleGoalKb
-            ? ` (goal ${recordsBundleGoalKb} KB)`
-            : "";
-    process.stdout.write(`${name}: ${relative(process.cwd(), bundle.outfile)} ${kb.toFixed(1)} KB${note}\n`);
+    const budget = bundleBudgetsKb[bundle.name];
+    const note = kb > budget ? ` (over the ${budget} KB budget)` : "";
+    process.stdout.write(
+      `${bundle.name}: ${relative(process.cwd(), bundle.outfile)} ${kb.toFixed(1)} KB${note}\n`,
+    );
     for (const { name: pkg, bytes } of weightByPackage(bundle.metafile).slice(0, top)) {
       process.stdout.write(`  ${(bytes / 1024).toFixed(1).padStart(7)} KB  ${pkg}\n`);
     }

@@ -18,14 +18,15 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { manifest } from "../functions/manifest.ts";
 import type { Ctx } from "./context.ts";
 import { serviceTrust } from "./context.ts";
-import { createHandler, type Handler } from "./functions.ts";
+import { createHandler, type Handler, sstHandler } from "./functions.ts";
 import type { Network } from "./network.ts";
 import { baseStatements, grant } from "./roles.ts";
 
 /** The handler entry (`file.export`, from the repository root). */
-export const dbBootstrapHandler = "functions/src/db-bootstrap/handler.handler";
+export const dbBootstrapHandler = sstHandler(manifest["db-bootstrap"]);
 
 /** The sources whose content decides whether the bootstrap must run again. */
 export const dbSetupSources = [
@@ -119,16 +120,12 @@ export function createDbBootstrap(ctx: Ctx, args: DbBootstrapArgs): DbBootstrap 
   const masterLink = new sst.Linkable("DatabaseMaster", {
     properties: { secretArn: args.masterSecretArn, host: args.instance.address },
   });
-  const handler = createHandler(ctx, "DbBootstrap", {
-    description: "Veil database bootstrap (invoked at deploy time)",
-    handler: dbBootstrapHandler,
-    live: false,
+  const handler = createHandler(ctx, manifest["db-bootstrap"], {
     role,
     logsKeyArn: args.logsKeyArn,
     // The database admits this group and the proxy's; the functions' group reaches the proxy only.
     network: { ...args.network, functionSecurityGroup: args.network.databaseAdminSecurityGroup },
-    timeoutSeconds: 300,
-    link: [args.databaseLink, masterLink],
+    links: { Database: args.databaseLink, DatabaseMaster: masterLink },
   });
   const policy = grant(
     ctx,

@@ -7,43 +7,32 @@
  * benchmarks measure (init is ~15 ms faster than resolving the layer's `node_modules` at import), its
  * version is the workspace catalog's, and no layer version has to be matched to the region by hand.
  */
+import { type FunctionSpec, type LinkName, productionDefine } from "../functions/manifest.ts";
 import type { Ctx } from "./context.ts";
 import { createLogGroup } from "./logs.ts";
 import type { Network } from "./network.ts";
 
-/** Handler entry points, relative to the repository root (`file.export`). */
-export const handlers = {
-  api: "functions/src/records/handler.handler",
-  imagesApi: "functions/src/images/api.handler",
-  imagesDownload: "functions/src/images/download.handler",
-  ingest: "functions/src/images/ingest.handler",
-  imagesCleanup: "functions/src/images/cleanup.handler",
-  rotateApiKey: "functions/src/rotate-api-key/handler.handler",
-  fleKeyBootstrap: "functions/src/fle-key-bootstrap/handler.handler",
-} as const;
+/** SST's handler string of a manifest entry (`file.export`, from the repository root). */
+export function sstHandler(spec: FunctionSpec): string {
+  return `functions/${spec.entry.replace(/\.ts$/, "")}.handler`;
+}
+
+/** `images-api` → `ImagesApi`: the Pulumi name of a function's resources. */
+export function resourceName(spec: FunctionSpec): string {
+  return spec.name.replace(/(^|-)([a-z0-9])/g, (_, _dash: string, c: string) => c.toUpperCase());
+}
 
 export interface HandlerArgs {
-  readonly handler: string;
   readonly role: aws.iam.Role;
   readonly logsKeyArn: $util.Input<string>;
   readonly environment?: Record<string, $util.Input<string>>;
-  /** SST links the handler reads as `Resource.<Name>`. */
-  readonly link?: sst.Linkable<Record<string, unknown>>[];
-  /** Attach to the private subnets (needed to reach the database). */
+  /**
+   * The linkables to pick from, by link name: the function is linked to exactly those its manifest
+   * entry lists (`Resource.<Name>` in the handler).
+   */
+  readonly links?: Partial<Record<LinkName, sst.Linkable<Record<string, unknown>>>>;
+  /** The private subnets; required for a function the manifest puts in the VPC. */
   readonly network?: Network;
-  readonly timeoutSeconds?: number;
-  readonly memoryMb?: number;
-  /**
-   * Lambda response streaming (the handler is wrapped in `awslambda.streamifyResponse`): SST then
-   * proxies the stream under `sst dev` too. API Gateway needs its STREAM integration (api.ts).
-   */
-  readonly streaming?: boolean;
-  readonly description: string;
-  /**
-   * `false`: even under `sst dev` the real function runs in AWS instead of on the laptop. For the
-   * FLE key bootstrap (the private key must never exist on a laptop) and the API-key rotation.
-   */
-  readonly live?: false;
 }
 
 export interface Handler {
@@ -53,11 +42,17 @@ export interface Handler {
   readonly functionName: $util.Output<string>;
 }
 
-/** Creates one handler with its log group. */
-export function createHandler(ctx: Ctx, id: string, args: HandlerArgs): Handler {
-  const functionName = ctx.name(
-    id.replace(/[A-Z]/g, (c, i) => (i === 0 ? c.toLowerCase() : `-${c.toLowerCase()}`)),
-  );
+/**
+ * Creates one function of the manifest (entry, description, memory, timeout, streaming, links) with
+ * its log group, named `veil-<stage>-<name>`.
+ */
+export function createHandler(ctx: Ctx, spec: FunctionSpec, args: HandlerArgs): Handler {
+  const id = resourceName(spec);
+  const functionName = ctx.name(spec.name);
+  const missing = spec.links.filter((l) => !args.links?.[l]);
+  if (missing.length > 0)
+    throw new Error(`function ${spec.name} reads ${missing.join(", ")}, but no such link was given`);
+  if (spec.vpc && !args.network) throw new Error(`function ${spec.name} needs the network (VPC)`);
   const logGroup = createLogGroup(ctx, `${id}LogGroup`, `/aws/lambda/${functionName}`, {
     logsKeyArn: args.logsKeyArn,
   });
@@ -65,34 +60,34 @@ export function createHandler(ctx: Ctx, id: string, args: HandlerArgs): Handler 
     id,
     {
       name: functionName,
-      description: args.description,
-      handler: args.handler,
-      link: args.link,
-      dev: args.live,
-      streaming: args.streaming,
+      description: spec.description,
+      handler: sstHandler(spec),
+      link: spec.links.map((l) => args.links?.[l] as sst.Linkable<Record<string, unknown>>),
+      // The FLE key bootstrap, the database bootstrap and the key rotation run in AWS even under `sst dev`.
+      dev: spec.remoteOnly ? false : undefined,
+      streaming: spec.streaming,
       runtime: "nodejs22.x",
       architecture: "arm64",
       role: args.role.arn,
-      timeout: `${args.timeoutSeconds ?? 10} seconds`,
-      memory: `${args.memoryMb ?? 512} MB`,
+      timeout: `${spec.timeoutSeconds} seconds`,
+      memory: `${spec.memoryMb} MB`,
       logging: { logGroup: logGroup.name, format: "json" },
-      // __VEIL_TEST_SWITCHES__ false: the test-only control switches of the handlers are compiled out.
+      // The options functions/build.ts mirrors (no esbuild plugin); the define compiles the test-only
+      // control switches out.
       nodejs: {
         format: "esm",
         sourcemap: false,
-        // Swaps Encryption SDK and pg modules the handlers never run for faithful small ones (tested):
-        // the same plugins functions/build.ts uses, so the measured bundle is the deployed one.
-        plugins: "functions/esbuild-plugins.mjs",
-        esbuild: { define: { __VEIL_TEST_SWITCHES__: "false" } },
+        esbuild: { define: { ...productionDefine } },
       },
-      vpc: args.network
-        ? {
-            privateSubnets: args.network.privateSubnetIds,
-            securityGroups: [args.network.functionSecurityGroup.id],
-          }
-        : undefined,
+      vpc:
+        spec.vpc && args.network
+          ? {
+              privateSubnets: args.network.privateSubnetIds,
+              securityGroups: [args.network.functionSecurityGroup.id],
+            }
+          : undefined,
       environment: {
-        POWERTOOLS_SERVICE_NAME: `veil-${id}`,
+        POWERTOOLS_SERVICE_NAME: `veil-${spec.name}`,
         POWERTOOLS_METRICS_NAMESPACE: "Veil",
         POWERTOOLS_LOG_LEVEL: "INFO",
         POWERTOOLS_LOGGER_LOG_EVENT: "false",

@@ -1,13 +1,15 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { handlers } from "./functions.ts";
+import { functionNames, manifest } from "../functions/manifest.ts";
+import { resourceName, sstHandler } from "./functions.ts";
 
 const root = join(import.meta.dirname, "..");
 
 describe("handler entry points", () => {
-  it("each names a source file that exports the handler", () => {
-    for (const entry of Object.values(handlers)) {
+  it("each function of the manifest names a source file that exports the handler", () => {
+    for (const name of functionNames) {
+      const entry = sstHandler(manifest[name]);
       const dot = entry.lastIndexOf(".");
       const file = join(root, `${entry.slice(0, dot)}.ts`);
       expect(existsSync(file), `${entry}: ${file} missing`).toBe(true);
@@ -17,13 +19,14 @@ describe("handler entry points", () => {
     }
   });
 
-  it("every function is bundled with the plugins the measured bundles use", async () => {
+  it("names each function's resources after its manifest name", () => {
+    expect(resourceName(manifest.records)).toBe("Records");
+    expect(resourceName(manifest["images-api"])).toBe("ImagesApi");
+    expect(resourceName(manifest["fle-key-bootstrap"])).toBe("FleKeyBootstrap");
+  });
+
+  it("bundles every function with no esbuild plugin: each library as published", () => {
     const source = readFileSync(join(root, "infra", "functions.ts"), "utf8");
-    const path = /plugins: "([^"]+)"/.exec(source)?.[1];
-    expect(path, "nodejs.plugins missing in createHandler").toBe("functions/esbuild-plugins.mjs");
-    const plugins = (await import(join(root, path ?? ""))).default as Array<{ name: string }>;
-    expect(plugins.length).toBeGreaterThan(0);
-    const built = readFileSync(join(root, "functions", "build.ts"), "utf8");
-    expect(built).toMatch(/esbuild-plugins\.mjs/);
+    expect(source).not.toMatch(/plugins\s*:/);
   });
 });

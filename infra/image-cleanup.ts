@@ -1,5 +1,5 @@
 /**
- * The schedule of the image cleanup (functions/src/images/cleanup.ts): it deletes the stored objects of
+ * The schedule of the image cleanup (functions/src/images-cleanup/handler.ts): it deletes the stored objects of
  * erased records, which a database trigger queued in the erasing transaction. Every few minutes is
  * enough — the record and its image rows are gone at once, only the (encrypted) objects wait — and
  * keeps S3 rights and an S3 client away from the records function. A failing run raises an alarm

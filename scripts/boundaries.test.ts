@@ -61,6 +61,33 @@ describe("module boundaries", () => {
     }
   });
 
+  it("lets infra read the function manifest only, and the local stack run bundles, not handler sources", () => {
+    const root = mkdtempSync(join(tmpdir(), "veil-bounds-"));
+    const files: Record<string, string> = {
+      "infra/functions.ts": 'import { manifest } from "../functions/manifest.ts";\n',
+      "infra/test/stack.ts": 'import { manifest } from "../../functions/manifest.ts";\n',
+      "infra/api.ts": 'import { routes } from "../functions/src/records/handler.ts";\n',
+      "packages/local/src/stack/fns.ts":
+        'import { manifest } from "@veil/functions/manifest";\nimport { ensureBundles } from "@veil/functions/build";\n',
+      "packages/local/src/stack/start.ts": 'import { handler } from "@veil/functions/records";\n',
+      "packages/local/src/s3/images.ts":
+        'const m = await import("../../../../functions/src/images-api/handler.ts");\n',
+    };
+    for (const [path, source] of Object.entries(files)) {
+      mkdirSync(join(root, path, ".."), { recursive: true });
+      writeFileSync(join(root, path), source);
+    }
+    try {
+      expect(
+        violations(root)
+          .map((v: string) => v.split(":")[0])
+          .sort(),
+      ).toEqual(["infra/api.ts", "packages/local/src/s3/images.ts", "packages/local/src/stack/start.ts"]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it("reads static, dynamic and type-only imports", () => {
     expect(
       importsOf('import type { A } from "a";\nconst b = await import("b");\nexport * from "c";'),

@@ -43,6 +43,16 @@ export const rules = [
   { dir: "packages/log", forbidden: /^@veil\/(?!core$)/, why: "log imports only core" },
   { dir: "packages/storage", forbidden: /^@veil\/(?!core$)/, why: "storage imports only core" },
   { dir: "infra", forbidden: /^@veil\/(?!core$)/, why: "infra imports only core" },
+  {
+    dir: "infra",
+    forbidden: /^\.\.?\/(\.\.\/)*functions\/(?!manifest\.ts$)/,
+    why: "infra reads the function manifest, never handler code",
+  },
+  {
+    dir: "packages/local",
+    forbidden: /^@veil\/functions(?!\/(manifest|build|test-switches)$)|(^|\/)functions\/src\//,
+    why: "the local stack runs the functions' bundles, never their sources",
+  },
 ];
 
 const importRe =

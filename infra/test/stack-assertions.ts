@@ -7,7 +7,9 @@ import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { encryptionPurposes, fleFields, imageRoutes, recordRoutes } from "@veil/core";
 import { beforeAll, describe, expect, it } from "vitest";
+import { functionNames, manifest, productionDefine } from "../../functions/manifest.ts";
 import { managedPolicies, managedRuleGroups } from "../cdn.ts";
+import { resourceName, sstHandler } from "../functions.ts";
 import { ingestRetryAttempts } from "../grants.ts";
 import { imageCleanupSchedule } from "../image-cleanup.ts";
 import { keyUseActions } from "../kms.ts";
@@ -408,7 +410,7 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
         for (const st of secrets)
           expect(asArray(st.Resource)).toEqual([expect.stringContaining(n("fle-private-key"))]);
       }
-      const link = s.builds.Api.links.Database;
+      const link = s.builds.Records.links.Database;
       expect(Object.keys(link).sort()).toEqual(["database", "host", "port", "type", "username"]);
       expect(link.username).toBe("veil_app");
     });
@@ -639,8 +641,13 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
 
     it("sends each route to its function: records, images API, and the download as a response stream", () => {
       const fnArn = (name: string) => String(s.get(T.lambda, `${name}Function`).state.arn);
-      const target = (route: { transfer?: string; resource: string }) =>
-        !("transfer" in route) ? "Api" : route.transfer === "STREAM" ? "ImagesDownload" : "ImagesApi";
+      // The function of the manifest that lists the route.
+      const target = (route: { method: string; resource: string }) => {
+        const name = functionNames.find((f) =>
+          manifest[f].routes.some((r) => r.method === route.method && r.resource === route.resource),
+        );
+        return name ? resourceName(manifest[name]) : "none";
+      };
       for (const route of [...recordRoutes, ...imageRoutes]) {
         const integration = integrationOf(route.method, route.resource);
         const label = `${route.method} ${route.resource}`;
@@ -676,7 +683,7 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
           .sort();
       expect(sources("images-api")).toEqual(["GET/api/records/*/images", "POST/api/records/*/images"].sort());
       expect(sources("images-download")).toEqual(["GET/api/records/*/images/*"]);
-      expect(sources("api")).toEqual(["*"]);
+      expect(sources("records")).toEqual(["*"]);
     });
 
     it("accepts signatures of the edge signer's role only (resource policy, redeployed with the stage)", async () => {
@@ -729,15 +736,40 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
     });
   });
 
+  describe(`${stageName}: the functions of the manifest`, () => {
+    it("creates each, named after it, from its entry with its links, memory, timeout and network", () => {
+      for (const name of functionNames) {
+        const spec = manifest[name];
+        const id = resourceName(spec);
+        expect(s.builds[id].handler, name).toBe(sstHandler(spec));
+        expect(Object.keys(s.builds[id].links).sort(), name).toEqual([...spec.links].sort());
+        const fn = s.get(T.lambda, `${id}Function`).inputs;
+        expect(fn.name, name).toBe(n(name));
+        expect(fn.timeout, name).toBe(spec.timeoutSeconds);
+        expect(fn.memorySize, name).toBe(spec.memoryMb);
+        expect(fn.environment.variables.POWERTOOLS_SERVICE_NAME, name).toBe(`veil-${name}`);
+        expect(Boolean(fn.vpcConfig), name).toBe(spec.vpc);
+      }
+    });
+
+    it("bundles each with the production define (test switches compiled out) and no esbuild plugin", () => {
+      for (const name of functionNames) {
+        const properties = s.builds[resourceName(manifest[name])].properties;
+        expect(properties.esbuild.define, name).toEqual(productionDefine);
+        expect(properties.plugins, name).toBeUndefined();
+      }
+    });
+  });
+
   describe(`${stageName}: image functions`, () => {
     const linksOf = (fn: string) => Object.keys(s.builds[fn].links).sort();
 
     it("builds each from its handler with its own role", () => {
       for (const [fn, handler, role] of [
-        ["ImagesApi", "functions/src/images/api.handler", "images-api"],
-        ["ImagesDownload", "functions/src/images/download.handler", "images-download"],
-        ["Ingest", "functions/src/images/ingest.handler", "ingest"],
-        ["ImagesCleanup", "functions/src/images/cleanup.handler", "images-cleanup"],
+        ["ImagesApi", "functions/src/images-api/handler.handler", "images-api"],
+        ["ImagesDownload", "functions/src/images-download/handler.handler", "images-download"],
+        ["ImagesIngest", "functions/src/images-ingest/handler.handler", "ingest"],
+        ["ImagesCleanup", "functions/src/images-cleanup/handler.handler", "images-cleanup"],
       ] as const) {
         expect(s.builds[fn].handler, fn).toBe(handler);
         expect(s.get(T.lambda, `${fn}Function`).inputs.role, fn).toBe(roleArn(n(role)));
@@ -751,13 +783,13 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
       expect(linksOf("ImagesDownload")).toEqual(
         ["Database", "ImagesBucket", "RecordsKey", "UserPool", "UserPoolClient"].sort(),
       );
-      expect(linksOf("Ingest")).toEqual(
+      expect(linksOf("ImagesIngest")).toEqual(
         ["Database", "FleKey", "ImagesBucket", "InboxBucket", "RecordsKey"].sort(),
       );
       expect(linksOf("ImagesCleanup")).toEqual(["Database", "ImagesBucket"]);
       // The records function never sees a bucket: the cleanup deletes an erased record's images.
-      expect(linksOf("Api")).not.toContain("ImagesBucket");
-      expect(linksOf("Api")).not.toContain("InboxBucket");
+      expect(linksOf("Records")).not.toContain("ImagesBucket");
+      expect(linksOf("Records")).not.toContain("InboxBucket");
       const app = s.get(T.lambda, "ImagesApiFunction").inputs.environment.variables.SST_RESOURCE_App;
       expect(JSON.parse(app)).toEqual({ name: "veil", stage: stageName });
     });
@@ -780,14 +812,14 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
     });
 
     it("sizes the ingest for 25 MiB images (≥ 60 s, ≥ 512 MB) and retries it twice into a failure queue", () => {
-      const fn = s.get(T.lambda, "IngestFunction").inputs;
+      const fn = s.get(T.lambda, "ImagesIngestFunction").inputs;
       expect(fn.timeout).toBeGreaterThanOrEqual(60);
       expect(fn.memorySize).toBeGreaterThanOrEqual(512);
       const config = s.get(
         "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
         "IngestInvokeConfig",
       ).inputs;
-      expect(config.functionName).toBe(n("ingest"));
+      expect(config.functionName).toBe(n("images-ingest"));
       expect(config.maximumRetryAttempts).toBe(ingestRetryAttempts);
       expect(ingestRetryAttempts).toBe(2);
       const queue = s.get("aws:sqs/queue:Queue", "IngestFailures");
@@ -1026,7 +1058,7 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
       const dataFunctions = s
         .ofType(T.lambda)
         .filter((f) =>
-          ["api", "ingest", "images-api", "images-download", "images-cleanup"].includes(
+          ["records", "images-ingest", "images-api", "images-download", "images-cleanup"].includes(
             String(f.inputs.name).replace(`veil-${stageName}-`, ""),
           ),
         );
@@ -1098,15 +1130,7 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
     });
 
     it("traces the handlers with Powertools bundled and configured by environment, never capturing payloads", () => {
-      for (const name of [
-        "ApiFunction",
-        "ImagesApiFunction",
-        "ImagesDownloadFunction",
-        "IngestFunction",
-        "ImagesCleanupFunction",
-        "RotateApiKeyFunction",
-        "FleKeyBootstrapFunction",
-      ]) {
+      for (const name of functionNames.map((f) => `${resourceName(manifest[f])}Function`)) {
         const fn = s.get(T.lambda, name).inputs;
         expect(fn.tracingConfig, name).toEqual({ mode: "Active" });
         expect(fn.runtime).toBe("nodejs22.x");

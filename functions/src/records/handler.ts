@@ -17,12 +17,14 @@ import {
 } from "./routes.ts";
 import { type HandlerLogger, testLogger, withTestSwitches } from "./test-switches.ts";
 
-// Test builds only: esbuild defines this as `false` in every production bundle, which removes the test
-// switches (./test-switches.ts) and everything they reference. Unbundled (tsx, Vitest) it is undeclared.
+// The test-only switches (./test-switches.ts) are on only where esbuild defines this constant exactly
+// `true`: the test flavour of functions/build.ts. Production bundles define it `false`, which removes the
+// switches and everything they reference; a build without the define, or the unbundled source, leaves
+// them off (fail closed).
 declare const __VEIL_TEST_SWITCHES__: boolean | undefined;
 
 const logger: HandlerLogger =
-  typeof __VEIL_TEST_SWITCHES__ === "undefined" || __VEIL_TEST_SWITCHES__
+  typeof __VEIL_TEST_SWITCHES__ !== "undefined" && __VEIL_TEST_SWITCHES__ === true
     ? testLogger(createLogger({ serviceName: "veil-records" }), "veil-records")
     : createLogger({ serviceName: "veil-records" });
 
@@ -42,7 +44,9 @@ export const routes: Readonly<Record<RecordRouteKey, Route>> = {
 /** Adds the test-only switches to the deps in test builds; production bundles compile this out. */
 const buildDeps = (): Promise<RecordsDeps> =>
   createRecordsDeps().then((d) =>
-    typeof __VEIL_TEST_SWITCHES__ === "undefined" || __VEIL_TEST_SWITCHES__ ? withTestSwitches(d, logger) : d,
+    typeof __VEIL_TEST_SWITCHES__ !== "undefined" && __VEIL_TEST_SWITCHES__ === true
+      ? withTestSwitches(d, logger)
+      : d,
   );
 
 /** Turns anything thrown into a safe HTTP error: typed errors keep their status, the rest is a 500. */

@@ -2,11 +2,13 @@
  * TEST ONLY. Switches that turn exactly one security control of the records function off, so the proof
  * tests can show that the matching security test then fails ("tests with teeth").
  *
- * Never in a deployed bundle: the handler reaches this module only behind `__VEIL_TEST_SWITCHES__`,
- * which esbuild defines as `false` for every production build (infra/functions.ts), so the minifier
- * drops the call and tree-shaking drops this module (checked by `test-switches.test.ts`). Unbundled
- * (tsx, Vitest) the code is present but inert unless the local stack — which refuses outside a test
- * run — sets `VEIL_TEST_DISABLE_CONTROL` in the function's own environment.
+ * Never in a deployed bundle: the handler reaches this module only where `__VEIL_TEST_SWITCHES__` is
+ * exactly `true` — the test flavour of functions/build.ts, which the local stack runs inside a test
+ * run. Every production build defines it `false` (functions/manifest.ts `productionDefine`), so the
+ * minifier drops the call and tree-shaking drops this module; a build without the define, or the
+ * unbundled source, never calls it (checked by `test-switches.test.ts`). Compiled in, a switch acts
+ * only when the local stack — which refuses outside a test run — sets `VEIL_TEST_DISABLE_CONTROL` in
+ * the function's own environment.
  */
 import { FleFieldNotAllowedError } from "@veil/crypto";
 import type { createLogger } from "@veil/log";

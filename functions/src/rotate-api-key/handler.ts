@@ -87,7 +87,7 @@ function cdnPort(client: CloudFrontClient, id: string, originId: string, deadlin
 /** Lambda entry point (schedule or deploy-time invocation). */
 export async function handler(_event: unknown, context: Context): Promise<RotateResult> {
   const target = (Resource as unknown as { RotationTarget: RotationTarget }).RotationTarget;
-  const logger = createLogger({ serviceName: "rotate-api-key" });
+  const logger = createLogger({ serviceName: "veil-rotate-api-key" });
   // Leave a minute of the Lambda timeout for the last calls and the response.
   const deadline = () => Date.now() + context.getRemainingTimeInMillis() - 60_000;
   const stop = deadline();

@@ -1,6 +1,11 @@
 // `pnpm dev`: the whole request path on this machine, with no setup. Ctrl-C stops everything.
+import { prepareBundles } from "../stack/functions.ts";
 import { startLocalStack } from "../stack/start.ts";
 import { ensureWebBuilt } from "../stack/web-build.ts";
+
+// The functions run from their production bundles, as deployed; rebuilt here when a source changed.
+const bundles = await prepareBundles("production");
+if (bundles.rebuilt.length > 0) console.warn(`Built the function bundles: ${bundles.rebuilt.join(", ")}`);
 
 if (!(await ensureWebBuilt()))
   console.warn("The web app could not be built (see above): serving the API only.");

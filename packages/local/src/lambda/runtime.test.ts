@@ -6,12 +6,13 @@ import { type LocalLambda, startLocalLambda } from "./runtime.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "veil-lambda-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const module = join(dir, "fn.ts");
+const module = join(dir, "fn.mjs");
 writeFileSync(
   module,
   `const cold = Date.now();
-export async function handler(event: { op: string }, context: { awsRequestId: string; getRemainingTimeInMillis(): number }) {
+export async function handler(event, context) {
   if (event.op === "env") return { secret: process.env.PARENT_ONLY ?? null, mine: process.env.MINE, fn: process.env.AWS_LAMBDA_FUNCTION_NAME };
+  if (event.op === "flags") return { execArgv: process.execArgv, nodeOptions: process.env.NODE_OPTIONS ?? null };
   if (event.op === "throw") throw new TypeError("boom with secret detail");
   if (event.op === "crash") process.exit(3);
   if (event.op === "hang") await new Promise(() => {});
@@ -20,6 +21,8 @@ export async function handler(event: { op: string }, context: { awsRequestId: st
 }
 `,
 );
+const typescript = join(dir, "fn.ts");
+writeFileSync(typescript, "export const handler = async (event: unknown): Promise<unknown> => event;\n");
 
 let fn: LocalLambda | undefined;
 afterEach(async () => {
@@ -33,6 +36,15 @@ describe("local Lambda runtime", () => {
     fn = startLocalLambda({ name: "t", module, env: { MINE: "yes" }, logFile: join(dir, "a.log") });
     expect(await fn.invoke({ op: "env" })).toEqual({ secret: null, mine: "yes", fn: "t" });
     delete process.env.PARENT_ONLY;
+  });
+
+  it("runs on bare Node, as Lambda does: no loader flags, and a TypeScript module does not load", async () => {
+    fn = startLocalLambda({ name: "t", module, env: {}, logFile: join(dir, "e.log") });
+    expect(await fn.invoke({ op: "flags" })).toEqual({ execArgv: [], nodeOptions: null });
+    await fn.stop();
+    fn = startLocalLambda({ name: "t", module: typescript, env: {}, logFile: join(dir, "f.log") });
+    // Node refuses the .ts extension (ERR_UNKNOWN_FILE_EXTENSION, a TypeError).
+    await expect(fn.invoke({})).rejects.toThrow(/failed: TypeError$/);
   });
 
   it("keeps the instance warm and logs to the function's log file", async () => {

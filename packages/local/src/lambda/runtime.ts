@@ -8,7 +8,10 @@ import { LambdaInvokeError } from "./errors.ts";
 export interface LocalLambdaOptions {
   /** Function name, as in `context.functionName`. */
   readonly name: string;
-  /** Absolute path of the handler module (TypeScript is fine). */
+  /**
+   * Absolute path of the function's JavaScript module — its bundle (`functions/build.ts`), as Lambda
+   * runs it. The instance runs on bare Node: TypeScript does not load.
+   */
   readonly module: string;
   readonly exportName?: string;
   /** The function's environment: nothing of the parent's leaks in, as in Lambda. */
@@ -49,7 +52,7 @@ interface StreamFields {
   abort?: boolean;
 }
 
-const childPath = fileURLToPath(new URL("./child.ts", import.meta.url));
+const childPath = fileURLToPath(new URL("./child.mjs", import.meta.url));
 // Only what a Node process needs to start; the rest of the parent's environment stays out.
 const inherited = ["PATH", "HOME", "TMPDIR", "LANG", "TZ", "NODE_EXTRA_CA_CERTS"];
 
@@ -80,7 +83,8 @@ export function startLocalLambda(options: LocalLambdaOptions): LocalLambda {
     });
     const proc = fork(childPath, [], {
       env,
-      execArgv: ["--import", "tsx"],
+      // None of this process's flags (a TypeScript loader under tsx or Vitest): bare Node, as in Lambda.
+      execArgv: [],
       stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
     proc.stdout?.pipe(log, { end: false });

@@ -7,11 +7,10 @@ import { type LocalLambda, startLocalLambda } from "./runtime.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "veil-lambda-stream-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const module = join(dir, "streaming.ts");
+const module = join(dir, "streaming.mjs");
 writeFileSync(
   module,
-  `declare const awslambda: any;
-export const handler = awslambda.streamifyResponse(async (event: { op: string; n?: number }, responseStream: any) => {
+  `export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
   if (event.op === "throw") throw new TypeError("before any byte");
   const out = awslambda.HttpResponseStream.from(responseStream, { statusCode: 201, headers: { "x-a": "b" } });
   for (let i = 0; i < (event.n ?? 3); i++) out.write(Buffer.alloc(64 * 1024, 65 + (i % 26)));

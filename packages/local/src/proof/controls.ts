@@ -1,9 +1,9 @@
 /**
  * The security controls of the request path that a test may switch off, one at a time, to show that the
  * matching security test then fails ("tests with teeth"). Local components take the switch as an option;
- * the records function reads it from its own environment, behind a build-time constant that production
- * bundles define as false (functions/src/records/test-switches.ts). The local stack refuses every switch
- * outside a test run.
+ * the records function reads it from its own environment, behind a build-time constant that only the
+ * test flavour of its bundle defines true (production bundles: false; functions/src/records/
+ * test-switches.ts). The local stack refuses every switch outside a test run.
  */
 import {
   disableControlEnv,

@@ -1,12 +1,13 @@
-import { join } from "node:path";
-import { imageRoutes } from "@veil/core";
+import type { LinkName } from "@veil/functions/manifest";
 import type { S3EventRecord } from "aws-lambda";
 import type { GatewayRoute } from "../gateway/index.ts";
-import { type LocalLambda, startLocalLambda } from "../lambda/index.ts";
+import type { LocalLambda } from "../lambda/index.ts";
+import { gatewayRoutes, startFunction } from "../stack/functions.ts";
 import { type ExternalS3, type LocalS3, startLocalS3, writeS3Info } from "./server.ts";
 
 export interface ImageServicesOptions {
-  readonly repoRoot: string;
+  /** The folder of the function bundles (`prepareBundles`). */
+  readonly bundleDir: string;
   readonly stage: string;
   readonly region: string;
   readonly stateDir: string;
@@ -15,12 +16,13 @@ export interface ImageServicesOptions {
   readonly port: number;
   readonly external?: ExternalS3;
   readonly allowedOrigins: readonly string[];
-  /** Environment every image function gets (region, role credentials, KMS endpoint, App, Database, …). */
+  /** Environment every image function gets (region, role credentials, KMS and Secrets endpoints, …). */
   readonly functionEnv: Record<string, string>;
-  /** `SST_RESOURCE_FleKey` (the ingest reads the private key) and the public key handed to browsers. */
-  readonly fleKey: { readonly secretArn: string; readonly providerId: string };
-  readonly flePublicKey: { readonly pem: string; readonly keyName: string; readonly providerId: string };
-  readonly secretsEndpoint: string;
+  /**
+   * The local value of every link besides the buckets (RecordsKey, Database, UserPool, UserPoolClient,
+   * FleKey, FlePublicKey): each function gets those of its manifest entry.
+   */
+  readonly links: Partial<Record<LinkName, unknown>>;
   /** Retries of a failed ingest, as Lambda's asynchronous invocation does (twice); delays in ms. */
   readonly retryDelaysMs?: readonly number[];
   /**
@@ -32,7 +34,7 @@ export interface ImageServicesOptions {
   readonly cleanupIntervalMs?: number | false;
 }
 
-/** What a run of the image cleanup did (functions/src/images/cleanup.ts). */
+/** What a run of the image cleanup did (functions/src/images-cleanup/handler.ts). */
 export interface ImageCleanupResult {
   readonly deleted: number;
   readonly failed: number;
@@ -64,15 +66,6 @@ export interface LocalImageServices {
  * records' images, run on a timer like its schedule.
  */
 export async function startImageServices(options: ImageServicesOptions): Promise<LocalImageServices> {
-  const fn = (name: string, file: string, env: Record<string, string>, timeoutMs?: number) =>
-    startLocalLambda({
-      name: `veil-${options.stage}-${name}`,
-      module: join(options.repoRoot, "functions/src/images", file),
-      logFile: join(options.logDir, `${name}.log`),
-      env: { ...options.functionEnv, POWERTOOLS_SERVICE_NAME: `veil-${name}`, ...env },
-      ...(timeoutMs ? { timeoutMs } : {}),
-    });
-
   const inFlight = new Set<Promise<void>>();
   const deliveries = { succeeded: 0, failed: 0, retried: 0 };
   const delays = options.retryDelaysMs ?? [200, 1000];
@@ -110,32 +103,32 @@ export async function startImageServices(options: ImageServicesOptions): Promise
   const stops: Array<() => Promise<void>> = [() => s3.stop()];
   try {
     await writeS3Info(options.stateDir, s3.info);
-    const s3Env = {
+    const env = {
+      ...options.functionEnv,
       AWS_ENDPOINT_URL_S3: s3.info.endpoint,
       VEIL_S3_CREDENTIALS: JSON.stringify(s3.info.credentials),
-      SST_RESOURCE_InboxBucket: JSON.stringify({ name: s3.info.buckets.inbox }),
-      SST_RESOURCE_ImagesBucket: JSON.stringify({ name: s3.info.buckets.images }),
     };
-    const api = fn("images", "api.ts", {
-      ...s3Env,
-      SST_RESOURCE_FlePublicKey: JSON.stringify(options.flePublicKey),
-    });
+    const links = {
+      ...options.links,
+      InboxBucket: { name: s3.info.buckets.inbox },
+      ImagesBucket: { name: s3.info.buckets.images },
+    };
+    const fn = (name: "images-api" | "images-download" | "images-ingest" | "images-cleanup") =>
+      startFunction(name, {
+        bundleDir: options.bundleDir,
+        stage: options.stage,
+        logDir: options.logDir,
+        links,
+        env,
+      });
+    const api = fn("images-api");
     stops.push(() => api.stop());
-    const download = fn("images-download", "download.ts", s3Env);
+    const download = fn("images-download");
     stops.push(() => download.stop());
-    ingest = fn(
-      "images-ingest",
-      "ingest.ts",
-      {
-        ...s3Env,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: options.secretsEndpoint,
-        SST_RESOURCE_FleKey: JSON.stringify(options.fleKey),
-      },
-      120_000,
-    );
+    ingest = fn("images-ingest");
     const ingestFn = ingest;
     stops.push(() => ingestFn.stop());
-    const cleanup = fn("images-cleanup", "cleanup.ts", s3Env);
+    const cleanup = fn("images-cleanup");
     stops.push(() => cleanup.stop());
     // One run at a time, as the schedule's runs rarely overlap; an explicit run queues behind.
     let lastRun: Promise<unknown> = Promise.resolve();
@@ -158,21 +151,10 @@ export async function startImageServices(options: ImageServicesOptions): Promise
       await lastRun.catch(() => undefined);
     });
 
-    const routes: GatewayRoute[] = imageRoutes.map((r) => {
-      const target = r.transfer === "STREAM" ? download : api;
-      return {
-        method: r.method,
-        resource: r.resource,
-        functionName: `veil-${options.stage}-${r.transfer === "STREAM" ? "images-download" : "images"}`,
-        handler: (event, context) => target.invoke(event, { awsRequestId: context.awsRequestId }),
-        ...(r.transfer === "STREAM"
-          ? {
-              streamHandler: (event, context) =>
-                download.invokeStream(event, { awsRequestId: context.awsRequestId }),
-            }
-          : {}),
-      } satisfies GatewayRoute;
-    });
+    const routes: GatewayRoute[] = [
+      ...gatewayRoutes("images-api", options.stage, api),
+      ...gatewayRoutes("images-download", options.stage, download),
+    ];
 
     return {
       s3,

@@ -1,21 +1,22 @@
 import { createWriteStream, existsSync, mkdirSync, type WriteStream } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { headers, recordRoutes, securityHeaders } from "@veil/core";
+import { headers, securityHeaders } from "@veil/core";
 import { encryptFleForm } from "@veil/crypto";
 import { startPgliteServer } from "@veil/db/pglite";
 import { createOriginRequestHandler } from "@veil/edge";
 import { type LocalCloudFront, startLocalCloudFront } from "../cloudfront/index.ts";
 import { type LocalCognito, startLocalCognito } from "../cognito/index.ts";
-import { type GatewayRoute, type LocalGateway, startGateway } from "../gateway/index.ts";
+import { type LocalGateway, startGateway } from "../gateway/index.ts";
 import { keyPolicy, type LocalKms, startLocalKms } from "../kms/index.ts";
-import { type LocalLambda, startLocalLambda } from "../lambda/index.ts";
+import type { LocalLambda } from "../lambda/index.ts";
 import { type StackTestOptions, testStackSettings } from "../proof/controls.ts";
 import { type LocalImageServices, startImageServices } from "../s3/image-services.ts";
 import type { ExternalS3 } from "../s3/index.ts";
 import { type LocalSecrets, startLocalSecrets } from "../secrets/index.ts";
 import { defaultPorts, type LocalStackInfo, type PortMap, stackPaths, writeStackInfo } from "./config.ts";
 import { prepareLocalDatabase } from "./database.ts";
+import { gatewayRoutes, localBundleFlavour, prepareBundles, startFunction } from "./functions.ts";
 import { type LocalIdentities, type LocalPrincipal, loadIdentities, saveIdentities } from "./identities.ts";
 import { reservePort } from "./ports.ts";
 
@@ -37,6 +38,11 @@ export interface StartStackOptions {
    * s3rver. Its SigV4 region must be `region`.
    */
   readonly s3?: ExternalS3;
+  /**
+   * The function bundles to run (`<dir>/<name>/index.mjs`); default `functions/dist/test` in a test
+   * run and `functions/dist/production` otherwise, built when stale.
+   */
+  readonly bundleDir?: string;
   /**
    * Test only, refused outside a test run: switch one security control off (to show a test fails
    * without it), make the function log its input, put a proxy in front of the gateway.
@@ -72,8 +78,9 @@ const fleSecretName = "veil/local/fle-private-key";
 
 /**
  * Starts the whole request path on this machine: PostgreSQL (PGlite or a given server), KMS, Secrets
- * Manager, Cognito, the records function in its own process, API Gateway, the edge signer and
- * CloudFront in front — the same handler and edge code as in AWS. Writes `<stateDir>/local.json`.
+ * Manager, Cognito, S3, the functions of the manifest each in its own process from its bundle, API
+ * Gateway, the edge signer and CloudFront in front — the same bundles and edge code as in AWS. Writes
+ * `<stateDir>/local.json`.
  */
 export async function startLocalStack(options: StartStackOptions = {}): Promise<LocalStack> {
   const region = options.region ?? "eu-central-2";
@@ -103,6 +110,9 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
   };
 
   try {
+    // 0. The function bundles (built when stale; a test run's global setup has built them).
+    const bundles = await prepareBundles(localBundleFlavour(), options.bundleDir);
+
     // 1. PostgreSQL.
     let databaseUrl = options.databaseUrl;
     const singleSession = !databaseUrl;
@@ -169,41 +179,44 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
     });
     stops.push(() => cognito.stop());
 
-    // 5. The records function, in its own process with the function role's credentials only.
-    const records = startLocalLambda({
-      name: `veil-${stage}-records`,
-      module: join(repoRoot, "functions/src/records/handler.ts"),
-      logFile: join(paths.logDir, "records.log"),
-      env: {
-        AWS_REGION: region,
-        AWS_ACCESS_KEY_ID: ids.functionRole.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: ids.functionRole.secretAccessKey,
-        AWS_ENDPOINT_URL_KMS: kms.endpoint,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-        POWERTOOLS_SERVICE_NAME: "veil-records",
-        SST_RESOURCE_App: JSON.stringify({ name: "veil", stage }),
-        SST_RESOURCE_RecordsKey: JSON.stringify({ arn: recordsKeyArn }),
-        SST_RESOURCE_Database: JSON.stringify({
-          host: "127.0.0.1",
-          port: Number(new URL(databaseUrl).port) || 5432,
-          username: db.functionRole,
-          database: "postgres",
-          url: db.functionUrl,
-          singleSession,
-        }),
-        SST_RESOURCE_UserPool: JSON.stringify({ id: cognito.userPoolId }),
-        SST_RESOURCE_UserPoolClient: JSON.stringify({ id: cognito.clientId }),
-        SST_RESOURCE_FleKey: JSON.stringify({ secretArn: fleSecretArn, providerId: ids.fle.providerId }),
-        VEIL_COGNITO_JWKS: JSON.stringify(cognito.jwks),
-        ...testing.functionEnv,
+    // 5. The functions, each in its own process with the function role's credentials only, and S3.
+    const functionEnv = {
+      AWS_REGION: region,
+      AWS_ACCESS_KEY_ID: ids.functionRole.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: ids.functionRole.secretAccessKey,
+      AWS_ENDPOINT_URL_KMS: kms.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      VEIL_COGNITO_JWKS: JSON.stringify(cognito.jwks),
+    };
+    const links = {
+      RecordsKey: { arn: recordsKeyArn },
+      Database: {
+        host: "127.0.0.1",
+        port: Number(new URL(databaseUrl).port) || 5432,
+        username: db.functionRole,
+        database: "postgres",
+        url: db.functionUrl,
+        singleSession,
       },
+      UserPool: { id: cognito.userPoolId },
+      UserPoolClient: { id: cognito.clientId },
+      FleKey: { secretArn: fleSecretArn, providerId: ids.fle.providerId },
+      FlePublicKey: { pem: ids.fle.publicKeyPem, keyName: ids.fle.keyName, providerId: ids.fle.providerId },
+    };
+    // Only the records function has test switches; their environment goes to it alone.
+    const records = startFunction("records", {
+      bundleDir: bundles.dir,
+      stage,
+      logDir: paths.logDir,
+      links,
+      env: { ...functionEnv, ...testing.functionEnv },
     });
     stops.push(() => records.stop());
 
     // 5b. S3 (inbox and images buckets, upload notifications) and the image functions.
     const images = await startImageServices({
       ...(singleSession ? { cleanupIntervalMs: false as const } : {}),
-      repoRoot,
+      bundleDir: bundles.dir,
       stage,
       region,
       stateDir: paths.stateDir,
@@ -212,21 +225,8 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
       port: ports.s3,
       ...(options.s3 ? { external: options.s3 } : {}),
       allowedOrigins: [edgeUrl, `http://127.0.0.1:${ports.edge}`],
-      functionEnv: {
-        AWS_REGION: region,
-        AWS_ACCESS_KEY_ID: ids.functionRole.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: ids.functionRole.secretAccessKey,
-        AWS_ENDPOINT_URL_KMS: kms.endpoint,
-        SST_RESOURCE_App: JSON.stringify({ name: "veil", stage }),
-        SST_RESOURCE_RecordsKey: JSON.stringify({ arn: recordsKeyArn }),
-        SST_RESOURCE_Database: JSON.stringify({ url: db.functionUrl, singleSession }),
-        SST_RESOURCE_UserPool: JSON.stringify({ id: cognito.userPoolId }),
-        SST_RESOURCE_UserPoolClient: JSON.stringify({ id: cognito.clientId }),
-        VEIL_COGNITO_JWKS: JSON.stringify(cognito.jwks),
-      },
-      fleKey: { secretArn: fleSecretArn, providerId: ids.fle.providerId },
-      flePublicKey: { pem: ids.fle.publicKeyPem, keyName: ids.fle.keyName, providerId: ids.fle.providerId },
-      secretsEndpoint: secrets.endpoint,
+      functionEnv,
+      links,
     });
     stops.push(() => images.stop());
 
@@ -242,17 +242,7 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
       allowedPrincipalArns: [ids.edgeRole.arn],
       ...(testing.gatewayChecksOff.length > 0 ? { disabledChecks: testing.gatewayChecksOff } : {}),
       ...(testing.gatewayTimeoutMs ? { timeoutMs: testing.gatewayTimeoutMs } : {}),
-      routes: [
-        ...recordRoutes.map(
-          (r): GatewayRoute => ({
-            method: r.method,
-            resource: r.resource,
-            functionName: `veil-${stage}-records`,
-            handler: (event, context) => records.invoke(event, { awsRequestId: context.awsRequestId }),
-          }),
-        ),
-        ...images.routes,
-      ],
+      routes: [...gatewayRoutes("records", stage, records), ...images.routes],
       logger: {
         warn: (message, fields) => gatewayLog({ level: "WARN", message, ...fields }),
         error: (message, fields) => gatewayLog({ level: "ERROR", message, ...fields }),

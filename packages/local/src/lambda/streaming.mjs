@@ -3,32 +3,33 @@
  * runtime (`streamifyResponse`, `HttpResponseStream.from`) and the IPC framing of a streamed response.
  * `HttpResponseStream.from` writes what the real one writes for HTTP integrations: the JSON metadata,
  * then 8 NUL bytes, then the body — the gateway parses the same bytes API Gateway does in `STREAM` mode.
+ *
+ * Plain JavaScript, like child.mjs: the instance runs on bare Node with no TypeScript loader.
  */
 import { Writable } from "node:stream";
 
 const streamed = Symbol.for("veil.local.streamifyResponse");
 
-type StreamingHandler = (event: unknown, responseStream: Writable, context: unknown) => Promise<void>;
-
-/** Messages a streaming invocation sends to the parent, besides the final `{ id, ok }`. */
-export type StreamMessage =
-  | { readonly id: number; readonly chunk: string } // base64
-  | { readonly id: number; readonly end: true }
-  | { readonly id: number; readonly abort: true };
+/**
+ * @typedef {(event: unknown, responseStream: Writable, context: unknown) => Promise<void>} StreamingHandler
+ * Messages a streaming invocation sends to the parent, besides the final `{ id, ok }`:
+ * @typedef {{ id: number, chunk: string } | { id: number, end: true } | { id: number, abort: true }} StreamMessage
+ */
 
 /** Installs `globalThis.awslambda` unless the process already has one. */
-export function installResponseStreaming(): void {
-  const g = globalThis as { awslambda?: unknown };
-  if (g.awslambda) return;
-  g.awslambda = {
-    streamifyResponse(handler: StreamingHandler) {
+export function installResponseStreaming() {
+  if (globalThis.awslambda) return;
+  globalThis.awslambda = {
+    /** @param {StreamingHandler} handler */
+    streamifyResponse(handler) {
       const wrapped = () => {
         throw new Error("a streaming handler needs a streaming invocation");
       };
       return Object.assign(wrapped, { [streamed]: handler });
     },
     HttpResponseStream: {
-      from(stream: Writable, metadata: unknown) {
+      /** @param {Writable} stream @param {unknown} metadata */
+      from(stream, metadata) {
         stream.write(JSON.stringify(metadata));
         stream.write(Buffer.alloc(8));
         return stream;
@@ -37,23 +38,26 @@ export function installResponseStreaming(): void {
   };
 }
 
-/** The streaming handler behind a `streamifyResponse` export, if it is one. */
-export function streamingHandlerOf(fn: unknown): StreamingHandler | undefined {
-  const inner = (fn as Record<symbol, unknown> | undefined)?.[streamed];
-  return typeof inner === "function" ? (inner as StreamingHandler) : undefined;
+/**
+ * The streaming handler behind a `streamifyResponse` export, if it is one.
+ * @param {unknown} fn
+ * @returns {StreamingHandler | undefined}
+ */
+export function streamingHandlerOf(fn) {
+  const inner = fn?.[streamed];
+  return typeof inner === "function" ? inner : undefined;
 }
 
 /**
  * A response stream whose bytes go to the parent over IPC. Each write waits for the IPC send to
  * complete, so a fast handler cannot run ahead of the channel. `destroy(err)` aborts the response.
+ * @param {number} id
+ * @param {(msg: StreamMessage, done: (err: Error | null) => void) => void} send
  */
-export function ipcResponseStream(
-  id: number,
-  send: (msg: StreamMessage, done: (err: Error | null) => void) => void,
-) {
+export function ipcResponseStream(id, send) {
   let finished = false;
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
+  return new Writable({
+    write(chunk, _enc, done) {
       send({ id, chunk: chunk.toString("base64") }, (err) => done(err ?? null));
     },
     final(done) {
@@ -65,5 +69,4 @@ export function ipcResponseStream(
       done(err);
     },
   });
-  return stream;
 }

@@ -5,7 +5,7 @@
  *   the FLE public key and the encryption parameters the browser must use;
  * - `GET /api/records/{id}/images` — the record's images with their status (pending, ready, rejected
  *   with a reason code).
- * No image byte passes here; the download streams from its own function (`download.ts`).
+ * No image byte passes here; the download streams from its own function (`images-download/handler.ts`).
  */
 import { randomUUID } from "node:crypto";
 import { type ImageContentType, type ImageRouteKey, imageLimits } from "@veil/core";
@@ -19,15 +19,15 @@ import {
   uploadSuiteId,
 } from "@veil/storage";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { callerVerifier, databasePool, objectStore, once, uploadPublicKey } from "../images/deps.ts";
+import { toImageHttpError } from "../images/http-errors.ts";
+import { linkedImage } from "../images/resources.ts";
+import { imageView } from "../images/view.ts";
 import { type ApiRoute, type ApiRouteInput, createApiHandler } from "../shared/api-handler.ts";
 import { HttpError } from "../shared/errors.ts";
 import { json, requireFormBody } from "../shared/http.ts";
-import { callerVerifier, databasePool, objectStore, once, uploadPublicKey } from "./deps.ts";
-import { toImageHttpError } from "./http-errors.ts";
-import { linkedImage } from "./resources.ts";
-import { imageView } from "./view.ts";
 
-const logger = createLogger({ serviceName: "veil-images" });
+const logger = createLogger({ serviceName: "veil-images-api" });
 
 const deps = once(async () => ({
   pool: await databasePool(),
@@ -135,7 +135,7 @@ export async function listImages({
 
 type Route = ApiRoute<ImagesApiDeps>;
 
-/** The buffered image routes; the streamed download lives in `download.ts`. */
+/** The buffered image routes; the streamed download lives in `../images-download/handler.ts`. */
 export const routes: Readonly<Partial<Record<ImageRouteKey, Route>>> = {
   "POST /api/records/{id}/images": createUpload,
   "GET /api/records/{id}/images": listImages,

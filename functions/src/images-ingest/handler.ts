@@ -6,9 +6,9 @@
 import { createPublicKey } from "node:crypto";
 import { createLogger } from "@veil/log";
 import type { Context, S3Event } from "aws-lambda";
-import { databasePool, envelope, objectStore, once, uploadDecryptKeys } from "./deps.ts";
+import { databasePool, envelope, objectStore, once, uploadDecryptKeys } from "../images/deps.ts";
+import { linkedImage } from "../images/resources.ts";
 import { type IngestDeps, ingestUpload } from "./ingest-pipeline.ts";
-import { linkedImage } from "./resources.ts";
 
 const logger = createLogger({ serviceName: "veil-images-ingest" });
 

@@ -28,8 +28,8 @@ import {
   uploadCiphertextLength,
   uploadEncryptionContext,
 } from "@veil/storage";
-import type { Pool } from "./deps.ts";
-import { pendingGraceMs } from "./view.ts";
+import type { Pool } from "../images/deps.ts";
+import { pendingGraceMs } from "../images/view.ts";
 
 /** What the ingest needs. */
 export interface IngestDeps {

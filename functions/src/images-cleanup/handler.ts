@@ -15,8 +15,8 @@ import { type ImageObjectDeletion, imageDeletions, withTransaction } from "@veil
 import { createLogger } from "@veil/log";
 import { imageKey, type ObjectStore } from "@veil/storage";
 import type { Context } from "aws-lambda";
-import { databasePool, objectStore, once, type Pool } from "./deps.ts";
-import { linkedImage } from "./resources.ts";
+import { databasePool, objectStore, once, type Pool } from "../images/deps.ts";
+import { linkedImage } from "../images/resources.ts";
 
 const logger = createLogger({ serviceName: "veil-images-cleanup" });
 

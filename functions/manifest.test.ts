@@ -1,0 +1,71 @@
+/**
+ * The manifest is the only list of functions: each entry names a handler that exists, the package
+ * exports are exactly the manifest's, the links are resources a handler can read, and the routes are
+ * those of @veil/core's tables, each served by exactly one function.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { imageRoutes, recordRoutes } from "@veil/core";
+import { describe, expect, it } from "vitest";
+import { functionNames, type LinkName, manifest } from "./manifest.ts";
+import type { ImageResources } from "./src/images/resources.ts";
+import type { LinkedResources } from "./src/shared/resources.ts";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+
+// Compile-time: every link name is a resource some handler module declares it reads.
+type Declared = keyof LinkedResources | keyof ImageResources | "RotationTarget";
+const linksAreDeclared: [Exclude<LinkName, Declared>] extends [never] ? true : false = true;
+
+describe("function manifest", () => {
+  it("names each function once, by the folder of its handler", () => {
+    expect(linksAreDeclared).toBe(true);
+    for (const name of functionNames) {
+      const spec = manifest[name];
+      expect(spec.name).toBe(name);
+      expect(name).toMatch(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/);
+      expect(spec.entry).toBe(`src/${name}/handler.ts`);
+      const file = join(here, spec.entry);
+      expect(existsSync(file), file).toBe(true);
+      expect(readFileSync(file, "utf8")).toMatch(/export (async )?(function|const) handler\b/);
+    }
+  });
+
+  it("is what the package exports: one export per function, plus the manifest, the build and the test switches", () => {
+    const pkg = JSON.parse(readFileSync(join(here, "package.json"), "utf8")) as {
+      exports: Record<string, string>;
+    };
+    const expected = Object.fromEntries(functionNames.map((n) => [`./${n}`, `./${manifest[n].entry}`]));
+    expect(pkg.exports).toEqual({
+      "./manifest": "./manifest.ts",
+      "./build": "./build.ts",
+      ...expected,
+      "./test-switches": "./src/records/test-switches.ts",
+    });
+  });
+
+  it("routes every API route of @veil/core to exactly one function, and only API functions have routes", () => {
+    const key = (r: { method: string; resource: string }) => `${r.method} ${r.resource}`;
+    const routed = functionNames.flatMap((n) => manifest[n].routes.map(key));
+    expect(routed.sort()).toEqual([...recordRoutes, ...imageRoutes].map(key).sort());
+    for (const name of functionNames) {
+      const spec = manifest[name];
+      expect(spec.routes.length > 0, name).toBe(spec.trigger === "api");
+      if (spec.streaming)
+        expect(spec.routes.every((r) => "transfer" in r && r.transfer === "STREAM")).toBe(true);
+    }
+  });
+
+  it("keeps the functions that reach the database in the VPC, and fits Lambda's limits", () => {
+    for (const name of functionNames) {
+      const spec = manifest[name];
+      expect(spec.vpc, name).toBe(spec.links.includes("Database"));
+      expect(spec.timeoutSeconds).toBeGreaterThan(0);
+      expect(spec.timeoutSeconds).toBeLessThanOrEqual(900);
+      expect(spec.memoryMb).toBeGreaterThanOrEqual(128);
+      // API Gateway waits 29 s for a buffered integration.
+      if (spec.trigger === "api" && !spec.streaming) expect(spec.timeoutSeconds).toBeLessThanOrEqual(29);
+    }
+  });
+});
