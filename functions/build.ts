@@ -4,7 +4,7 @@
  * banner, every dependency bundled — `@aws-sdk/*` too (we pin its version) and the Powertools logger
  * (bundled it costs 21 KB; loaded from the layer's node_modules it costs ~15 ms more at init) —,
  * `__VEIL_TEST_SWITCHES__` defined `false` so the test-only switches are compiled out, and the esbuild
- * plugins of `esbuild-plugins.mjs` (the Encryption SDK without bn.js/asn1.js).
+ * plugins of `esbuild-plugins.mjs`.
  *
  *   tsx functions/build.ts                       every handler → functions/dist/<name>/index.mjs
  *   tsx functions/build.ts records --outdir d    only the named handler(s)

@@ -3,12 +3,8 @@
  * infra/functions.ts, a path relative to sst.config.ts) and `functions/build.ts` uses the same list,
  * so the bench and the bundle budget test measure what is deployed.
  *
- * - `slimEncryptionSdk`: the Encryption SDK's bn.js/asn1.js modules swapped for tested BigInt/DER
- *   replacements (packages/crypto/esbuild-plugin.mjs).
  * - `slimPg`: two parts of `pg` a Lambda function never runs, left out (~13 KB; see below).
  */
-import { slimEncryptionSdk } from "@veil/crypto/esbuild-plugin";
-
 const namespace = "veil-slim-pg";
 
 /** What the two `pg` modules are replaced with, by the specifier `pg` requires them with. */
@@ -42,4 +38,4 @@ export function slimPg() {
   };
 }
 
-export default [slimEncryptionSdk(), slimPg()];
+export default [slimPg()];
