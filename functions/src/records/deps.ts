@@ -14,7 +14,7 @@ import { linked } from "../shared/resources.ts";
 /** Everything the records routes need, built once per Lambda instance. */
 export interface RecordsDeps {
   readonly pool: ReturnType<typeof createPool>;
-  /** In-memory messages only: the records routes never stream (no SDK stream client in the bundle). */
+  /** In-memory messages only: the records routes never stream. */
   readonly envelope: InMemoryEnvelopeCrypto;
   readonly verifyCaller: VerifyCaller;
   /** Decrypts the FLE fields of a url-encoded body (current key, then the previous one during rotation). */

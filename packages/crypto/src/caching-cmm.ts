@@ -3,11 +3,11 @@
  * message context — with hard bounds and single-flight loading.
  *
  * The backing default CMM asks the keyring (KMS) for a data key bound to the KMS context
- * `{app, stage, purpose}`. Each message then gets a copy of that material carrying the full message
- * context `{app, stage, ownerId, recordId, purpose}`, which the SDK writes into the header and
- * authenticates with a key derived from the data key and the message's random id. So one data key
- * serves many records while each ciphertext stays bound to its own record. On decrypt, KMS is asked
- * with the KMS context taken from the header; the header tag then checks the rest.
+ * `{app, stage, purpose}`. Each message then gets its own copy of that material carrying the full
+ * message context `{app, stage, ownerId, recordId, purpose}`, which the Encryption SDK writes into the
+ * header and authenticates with a key derived from the data key and the message's random id. So one
+ * data key serves many records while each ciphertext stays bound to its own record. On decrypt, KMS is
+ * asked with the KMS context taken from the header; the header tag then checks the rest.
  */
 import type {
   EncryptedDataKey,
@@ -67,7 +67,23 @@ function errorName(err: unknown): string {
   return typeof name === "string" && /^[A-Za-z0-9_.:-]{1,64}$/.test(name) ? name : "Error";
 }
 
-/** See the module comment. Shared by every call of one `EnvelopeCrypto`. */
+/**
+ * Runs `take` on a material that is used once and then zeroed (no cache). `take` copies it, as with a
+ * cached one, so the SDK always gets a material of its own.
+ */
+async function once<M extends NodeEncryptionMaterial | NodeDecryptionMaterial, R>(
+  load: () => Promise<M>,
+  take: (material: M) => R,
+): Promise<R> {
+  const material = await load();
+  try {
+    return take(material);
+  } finally {
+    zeroMaterial(material);
+  }
+}
+
+/** See the module comment. Shared by every call of one envelope instance. */
 export class PartitionedCachingMaterialsManager implements NodeMaterialsManager {
   readonly #backing: NodeDefaultCryptographicMaterialsManager;
 
@@ -80,26 +96,6 @@ export class PartitionedCachingMaterialsManager implements NodeMaterialsManager 
   }
 
   async getEncryptionMaterials(request: EncryptionRequest): Promise<NodeEncryptionMaterial> {
-    const { encryptionContext } = request;
-    return this.useEncryptionMaterial(request, (source) => {
-      const signer = source.encryptionContext[signerKeyName];
-      return encryptionMaterialFor(
-        source,
-        signer === undefined ? { ...encryptionContext } : { ...encryptionContext, [signerKeyName]: signer },
-      );
-    });
-  }
-
-  /**
-   * Runs `use` on the (cached or freshly loaded) material for `request`, accounted against the cache
-   * bounds like `getEncryptionMaterials`. The material is the cache's own: `use` must read it, not keep,
-   * change, zero or hand it to the SDK (which zeroes what it used) — it is zeroed when it leaves the
-   * cache, or right after `use` when it is not cached.
-   */
-  async useEncryptionMaterial<T>(
-    request: EncryptionRequest,
-    use: (source: NodeEncryptionMaterial) => T,
-  ): Promise<T> {
     const { suite, encryptionContext, plaintextLength, commitmentPolicy } = request;
     if (!suite) throw new CiphertextError("unsupportedSuite");
     const kmsContext = kmsContextOf(encryptionContext);
@@ -114,33 +110,21 @@ export class PartitionedCachingMaterialsManager implements NodeMaterialsManager 
         throw err instanceof CryptoError ? err : new KmsUnavailableError("GenerateDataKey", errorName(err));
       }
     };
+    // The message's own copy, under the full message context (plus the signer key of a signed suite,
+    // which the backing CMM put in the KMS context and the header must carry).
+    const take = (source: NodeEncryptionMaterial) => {
+      const signer = source.encryptionContext[signerKeyName];
+      return encryptionMaterialFor(
+        source,
+        signer === undefined ? { ...encryptionContext } : { ...encryptionContext, [signerKeyName]: signer },
+      );
+    };
     // Streams of unknown length cannot be accounted against maxBytes: they get a data key of their own.
-    if (!this.caches.encrypt || typeof plaintextLength !== "number") {
-      const source = await load();
-      try {
-        return use(source);
-      } finally {
-        zeroMaterial(source);
-      }
-    }
-    return this.caches.encrypt.use(encryptCacheKey(suite, kmsContext), plaintextLength, load, use);
+    if (!this.caches.encrypt || typeof plaintextLength !== "number") return once(load, take);
+    return this.caches.encrypt.use(encryptCacheKey(suite, kmsContext), plaintextLength, load, take);
   }
 
   async decryptMaterials(request: DecryptionRequest): Promise<NodeDecryptionMaterial> {
-    return this.useDecryptionMaterial(request, (source) =>
-      decryptionMaterialFor(source, { ...request.encryptionContext }),
-    );
-  }
-
-  /**
-   * Runs `use` on the (cached or freshly unwrapped) decryption material for `request`, as
-   * `decryptMaterials` does but without the per-message copy. Same rules as `useEncryptionMaterial`:
-   * `use` reads the material, never keeps, changes, zeroes or hands it on.
-   */
-  async useDecryptionMaterial<T>(
-    request: DecryptionRequest,
-    use: (source: NodeDecryptionMaterial) => T,
-  ): Promise<T> {
     const { suite, encryptionContext, encryptedDataKeys } = request;
     const kmsContext = kmsContextOf(encryptionContext);
     const load = async () => {
@@ -159,14 +143,8 @@ export class PartitionedCachingMaterialsManager implements NodeMaterialsManager 
         throw err instanceof CryptoError ? err : new CiphertextError("wrongKey");
       }
     };
-    if (!this.caches.decrypt) {
-      const source = await load();
-      try {
-        return use(source);
-      } finally {
-        zeroMaterial(source);
-      }
-    }
-    return this.caches.decrypt.use(decryptCacheKey(suite, kmsContext, encryptedDataKeys), 0, load, use);
+    const take = (source: NodeDecryptionMaterial) => decryptionMaterialFor(source, { ...encryptionContext });
+    if (!this.caches.decrypt) return once(load, take);
+    return this.caches.decrypt.use(decryptCacheKey(suite, kmsContext, encryptedDataKeys), 0, load, take);
   }
 }

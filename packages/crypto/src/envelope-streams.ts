@@ -1,30 +1,21 @@
 /**
- * `createEnvelopeCrypto`: the in-memory envelope (`envelope.ts`) plus constant-memory streams — the
- * default suite written and read directly, the signed one through the Encryption SDK's stream client.
- * Kept apart because that client (`@aws-crypto/encrypt-node` and `decrypt-node` with
- * `readable-stream`, `duplexify` and friends, ~70 KB minified) would otherwise be in every bundle that
- * imports the envelope, streaming or not — the records handler does not stream.
+ * `createEnvelopeCrypto`: the in-memory envelope (`envelope.ts`) plus constant-memory streams through
+ * the Encryption SDK client's `encryptStream` and `decryptStream`, with the same materials manager and
+ * caches. The SDK releases a frame's plaintext only after that frame's tag has verified.
  */
-import { PassThrough, type Readable, type Transform } from "node:stream";
-import { buildDecrypt } from "@aws-crypto/decrypt-node";
-import { buildEncrypt } from "@aws-crypto/encrypt-node";
-import { SignaturePolicy } from "@aws-crypto/material-management-node";
+import { PassThrough, type Readable } from "node:stream";
 import type { RecordContext } from "./context.ts";
 import { messageContext } from "./context.ts";
 import {
+  assertHeaderContext,
   type EnvelopeOptions,
   envelopeParts,
   expecting,
   type InMemoryEnvelopeCrypto,
   maxStreamFrameLength,
   typed,
-  withCommittedDataKey,
 } from "./envelope.ts";
 import { EncryptError } from "./errors.ts";
-import { committedSuiteId, startCommittedMessage } from "./message/committed-message.ts";
-import { CommittedDecryptStream, committedKeysFor } from "./message/committed-read-stream.ts";
-import { CommittedEncryptStream } from "./message/committed-stream.ts";
-import { suiteFor } from "./message/format.ts";
 
 /** Envelope encryption bound to one deployment and one KMS key: in-memory messages and streams. */
 export interface EnvelopeCrypto extends InMemoryEnvelopeCrypto {
@@ -66,82 +57,37 @@ function relay(source: Readable, transform: NodeJS.ReadWriteStream, phase: "encr
 }
 
 /**
- * Connects `source` to a transform whose own errors are already typed: a failing source destroys it
- * (with the phase's typed error, as `relay`), and a consumer that stops reading early destroys the source.
- */
-function feed<T extends Transform>(source: Readable, transform: T, phase: "encrypt" | "decrypt"): T {
-  let failed = false;
-  const fail = (err?: unknown) => {
-    if (failed) return;
-    failed = true;
-    source.unpipe(transform);
-    source.destroy();
-    if (err !== undefined) transform.destroy(typed(err, phase));
-  };
-  source.on("error", fail);
-  transform.on("error", () => fail());
-  transform.on("close", () => {
-    if (!transform.readableEnded) fail();
-  });
-  source.pipe(transform);
-  return transform;
-}
-
-/**
  * Creates envelope encryption for one deployment, streams included: `createInMemoryEnvelopeCrypto`
- * (same options, same caches and KMS calls shared by messages and streams) plus `encryptStream` and
- * `decryptStream` (the default suite 0x0478 directly, any other through the SDK's stream client).
+ * (same options; messages and streams share one client, materials manager, cache and KMS client) plus
+ * `encryptStream` and `decryptStream`.
+ *
+ * @example
+ * const envelope = createEnvelopeCrypto({ app: "veil", stage: "dev", kms: { keyId: keyArn } });
+ * const ctx = { ownerId, recordId: imageId, purpose: "image" };
+ * await pipeline(envelope.encryptStream(upload, ctx), s3Body);
+ * await pipeline(envelope.decryptStream(s3Object, ctx), response);
  */
 export function createEnvelopeCrypto(options: EnvelopeOptions): EnvelopeCrypto {
-  const { api, cmm, deployment, suiteId, frameLength, commitmentPolicy, maxEncryptedDataKeys } =
-    envelopeParts(options);
-  const client = {
-    ...buildEncrypt({ commitmentPolicy, maxEncryptedDataKeys }),
-    ...buildDecrypt({ commitmentPolicy, maxEncryptedDataKeys }),
-  };
+  const { api, client, cmm, deployment, suiteId, frameLength } = envelopeParts(options);
   return {
     ...api,
     encryptStream(source, ctx) {
       const encryptionContext = messageContext(deployment, ctx);
-      if (suiteId === committedSuiteId) {
-        // The default suite: written directly (committed-stream.ts), with a data key of its own.
-        const request = { suite: suiteFor(suiteId), encryptionContext, commitmentPolicy };
-        const start = cmm.useEncryptionMaterial(request, (material) => {
-          if (material.suite.id !== committedSuiteId) throw new EncryptError("material of another suite");
-          const { encryptedDataKeys } = material;
-          if (encryptedDataKeys.length > maxEncryptedDataKeys) {
-            throw new EncryptError("too many encrypted data keys");
-          }
-          const key = { dataKey: material.getUnencryptedDataKey(), encryptedDataKeys };
-          return startCommittedMessage(key, encryptionContext, frameLength);
-        });
-        const stream = new CommittedEncryptStream(start, frameLength, (err) => typed(err, "encrypt"));
-        return feed(source, stream, "encrypt");
-      }
       return relay(source, client.encryptStream(cmm, { suiteId, encryptionContext, frameLength }), "encrypt");
     },
     decryptStream(source, ctx) {
       const expected = messageContext(deployment, ctx);
-      // Messages of the default suite are read directly (committed-read-stream.ts), after the checks
-      // `expecting` makes before any data key is unwrapped; any other goes whole to the SDK's stream.
-      const stream = new CommittedDecryptStream({
-        commitmentPolicy,
-        signaturePolicy: SignaturePolicy.ALLOW_ENCRYPT_ALLOW_DECRYPT,
-        maxEncryptedDataKeys,
-        // Frames are authenticated in the header, but bounding them anyway caps what one frame buffers.
-        maxBodySize: maxStreamFrameLength,
-        keys: (info) =>
-          withCommittedDataKey(cmm, info, expected, (dataKey) => committedKeysFor(dataKey, info)),
-        typed: (err) => typed(err, "decrypt"),
-        other: () => {
-          const input = new PassThrough();
-          const decrypt = client.decryptStream(expecting(cmm, expected), {
-            maxBodySize: maxStreamFrameLength,
-          });
-          return { input, output: relay(input, decrypt, "decrypt") };
-        },
+      // Both committing suites are read (`expecting` checks suite and context before any unwrap), so
+      // this is `decryptStream`, not `decryptUnsignedMessageStream`; frames are authenticated either way.
+      const decrypt = client.decryptStream(expecting(cmm, expected), { maxBodySize: maxStreamFrameLength });
+      decrypt.once("MessageHeader", (header: Parameters<typeof assertHeaderContext>[0]) => {
+        try {
+          assertHeaderContext(header, expected);
+        } catch (err) {
+          decrypt.emit("error", err);
+        }
       });
-      return feed(source, stream, "decrypt");
+      return relay(source, decrypt, "decrypt");
     },
   };
 }

@@ -1,20 +1,17 @@
 /**
- * Envelope encryption of records and objects with the AWS Encryption SDK and a KMS keyring: every
- * ciphertext is bound to `{app, stage, ownerId, recordId, purpose}`, data keys are cached with hard
- * bounds, and a cold burst shares one KMS call. In-memory messages only: streams are added by
- * `envelope-streams.ts`, so that a bundle which does not stream carries no SDK stream client.
+ * Envelope encryption of records and objects with the AWS Encryption SDK client and a KMS keyring:
+ * every ciphertext is bound to `{app, stage, ownerId, recordId, purpose}`, data keys are cached with
+ * hard bounds by `PartitionedCachingMaterialsManager`, and a cold burst shares one KMS call. In-memory
+ * messages here; `envelope-streams.ts` adds streams over the same client, materials manager and caches.
  */
 import {
-  type AlgorithmSuiteIdentifier,
   CommitmentPolicy,
   type KeyringNode,
   type NodeDecryptionMaterial,
   NodeDefaultCryptographicMaterialsManager,
   type NodeEncryptionMaterial,
   type NodeMaterialsManager,
-  SignaturePolicy,
 } from "@aws-crypto/material-management-node";
-import type { HeaderInfo } from "@aws-crypto/serialize";
 import type { SensitiveFields } from "@veil/core";
 import { PartitionedCachingMaterialsManager } from "./caching-cmm.ts";
 import {
@@ -26,6 +23,7 @@ import {
 } from "./context.ts";
 import { DataKeyCache, type DataKeyCacheStats } from "./data-key-cache.ts";
 import { CiphertextError, CryptoConfigError, CryptoError, EncryptError } from "./errors.ts";
+import { buildClient, type EsdkClient } from "./esdk-client.ts";
 import { decodeSensitiveFields, encodeSensitiveFields } from "./fields-codec.ts";
 import {
   assertKeyArn,
@@ -36,11 +34,6 @@ import {
   type KmsOptions,
 } from "./kms-client.ts";
 import { zeroMaterial } from "./materials.ts";
-import { committedSuiteId, encryptCommittedMessage } from "./message/committed-message.ts";
-import { openCommittedMessage } from "./message/committed-read.ts";
-import { decryptMessage, parseHeader } from "./message/decrypt-message.ts";
-import { encryptMessage } from "./message/encrypt-message.ts";
-import { suiteFor } from "./message/format.ts";
 import { type EnvelopeSuite, envelopeDecryptSuites, envelopeSuites } from "./suites.ts";
 
 /** Bounds of the data-key caches. Every bound is hard: reaching one forces a new KMS call. */
@@ -99,7 +92,7 @@ export interface InMemoryEnvelopeCrypto {
   clearCache(): void;
 }
 
-/** Largest stream frame written or accepted. */
+/** Largest frame written or accepted (the SDK's `maxBodySize`: what one frame may buffer). */
 export const maxStreamFrameLength = 4 * 1024 * 1024;
 
 /** Frame size of in-memory messages: the SDK default; a record fits in one or two frames. */
@@ -141,14 +134,17 @@ function buildCaches(cache: EnvelopeCacheOptions | false | undefined) {
   };
 }
 
-/** Turns anything a crypto operation threw into a typed error that quotes nothing. */
+/**
+ * Turns anything a crypto operation threw into a typed error that quotes nothing. The SDK's own errors
+ * are plain `Error`s; their messages only choose the label, and every branch fails closed.
+ */
 export function typed(err: unknown, phase: "encrypt" | "decrypt"): CryptoError {
   if (err instanceof CryptoError) return err;
   if (phase === "encrypt") return new EncryptError("encryption failed");
   const message = err instanceof Error ? err.message : "";
-  // Labels only; every branch fails closed.
-  if (/authenticate|Commitment does not match|signature/i.test(message))
+  if (/authenticate|Commitment does not match|signature/i.test(message)) {
     return new CiphertextError("tampered");
+  }
   if (/suite|commitment policy|Configuration conflict/i.test(message)) {
     return new CiphertextError("unsupportedSuite");
   }
@@ -158,7 +154,7 @@ export function typed(err: unknown, phase: "encrypt" | "decrypt"): CryptoError {
 /** A CMM for one decrypt call: refuses foreign suites and contexts before any key is unwrapped. */
 export function expecting(cmm: NodeMaterialsManager, expected: MessageContext): NodeMaterialsManager {
   return {
-    getEncryptionMaterials: (request) => cmm.getEncryptionMaterials(request),
+    getEncryptionMaterials: () => Promise.reject(new EncryptError("a decrypt-only materials manager")),
     decryptMaterials: async (request) => {
       if (!envelopeDecryptSuites.has(request.suite.id)) throw new CiphertextError("unsupportedSuite");
       assertContextMatches(request.encryptionContext, expected, request.suite.signatureCurve !== undefined);
@@ -168,27 +164,19 @@ export function expecting(cmm: NodeMaterialsManager, expected: MessageContext): 
 }
 
 /**
- * Runs `use` on the data key of a default-suite (0x0478) message whose header `info` was parsed: first
- * the checks `expecting` makes before any data key is unwrapped (the context must be `expected`), then
- * the cached (or unwrapped) material, read in place. What the materials manager throws is typed as
- * `decryptMessage` types it. For the direct readers of records and streams.
+ * Checks the context of an authenticated header once more, whatever the materials manager did; on a
+ * mismatch the plaintext already decrypted is zeroed before the error is thrown.
  */
-export async function withCommittedDataKey<T>(
-  cmm: PartitionedCachingMaterialsManager,
-  info: HeaderInfo,
+export function assertHeaderContext(
+  header: { readonly encryptionContext: Readonly<Record<string, string>>; readonly suiteId: number },
   expected: MessageContext,
-  use: (dataKey: ReturnType<NodeDecryptionMaterial["getUnencryptedDataKey"]>) => T,
-): Promise<T> {
-  const { encryptionContext, encryptedDataKeys } = info.messageHeader;
-  assertContextMatches(encryptionContext, expected, false);
-  const request = { suite: suiteFor(committedSuiteId), encryptionContext, encryptedDataKeys };
+  plaintext?: Uint8Array,
+): void {
   try {
-    return await cmm.useDecryptionMaterial(request, (material) => {
-      if (material.suite.id !== committedSuiteId) throw new CiphertextError("unsupportedSuite");
-      return use(material.getUnencryptedDataKey());
-    });
+    assertContextMatches(header.encryptionContext, expected, header.suiteId === envelopeSuites.signed);
   } catch (err) {
-    throw err instanceof CryptoError ? err : new CiphertextError("wrongKey");
+    plaintext?.fill(0);
+    throw err;
   }
 }
 
@@ -199,24 +187,29 @@ function assertBytes(value: unknown, what: string): asserts value is Uint8Array 
 /** What `createEnvelopeCrypto` adds streams with: the API and the settings it was built from. */
 export interface EnvelopeParts {
   readonly api: InMemoryEnvelopeCrypto;
+  readonly client: EsdkClient;
   readonly cmm: PartitionedCachingMaterialsManager;
   readonly deployment: DeploymentContext;
-  readonly suiteId: AlgorithmSuiteIdentifier;
+  readonly suiteId: (typeof envelopeSuites)[EnvelopeSuite];
   readonly frameLength: number;
-  readonly commitmentPolicy: CommitmentPolicy;
-  readonly maxEncryptedDataKeys: number;
 }
 
 /**
  * Creates envelope encryption of in-memory messages for one deployment. With
  * `kms: { keyId, endpoint?, credentials? }` the keyring is the SDK's KMS keyring (`KmsKeyring`) over
  * a KMS client per region; with `{ keyring }` any Encryption SDK keyring is used as is.
+ *
+ * @example
+ * const envelope = createInMemoryEnvelopeCrypto({ app: "veil", stage: "dev", kms: { keyId: keyArn } });
+ * const ctx = { ownerId, recordId, purpose: "record.sensitive" };
+ * const ciphertext = await envelope.encryptFields({ fullName: "Ada Lovelace" }, ctx);
+ * const fields = await envelope.decryptFields(ciphertext, ctx);
  */
 export function createInMemoryEnvelopeCrypto(options: EnvelopeOptions): InMemoryEnvelopeCrypto {
   return envelopeParts(options).api;
 }
 
-/** `createInMemoryEnvelopeCrypto`, with what a stream layer needs to share its caches and settings. */
+/** `createInMemoryEnvelopeCrypto`, with what a stream layer needs to share its client and caches. */
 export function envelopeParts(options: EnvelopeOptions): EnvelopeParts {
   const deployment: DeploymentContext = { app: options.app, stage: options.stage };
   const suiteName = options.suite ?? "unsigned";
@@ -247,66 +240,40 @@ export function envelopeParts(options: EnvelopeOptions): EnvelopeParts {
     caches,
     failures,
   );
-  // One encrypted data key per message: each extra one would cost a KMS call on decrypt (DoS guard).
-  const commitmentPolicy = CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT;
-  const maxEncryptedDataKeys = 1;
-  const suite = suiteFor(suiteId);
+  // Committing suites only, and one encrypted data key per message: each extra one would cost a KMS
+  // call on decrypt (a denial-of-service lever).
+  const client = buildClient({
+    commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
+    maxEncryptedDataKeys: 1,
+  });
 
   async function encryptBytes(plaintext: Uint8Array, ctx: RecordContext): Promise<Uint8Array> {
     assertBytes(plaintext, "plaintext");
     const encryptionContext = messageContext(deployment, ctx);
-    const request = { suite, encryptionContext, plaintextLength: plaintext.byteLength, commitmentPolicy };
     try {
-      if (suite.id === committedSuiteId) {
-        // The default suite: written straight from the cached material (see committed-message.ts).
-        return await cmm.useEncryptionMaterial(request, (source) => {
-          if (source.suite.id !== committedSuiteId) throw new EncryptError("material of another suite");
-          const encryptedDataKeys = source.encryptedDataKeys;
-          if (encryptedDataKeys.length > maxEncryptedDataKeys)
-            throw new EncryptError("too many encrypted data keys");
-          const key = { dataKey: source.getUnencryptedDataKey(), encryptedDataKeys };
-          return encryptCommittedMessage(key, encryptionContext, plaintext, recordFrameLength);
-        });
-      }
-      const material = await cmm.getEncryptionMaterials(request);
-      if (material.encryptedDataKeys.length > maxEncryptedDataKeys) {
-        zeroMaterial(material);
-        throw new EncryptError("too many encrypted data keys");
-      }
-      return encryptMessage(material, plaintext, recordFrameLength);
+      const { result } = await client.encrypt(cmm, plaintext, {
+        encryptionContext,
+        suiteId,
+        frameLength: recordFrameLength,
+        plaintextLength: plaintext.byteLength,
+      });
+      return result;
     } catch (err) {
       throw typed(err, "encrypt");
     }
   }
 
-  const decryptOptions = {
-    commitmentPolicy,
-    signaturePolicy: SignaturePolicy.ALLOW_ENCRYPT_ALLOW_DECRYPT,
-    maxEncryptedDataKeys,
-  };
-
   async function decryptBytes(ciphertext: Uint8Array, ctx: RecordContext): Promise<Uint8Array> {
     assertBytes(ciphertext, "ciphertext");
     const expected = messageContext(deployment, ctx);
-    const info = parseHeader(ciphertext, decryptOptions);
-    if (info.algorithmSuite.id === committedSuiteId) {
-      // The default suite: read straight from the cached material (committed-read.ts).
-      return withCommittedDataKey(cmm, info, expected, (dataKey) =>
-        openCommittedMessage(ciphertext, info, dataKey, decryptOptions),
-      );
+    let out: Awaited<ReturnType<EsdkClient["decrypt"]>>;
+    try {
+      out = await client.decrypt(expecting(cmm, expected), ciphertext, { maxBodySize: maxStreamFrameLength });
+    } catch (err) {
+      throw typed(err, "decrypt");
     }
-    const { plaintext, messageHeader } = await decryptMessage(
-      ciphertext,
-      expecting(cmm, expected),
-      decryptOptions,
-    );
-    // Checked again on the authenticated header, whatever the materials manager did.
-    assertContextMatches(
-      messageHeader.encryptionContext,
-      expected,
-      suiteFor(messageHeader.suiteId).signatureCurve !== undefined,
-    );
-    return plaintext;
+    assertHeaderContext(out.messageHeader, expected, out.plaintext);
+    return out.plaintext;
   }
 
   const api: InMemoryEnvelopeCrypto = {
@@ -314,7 +281,12 @@ export function envelopeParts(options: EnvelopeOptions): EnvelopeParts {
       return encryptBytes(encodeSensitiveFields(fields), ctx);
     },
     async decryptFields(ciphertext, ctx) {
-      return decodeSensitiveFields(await decryptBytes(ciphertext, ctx));
+      const plaintext = await decryptBytes(ciphertext, ctx);
+      try {
+        return decodeSensitiveFields(plaintext);
+      } finally {
+        plaintext.fill(0);
+      }
     },
     encryptBytes,
     decryptBytes,
@@ -330,5 +302,5 @@ export function envelopeParts(options: EnvelopeOptions): EnvelopeParts {
       caches.decrypt?.clear();
     },
   };
-  return { api, cmm, deployment, suiteId, frameLength, commitmentPolicy, maxEncryptedDataKeys };
+  return { api, client, cmm, deployment, suiteId, frameLength };
 }

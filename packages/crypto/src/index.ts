@@ -1,6 +1,6 @@
 /**
  * @veil/crypto — CloudFront field-level encryption (decrypt, and encrypt for the local CloudFront) and
- * KMS envelope encryption of records and objects. See README.md for the design and the figures.
+ * KMS envelope encryption of records and objects, through the AWS Encryption SDK client. See README.md.
  */
 export type { DeploymentContext, MessageContext, RecordContext } from "./context.ts";
 export { kmsContextKeys, messageContextKeys } from "./context.ts";
@@ -12,8 +12,6 @@ export type {
   InMemoryEnvelopeCrypto,
 } from "./envelope.ts";
 export { createInMemoryEnvelopeCrypto, defaultEnvelopeCache } from "./envelope.ts";
-// Streams live in their own module: a bundle that imports only the in-memory envelope (the records
-// handler) then carries no SDK stream client (tree-shaken; the bundle budget test checks it).
 export type { EnvelopeCrypto } from "./envelope-streams.ts";
 export { createEnvelopeCrypto } from "./envelope-streams.ts";
 export * from "./errors.ts";

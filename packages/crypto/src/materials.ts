@@ -1,6 +1,8 @@
 /**
- * Copies Encryption SDK materials under another encryption context. The SDK zeroes the data key of
- * every material it has used, so a cached material is never handed out itself — only such copies.
+ * Copies Encryption SDK materials under another encryption context, the way the SDK's own caching
+ * CMM clones a cached material (`cloneMaterial`: same data key, keyring trace, encrypted data keys and
+ * signing key) but with the message's context. The SDK zeroes the data key of every material it has
+ * used, so a cached material is never handed out itself — only such copies.
  */
 import {
   type EncryptionContext,

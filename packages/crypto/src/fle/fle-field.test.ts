@@ -2,6 +2,7 @@ import {
   AlgorithmSuiteIdentifier,
   buildClient,
   CommitmentPolicy,
+  MultiKeyringNode,
   RawRsaKeyringNode,
 } from "@aws-crypto/client-node";
 import fc from "fast-check";
@@ -77,6 +78,52 @@ describe("FLE field encryption as CloudFront does it", () => {
       });
       expect(text(await decryptFleField(result.toString("base64"), dec))).toBe("Grace");
     }
+  });
+});
+
+describe("CloudFront-shaped messages from the stock Encryption SDK client", () => {
+  const cloudFrontSuite = AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA256;
+  const rsaKeyring = (publicKey: string, keyName = names.keyName) =>
+    new RawRsaKeyringNode({
+      keyNamespace: names.providerId,
+      keyName,
+      rsaKey: { publicKey },
+      oaepHash: "sha256",
+    });
+  const legacy = buildClient(CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT);
+
+  it("any frame length, as long as no frame holds more than a CloudFront field (16 KB)", async () => {
+    const keyring = rsaKeyring(pair.publicKeyPem);
+    for (const [size, frameLength] of [
+      [0, 4096],
+      [5, 1],
+      [300, 1024 * 1024],
+      [16 * 1024, 16 * 1024],
+    ] as const) {
+      const value = Buffer.alloc(size, "a");
+      const { result } = await legacy.encrypt(keyring, value, { suiteId: cloudFrontSuite, frameLength });
+      expect(Buffer.from(await decryptFleField(result.toString("base64"), dec)).equals(value)).toBe(true);
+    }
+    const { result } = await legacy.encrypt(keyring, Buffer.alloc(16 * 1024 + 1, "a"), {
+      suiteId: cloudFrontSuite,
+      frameLength: 32 * 1024,
+    });
+    await expect(decryptFleField(result.toString("base64"), dec)).rejects.toMatchObject({
+      name: "FleDecryptError",
+    });
+  });
+
+  it("a message with two encrypted data keys is refused with a typed error", async () => {
+    const other = generateFleKeyPair();
+    const keyring = new MultiKeyringNode({
+      generator: rsaKeyring(pair.publicKeyPem),
+      children: [rsaKeyring(other.publicKeyPem, "second-key")],
+    });
+    const { result } = await legacy.encrypt(keyring, Buffer.from("x"), { suiteId: cloudFrontSuite });
+    await expect(decryptFleField(result.toString("base64"), dec)).rejects.toMatchObject({
+      name: "FleDecryptError",
+      reason: "undecryptable",
+    });
   });
 });
 

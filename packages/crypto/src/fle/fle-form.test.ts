@@ -1,7 +1,8 @@
+import { buildClient, CommitmentPolicy, RawRsaKeyringNode } from "@aws-crypto/client-node";
 import { fleFields, sensitiveFields } from "@veil/core";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { FleFieldNotAllowedError, FleFormatError } from "../errors.ts";
+import { CryptoConfigError, FleFieldNotAllowedError, FleFormatError } from "../errors.ts";
 import { generateFleKeyPair } from "../testing/keys.ts";
 import { encryptFleField } from "./fle-field.ts";
 import { decryptFleForm, encryptFleForm } from "./fle-form.ts";
@@ -97,17 +98,58 @@ describe("decryptFleForm fails closed", () => {
     expect(err).toMatchObject({ name: "FleFieldNotAllowedError", field: "category", reason: "notDeclared" });
   });
 
-  it("the shortest value that can hold a message is still checked in an undeclared field", async () => {
-    // 64 bytes that start like a message, as 86 unpadded base64 characters: the length cut-off.
-    const shortest = Buffer.concat([Buffer.from([0x01, 0x80]), Buffer.alloc(62, 7)]).toString("base64");
-    const unpadded = shortest.replace(/=+$/, "");
-    expect(unpadded).toHaveLength(86);
-    for (const value of [unpadded, encodeURIComponent(shortest)]) {
+  it("an encrypted value in an undeclared field is refused however its base64 arrives", async () => {
+    const b64 = await encryptFleField("x", enc);
+    const variants = [
+      b64,
+      encodeURIComponent(b64),
+      b64.replace(/=+$/, ""),
+      b64.replace(/\+/g, "-").replace(/\//g, "_"),
+    ];
+    for (const value of variants) {
       await expect(decryptFleForm(`category=${value}`, dec)).rejects.toMatchObject({
         name: "FleFieldNotAllowedError",
         reason: "notDeclared",
       });
     }
+  });
+
+  it("a declared field whose value holds no Encryption SDK message is refused as clear", async () => {
+    // Valid base64, but of bytes that only look like a message: the SDK's header parser decides.
+    const lookalike = Buffer.concat([Buffer.from([0x01, 0x80, 0x01, 0x78]), Buffer.alloc(120, 7)]);
+    for (const value of [encodeURIComponent(lookalike.toString("base64")), "QUJD", "Ada+Lovelace"]) {
+      await expect(decryptFleForm(`fullName=${value}`, dec)).rejects.toMatchObject({
+        name: "FleFieldNotAllowedError",
+        reason: "notEncrypted",
+      });
+    }
+  });
+
+  it("every field is checked before the private key is used", async () => {
+    // An unusable key surfaces only when RSA work starts: the policy refusals come first.
+    const noKey = { ...dec, privateKeyPem: "not a key" };
+    const good = encodeURIComponent(await encryptFleField("x", enc));
+    const other = new RawRsaKeyringNode({
+      keyNamespace: names.providerId,
+      keyName: names.keyName,
+      rsaKey: { publicKey: enc.publicKeyPem },
+      oaepHash: "sha256",
+    });
+    const committing = (
+      await buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT).encrypt(other, "x")
+    ).result;
+    const cases: Array<[string, Record<string, string>]> = [
+      [`fullName=${good}&category=${good}`, { name: "FleFieldNotAllowedError", reason: "notDeclared" }],
+      [`fullName=${good}&email=Ada`, { name: "FleFieldNotAllowedError", reason: "notEncrypted" }],
+      [
+        `fullName=${good}&email=${encodeURIComponent(committing.toString("base64"))}`,
+        { name: "FleDecryptError", reason: "unsupportedSuite", field: "email" },
+      ],
+    ];
+    for (const [body, expected] of cases) {
+      await expect(decryptFleForm(body, noKey)).rejects.toMatchObject(expected);
+    }
+    await expect(decryptFleForm(`fullName=${good}`, noKey)).rejects.toBeInstanceOf(CryptoConfigError);
   });
 
   it("duplicate fields are refused, FLE or not", async () => {

@@ -1,13 +1,21 @@
 /**
  * Whole url-encoded bodies with CloudFront field-level encryption: decrypt (handlers) and encrypt (the
- * local CloudFront). The FLE field list defaults to the classification's (`fleFields` of @veil/core).
+ * local CloudFront). Veil's policy on top of the SDK: which fields must arrive encrypted (the
+ * classification's `fleFields` of @veil/core by default), that no other field arrives encrypted, and
+ * that every field passes those checks before any private-key work.
  */
 import { fleFields as coreFleFields, isFleField } from "@veil/core";
-import { FleDecryptError, FleFieldNotAllowedError, safeFieldName } from "../errors.ts";
-import { decodeEscapedBase64, decodeTolerantBase64, looksLikeEsdkMessage } from "./base64.ts";
-import { decryptFleMessagesSync, encryptFleField } from "./fle-field.ts";
-import { decodeFormComponent, encodeFormComponent, type FormPair, parseFormPairs } from "./form.ts";
-import type { FleDecryptKey, FleEncryptKey } from "./keyrings.ts";
+import { FleDecryptError, FleFieldNotAllowedError, FleFormatError, safeFieldName } from "../errors.ts";
+import { encryptFleField, openFleMessage } from "./fle-field.ts";
+import {
+  assertCloudFrontShape,
+  decodeFleValue,
+  maxFleMessageBytes,
+  maxFleValueChars,
+  readMessageHeader,
+} from "./fle-value.ts";
+import { parseFormPairs } from "./form.ts";
+import { type FleDecryptKey, type FleEncryptKey, fleDecryptManager } from "./keyrings.ts";
 
 /** Which fields are field-level encrypted: CloudFront patterns, exact names or `prefix*`. */
 export interface FleFieldOptions {
@@ -28,17 +36,22 @@ function declaredMatcher(patterns: readonly string[] | undefined): (name: string
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
- * Fewest characters a value holding an Encryption SDK message can have: `looksLikeEsdkMessage` wants
- * 64 bytes, i.e. 86 base64 characters, and percent-decoding and the base64 repair only shorten text.
+ * The message a value holds, with its header, or `undefined` when the value is clear text (or longer
+ * than any FLE value can be).
  */
-const minMessageChars = Math.ceil((64 * 4) / 3);
+function encryptedMessage(value: string) {
+  if (value.length > maxFleValueChars) return undefined;
+  const bytes = decodeFleValue(value);
+  if (!bytes || bytes.byteLength > maxFleMessageBytes) return undefined;
+  const header = readMessageHeader(bytes);
+  return header ? { bytes, header } : undefined;
+}
 
-/** The bytes of a value that arrived encrypted, or `undefined` when it is clear text. */
-function encryptedBytes(pair: FormPair): Uint8Array | undefined {
-  const bytes =
-    decodeEscapedBase64(pair.rawValue) ??
-    decodeTolerantBase64(decodeFormComponent(pair.rawValue, false, safeFieldName(pair.name)));
-  return bytes && looksLikeEsdkMessage(bytes) ? bytes : undefined;
+interface Step {
+  readonly name: string;
+  readonly field: string;
+  readonly clear?: string;
+  readonly message?: Uint8Array;
 }
 
 /**
@@ -46,6 +59,9 @@ function encryptedBytes(pair: FormPair): Uint8Array | undefined {
  * decrypted). Fails closed with `FleFormatError` (malformed body, duplicate field),
  * `FleFieldNotAllowedError` (an FLE field in clear, or an encrypted field that is not declared) or
  * `FleDecryptError`. An empty FLE field stays empty: it carries nothing to protect.
+ *
+ * @example
+ * const fields = await decryptFleForm(event.body, { privateKeyPem, providerId, keyName });
  */
 export async function decryptFleForm(
   body: string | Uint8Array,
@@ -54,57 +70,53 @@ export async function decryptFleForm(
   const isDeclared = declaredMatcher(options.fleFields);
   const pairs = parseFormPairs(body);
   // Every field is checked before any private-key work: a body that will be refused costs no RSA.
-  const plan = pairs.map((pair): { name: string; field: string; clear?: string; message?: Uint8Array } => {
+  const plan = pairs.map((pair): Step => {
     const field = safeFieldName(pair.name);
     if (!isDeclared(pair.name)) {
-      // A value shorter than the base64 of the smallest message cannot be one; skipping the attempt
-      // changes no outcome (a malformed escape fails the clear decode below with the same error).
-      if (pair.rawValue.length >= minMessageChars && encryptedBytes(pair)) {
-        throw new FleFieldNotAllowedError(field, "notDeclared");
-      }
-      return { name: pair.name, field, clear: decodeFormComponent(pair.rawValue, true, field) };
+      if (encryptedMessage(pair.value)) throw new FleFieldNotAllowedError(field, "notDeclared");
+      return { name: pair.name, field, clear: pair.value };
     }
-    if (pair.rawValue === "") return { name: pair.name, field, clear: "" };
-    const message = encryptedBytes(pair);
+    if (pair.value === "") return { name: pair.name, field, clear: "" };
+    if (pair.value.length > maxFleValueChars) throw new FleFormatError("tooLarge", field);
+    const message = encryptedMessage(pair.value);
     if (!message) throw new FleFieldNotAllowedError(field, "notEncrypted");
-    return { name: pair.name, field, message };
+    assertCloudFrontShape(message.header, field);
+    return { name: pair.name, field, message: message.bytes };
   });
-  // One batch: the work is CPU-bound, there is no I/O to overlap, and the RSA decrypts run back to back.
-  const encrypted = plan.filter((step): step is typeof step & { message: Uint8Array } => !!step.message);
-  const plaintexts = decryptFleMessagesSync(encrypted, options);
-  const entries: Array<[string, string]> = [];
-  let next = 0;
-  for (const { name, field, clear, message } of plan) {
-    if (!message) {
-      entries.push([name, clear ?? ""]);
-      continue;
-    }
-    const plaintext = plaintexts[next++] as Buffer;
-    try {
-      entries.push([name, strictUtf8.decode(plaintext)]);
-    } catch {
-      throw new FleDecryptError("notUtf8", field);
-    }
-  }
+  if (plan.some((step) => step.message)) fleDecryptManager(options); // a bad key fails before any work
+  const values = await Promise.all(
+    plan.map(async ({ field, clear, message }) => {
+      if (!message) return clear ?? "";
+      const plaintext = await openFleMessage(message, options, field);
+      try {
+        return strictUtf8.decode(plaintext);
+      } catch {
+        throw new FleDecryptError("notUtf8", field);
+      } finally {
+        plaintext.fill(0);
+      }
+    }),
+  );
   // Object.fromEntries defines own properties, so a field named `__proto__` cannot touch a prototype.
-  return Object.fromEntries(entries);
+  return Object.fromEntries(plan.map((step, i) => [step.name, values[i] as string]));
 }
 
 /**
  * Encrypts the FLE fields present in a url-encoded body as CloudFront does and returns the rewritten
  * body: other pairs byte for byte, each non-empty FLE value replaced by its percent-encoded base64
  * ciphertext. For the local CloudFront; its output decrypts with `decryptFleForm`.
+ *
+ * @example
+ * const forwarded = await encryptFleForm(body, { publicKeyPem, providerId, keyName });
  */
 export async function encryptFleForm(
   body: string | Uint8Array,
   options: EncryptFleFormOptions,
 ): Promise<string> {
   const isDeclared = declaredMatcher(options.fleFields);
-  const pairs = parseFormPairs(body);
-  const segments = pairs.map(async (pair) => {
-    if (!isDeclared(pair.name) || pair.rawValue === "") return pair.raw;
-    const plaintext = decodeFormComponent(pair.rawValue, true, safeFieldName(pair.name));
-    return `${pair.rawName}=${encodeFormComponent(await encryptFleField(plaintext, options))}`;
+  const segments = parseFormPairs(body).map(async (pair) => {
+    if (!isDeclared(pair.name) || pair.value === "") return pair.raw;
+    return `${pair.rawName}=${encodeURIComponent(await encryptFleField(pair.value, options))}`;
   });
   return (await Promise.all(segments)).join("&");
 }

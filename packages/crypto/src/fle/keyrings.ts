@@ -1,11 +1,18 @@
 /**
- * FLE keys, one per (key, provider id, key name), parsed once: PEM parsing would otherwise add to the
- * ~0.3 ms RSA private decrypt that every FLE field costs. Decryption uses the parsed private key
- * directly (fle-message.ts); encryption, for the local CloudFront, the SDK's `RawRsaKeyringNode`.
+ * FLE keyrings, one per (key, provider id, key name), built on first use and cached: the PEM is parsed
+ * once, so a field costs the RSA decrypt and not a key parse. Decryption goes through the SDK's
+ * `RawRsaKeyringNode` (RSA-OAEP with SHA-256 and MGF1-SHA-256, as CloudFront wraps data keys) behind a
+ * materials manager that admits only CloudFront's suite; encryption (the local CloudFront) through the
+ * same keyring with the public key.
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
+import {
+  NodeDefaultCryptographicMaterialsManager,
+  type NodeMaterialsManager,
+} from "@aws-crypto/material-management-node";
 import { RawRsaKeyringNode } from "@aws-crypto/raw-rsa-keyring-node";
-import { CryptoConfigError } from "../errors.ts";
+import { CryptoConfigError, EncryptError, FleDecryptError } from "../errors.ts";
+import { fleSuite } from "../suites.ts";
 
 /** The private key and the names CloudFront's FLE profile gives it. */
 export interface FleDecryptKey {
@@ -25,11 +32,10 @@ export interface FleEncryptKey {
 }
 
 const maxCachedKeys = 16;
-// Keyed by the PEM string itself (then by names): V8 caches a string's hash, so a hit with the same
-// configuration string costs no hashing of the key — this lookup runs once per FLE field.
-const decryptKeys = new Map<string, Map<string, FleUnwrapKey>>();
+const decryptManagers = new Map<string, Map<string, NodeMaterialsManager>>();
 const encryptKeyrings = new Map<string, Map<string, RawRsaKeyringNode>>();
 
+/** Looks up by PEM, then by names; the oldest entry goes once a level holds `maxCachedKeys`. */
 function remember<T>(cache: Map<string, Map<string, T>>, pem: string, names: string, build: () => T): T {
   const hit = cache.get(pem)?.get(names);
   if (hit !== undefined) return hit;
@@ -64,21 +70,30 @@ function rsaKey(parse: () => KeyObject, what: string): KeyObject {
   return key;
 }
 
-/** A parsed FLE private key with the names its messages must carry. */
-export interface FleUnwrapKey {
-  readonly privateKey: KeyObject;
-  readonly providerId: string;
-  readonly keyName: string;
-}
-
-/** The parsed private key for `key` (PEM parsed once, then cached); throws `CryptoConfigError`. */
-export function fleUnwrapKey(key: FleDecryptKey): FleUnwrapKey {
+/**
+ * The materials manager that decrypts FLE values for `key`: CloudFront's suite only (0x0178: any other,
+ * committing and signed ones included, is refused before the RSA work), then the raw RSA keyring, which
+ * unwraps only a data key of this provider id and key name. Throws `CryptoConfigError` for a bad key.
+ */
+export function fleDecryptManager(key: FleDecryptKey): NodeMaterialsManager {
   checkNames(key?.providerId, key?.keyName);
-  return remember(decryptKeys, key.privateKeyPem, `${key.providerId}\0${key.keyName}`, () => ({
-    privateKey: rsaKey(() => createPrivateKey(key.privateKeyPem), "privateKeyPem"),
-    providerId: key.providerId,
-    keyName: key.keyName,
-  }));
+  return remember(decryptManagers, key.privateKeyPem, `${key.providerId}\0${key.keyName}`, () => {
+    const privateKey = rsaKey(() => createPrivateKey(key.privateKeyPem), "privateKeyPem");
+    const keyring = new RawRsaKeyringNode({
+      keyNamespace: key.providerId,
+      keyName: key.keyName,
+      rsaKey: { privateKey: privateKey as never },
+      oaepHash: "sha256",
+    });
+    const backing = new NodeDefaultCryptographicMaterialsManager(keyring);
+    return {
+      getEncryptionMaterials: () => Promise.reject(new EncryptError("FLE keys only decrypt here")),
+      decryptMaterials: async (request) => {
+        if (request.suite.id !== fleSuite) throw new FleDecryptError("unsupportedSuite");
+        return backing.decryptMaterials(request);
+      },
+    };
+  });
 }
 
 /** The keyring encrypting FLE values for one public key. */

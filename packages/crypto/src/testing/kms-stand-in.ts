@@ -1,11 +1,12 @@
 /**
- * An in-process stand-in for AWS KMS, for tests and benchmarks: GenerateDataKey, Encrypt and Decrypt of
- * symmetric keys with AES-256-GCM, the encryption context as additional authenticated data (a context
- * mismatch is `InvalidCiphertextException`, as in KMS), the key ARN inside the ciphertext blob, and a
- * counter per operation. It has the shape the Encryption SDK keyring calls (the aggregated SDK client).
- * Not for production: the key material lives in memory.
+ * An in-process stand-in for AWS KMS, for tests and benchmarks: GenerateDataKey, Encrypt and Decrypt,
+ * where a ciphertext blob is the key ARN plus a random handle of what it seals (no cryptography: the
+ * stand-in only has to behave like KMS). A context mismatch, another key or a changed byte is
+ * `InvalidCiphertextException`, as in KMS; a counter per operation. It has the shape the Encryption SDK
+ * keyring calls (the aggregated SDK client).
+ * Not for production: data keys live in memory.
  */
-import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { KmsClientProvider, KmsLikeClient } from "../kms-client.ts";
 
 /** An error shaped like an AWS SDK service exception. */
@@ -45,22 +46,23 @@ export interface KmsStandIn {
 
 const blobVersion = 1;
 
-function canonicalContext(context: Record<string, string> | undefined): Buffer {
-  const entries = Object.entries(context ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return Buffer.from(JSON.stringify(entries), "utf8");
+function canonicalContext(context: Record<string, string> | undefined): string {
+  return JSON.stringify(Object.entries(context ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** Creates a stand-in with one key. */
 export function createKmsStandIn(options: KmsStandInOptions = {}): KmsStandIn {
   const region = options.region ?? "eu-west-1";
   const account = options.account ?? "111122223333";
-  const keys = new Map<string, { material: Buffer; enabled: boolean }>();
+  const keys = new Map<string, { enabled: boolean }>();
+  // What each ciphertext blob stands for: the blob carries a random handle, never the plaintext.
+  const sealed = new Map<string, { arn: string; plaintext: Uint8Array; context: string }>();
   const calls = { generateDataKey: 0, encrypt: 0, decrypt: 0 };
   let unavailable = false;
 
   function createKey(): string {
     const arn = `arn:aws:kms:${region}:${account}:key/${randomUUID()}`;
-    keys.set(arn, { material: randomBytes(32), enabled: true });
+    keys.set(arn, { enabled: true });
     return arn;
   }
 
@@ -71,23 +73,26 @@ export function createKmsStandIn(options: KmsStandInOptions = {}): KmsStandIn {
     }
   }
 
-  function lookup(keyId: string): { arn: string; material: Buffer } {
+  function lookup(keyId: string): { arn: string } {
     const key = keys.get(keyId);
     if (!key) throw new KmsStandInError("NotFoundException", "Key does not exist");
     if (!key.enabled) throw new KmsStandInError("DisabledException", "Key is disabled");
-    return { arn: keyId, material: key.material };
+    return { arn: keyId };
   }
 
-  function seal(arn: string, material: Buffer, plaintext: Uint8Array, context?: Record<string, string>) {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv("aes-256-gcm", material, iv);
+  /** A blob: version, ARN length, ARN, then a random 32-byte handle of the sealed entry. */
+  function seal(arn: string, plaintext: Uint8Array, context?: Record<string, string>) {
+    const handle = randomBytes(32);
+    sealed.set(handle.toString("base64"), {
+      arn,
+      plaintext: new Uint8Array(plaintext),
+      context: canonicalContext(context),
+    });
     const arnBytes = Buffer.from(arn, "utf8");
-    cipher.setAAD(Buffer.concat([arnBytes, Buffer.from([0]), canonicalContext(context)]));
-    const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
     const header = Buffer.alloc(3);
     header.writeUInt8(blobVersion, 0);
     header.writeUInt16BE(arnBytes.length, 1);
-    return new Uint8Array(Buffer.concat([header, arnBytes, iv, cipher.getAuthTag(), body]));
+    return new Uint8Array(Buffer.concat([header, arnBytes, handle]));
   }
 
   function invalid(): KmsStandInError {
@@ -96,27 +101,17 @@ export function createKmsStandIn(options: KmsStandInOptions = {}): KmsStandIn {
 
   function openArn(blob: Uint8Array): string {
     const buf = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
-    if (buf.length < 3 + 12 + 16 || buf.readUInt8(0) !== blobVersion) throw invalid();
+    if (buf.length < 3 + 32 || buf.readUInt8(0) !== blobVersion) throw invalid();
     const arnLength = buf.readUInt16BE(1);
-    if (buf.length < 3 + arnLength + 28) throw invalid();
+    if (buf.length !== 3 + arnLength + 32) throw invalid();
     return buf.subarray(3, 3 + arnLength).toString("utf8");
   }
 
-  function open(material: Buffer, blob: Uint8Array, context?: Record<string, string>): Uint8Array {
-    const buf = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
-    const arnLength = buf.readUInt16BE(1);
-    const arnBytes = buf.subarray(3, 3 + arnLength);
-    const iv = buf.subarray(3 + arnLength, 3 + arnLength + 12);
-    const tag = buf.subarray(3 + arnLength + 12, 3 + arnLength + 28);
-    const body = buf.subarray(3 + arnLength + 28);
-    try {
-      const decipher = createDecipheriv("aes-256-gcm", material, iv);
-      decipher.setAAD(Buffer.concat([arnBytes, Buffer.from([0]), canonicalContext(context)]));
-      decipher.setAuthTag(tag);
-      return new Uint8Array(Buffer.concat([decipher.update(body), decipher.final()]));
-    } catch {
-      throw invalid();
-    }
+  function open(arn: string, blob: Uint8Array, context?: Record<string, string>): Uint8Array {
+    const entry = sealed.get(Buffer.from(blob.subarray(blob.byteLength - 32)).toString("base64"));
+    // As in KMS: another key, another context or any changed byte is the same InvalidCiphertext.
+    if (!entry || entry.arn !== arn || entry.context !== canonicalContext(context)) throw invalid();
+    return new Uint8Array(entry.plaintext);
   }
 
   const client: KmsLikeClient = {
@@ -132,7 +127,7 @@ export function createKmsStandIn(options: KmsStandInOptions = {}): KmsStandIn {
       return {
         KeyId: key.arn,
         Plaintext: plaintext,
-        CiphertextBlob: seal(key.arn, key.material, plaintext, EncryptionContext),
+        CiphertextBlob: seal(key.arn, plaintext, EncryptionContext),
       };
     },
     async encrypt({ KeyId, Plaintext, EncryptionContext }) {
@@ -142,7 +137,7 @@ export function createKmsStandIn(options: KmsStandInOptions = {}): KmsStandIn {
       if (Plaintext.byteLength < 1 || Plaintext.byteLength > 4096) {
         throw new KmsStandInError("ValidationException", "Plaintext must be 1..4096 bytes");
       }
-      return { KeyId: key.arn, CiphertextBlob: seal(key.arn, key.material, Plaintext, EncryptionContext) };
+      return { KeyId: key.arn, CiphertextBlob: seal(key.arn, Plaintext, EncryptionContext) };
     },
     async decrypt({ KeyId, CiphertextBlob, EncryptionContext }) {
       calls.decrypt++;
@@ -154,8 +149,8 @@ export function createKmsStandIn(options: KmsStandInOptions = {}): KmsStandIn {
           "The key ID in the request does not identify the key",
         );
       }
-      const key = lookup(arn);
-      return { KeyId: arn, Plaintext: open(key.material, CiphertextBlob, EncryptionContext) };
+      lookup(arn);
+      return { KeyId: arn, Plaintext: open(arn, CiphertextBlob, EncryptionContext) };
     },
   };
 
