@@ -1,15 +1,9 @@
 /**
  * The browser's upload encryptor: the AWS Encryption SDK for browsers (`@aws-crypto/client-browser`,
  * WebCrypto underneath) with a raw RSA keyring over the FLE public key (RSA-OAEP-SHA256), suite
- * 0x0178, framed (see README "Upload format"). Also runs on Node.js ≥ 20 when `globalThis.self` is
- * set, which is how the tests run it.
+ * 0x0178, framed (see README "Upload format"). Also runs on Node.js ≥ 20 once `globalThis.self` is
+ * set (the SDK looks for WebCrypto on `window` or `self`), which is how the tests run it.
  */
-import {
-  buildClient,
-  CommitmentPolicy,
-  RawRsaKeyringWebCrypto,
-  RsaPadding,
-} from "@aws-crypto/client-browser";
 import {
   type EncryptUploadOptions,
   uploadCiphertextLength,
@@ -20,11 +14,16 @@ import {
 
 export type { EncryptUploadOptions, UploadPublicKey } from "./format.ts";
 
-// 0x0178 is the non-committing suite of CloudFront FLE, and only this policy lets the SDK write it.
-const client = buildClient({
-  commitmentPolicy: CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT,
-  maxEncryptedDataKeys: 1,
-});
+let loading: Promise<typeof import("./browser-sdk.ts")> | undefined;
+
+/** The SDK, loaded on the first upload: a page that never uploads never downloads it. */
+function browserSdk() {
+  loading ??= import("./browser-sdk.ts").catch((err: unknown) => {
+    loading = undefined; // a failed download is tried again on the next upload
+    throw err;
+  });
+  return loading;
+}
 
 function pemToDer(pem: string): Uint8Array {
   const body = pem.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, "").replace(/\s+/g, "");
@@ -54,18 +53,19 @@ export async function encryptUpload(
     throw new RangeError("frameLength out of range");
   }
   const { publicKey } = options;
-  const keyring = new RawRsaKeyringWebCrypto({
+  const sdk = await browserSdk();
+  const keyring = new sdk.RawRsaKeyringWebCrypto({
     keyNamespace: publicKey.providerId,
     keyName: publicKey.keyName,
-    publicKey: await RawRsaKeyringWebCrypto.importPublicKey({
+    publicKey: await sdk.RawRsaKeyringWebCrypto.importPublicKey({
       format: "spki",
       key: pemToDer(publicKey.pem),
-      padding: RsaPadding.OAEP_SHA256_MFG1,
+      padding: sdk.RsaPadding.OAEP_SHA256_MFG1,
     }),
   });
   // The SDK cuts frames out of `plaintext.buffer` counting from its start: a view elsewhere is copied.
   const whole = plaintext.byteOffset === 0 ? plaintext : new Uint8Array(plaintext);
-  const { result, messageHeader } = await client.encrypt(keyring, whole, {
+  const { result, messageHeader } = await sdk.client.encrypt(keyring, whole, {
     suiteId: uploadSuiteId,
     encryptionContext: { ...options.context },
     frameLength,
