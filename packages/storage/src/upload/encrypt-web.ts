@@ -18,6 +18,9 @@ let loading: Promise<typeof import("./browser-sdk.ts")> | undefined;
 
 /** The SDK, loaded on the first upload: a page that never uploads never downloads it. */
 function browserSdk() {
+  // The SDK's ASN.1 dependency loads the `buffer` package, which reads Node's `global` as it loads;
+  // a browser has the same object as `globalThis`.
+  (globalThis as { global?: unknown }).global ??= globalThis;
   loading ??= import("./browser-sdk.ts").catch((err: unknown) => {
     loading = undefined; // a failed download is tried again on the next upload
     throw err;
