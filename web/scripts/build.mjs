@@ -14,7 +14,10 @@ const webDir = join(dirname(fileURLToPath(import.meta.url)), "..");
 const repoRoot = join(webDir, "..");
 const stampName = ".veil-build.json";
 
-/** Files whose change means a new build: the app, its config, the core package it bundles, the lock. */
+/**
+ * Files whose change means a new build: the app, its config, what it bundles of the workspace (the
+ * core package, the upload encryptor of the storage package), the lock.
+ */
 function inputFiles() {
   const files = [];
   const walk = (dir) => {
@@ -29,6 +32,7 @@ function inputFiles() {
   walk(join(webDir, "src"));
   walk(join(webDir, "public"));
   walk(join(repoRoot, "packages/core/src"));
+  walk(join(repoRoot, "packages/storage/src/upload"));
   files.push(join(repoRoot, "pnpm-lock.yaml"));
   return files.filter((f) => existsSync(f));
 }

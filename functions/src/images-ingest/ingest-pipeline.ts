@@ -25,7 +25,7 @@ import {
   type StoredObject,
   sanitizeImage,
   type UploadDecryptKey,
-  uploadCiphertextLength,
+  uploadCiphertextLengths,
   uploadEncryptionContext,
 } from "@veil/storage";
 import type { Pool } from "../images/deps.ts";
@@ -101,8 +101,8 @@ export async function ingestUpload(deps: IngestDeps, object: InboxObject): Promi
   if (Math.max(createdAt, 0) > row.uploadExpiresAt.getTime() + pendingGraceMs) return reject("expired");
   const context = uploadEncryptionContext(imageId);
   const largest = Math.max(
-    ...deps.keys.map((k) =>
-      uploadCiphertextLength(Math.min(row.declaredSize, imageLimits.maxBytes), {
+    ...deps.keys.flatMap((k) =>
+      uploadCiphertextLengths(Math.min(row.declaredSize, imageLimits.maxBytes), {
         providerId: k.providerId,
         keyName: k.keyName,
         modulusBytes: deps.modulusBytes,

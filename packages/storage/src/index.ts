@@ -1,8 +1,8 @@
 /**
  * @veil/storage — the S3 room: the object store of encrypted objects (presigned uploads, streamed
  * reads and writes, versions and their restore), the image key layout, the encrypted-upload format
- * (browser and Node encryptors, the ingest's streaming decryptor) and the image type check and
- * metadata stripping. See README.md.
+ * (the Node encryptor, the ingest's streaming decryptor; the browser's is `@veil/storage/upload-web`)
+ * and the image type check and metadata stripping. See README.md.
  */
 export * from "./errors.ts";
 export * from "./images/keys.ts";
@@ -22,12 +22,11 @@ export { detectImageType, ImageSanitizer, sanitizeImage } from "./sanitize/sanit
 export type { OpenUploadOptions, UploadDecryptKey } from "./upload/decrypt.ts";
 export { openUpload } from "./upload/decrypt.ts";
 export type { EncryptUploadStreamOptions } from "./upload/encrypt-node.ts";
-export { encryptUploadStream } from "./upload/encrypt-node.ts";
-export type { EncryptUploadOptions, UploadPublicKey } from "./upload/encrypt-web.ts";
-export { encryptUpload } from "./upload/encrypt-web.ts";
-export type { UploadLayout } from "./upload/format.ts";
+export { encryptUpload, encryptUploadStream } from "./upload/encrypt-node.ts";
+export type { EncryptUploadOptions, UploadLayout, UploadPublicKey } from "./upload/format.ts";
 export {
   uploadCiphertextLength,
+  uploadCiphertextLengths,
   uploadContextKey,
   uploadEncryptionContext,
   uploadFrameLength,

@@ -1,9 +1,15 @@
 import { generateKeyPairSync } from "node:crypto";
 import { uploadCiphertextLength, uploadEncryptionContext } from "@veil/storage/upload-web";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { ApiClient, ApiRequest } from "./client.ts";
 import { ApiError } from "./errors.ts";
 import { checkFile, imagesApi } from "./images.ts";
+
+// The browser Encryption SDK finds WebCrypto on `window` or `self` when it loads; Node has it on
+// `globalThis`.
+vi.hoisted(() => {
+  (globalThis as { self?: unknown }).self ??= globalThis;
+});
 
 const { publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
 const pem = publicKey.export({ type: "spki", format: "pem" }).toString();

@@ -1,7 +1,8 @@
 /**
  * Test helpers for the image flow through the local stack, acting as the browser does: announce an
- * upload through CloudFront, encrypt with the WebCrypto encryptor, PUT to the presigned URL, wait for
- * the ingest, download through CloudFront. Tests only.
+ * upload through CloudFront, encrypt in the upload format (the Encryption SDK for Node.js; the browser
+ * SDK's output is tested in @veil/storage and by web-e2e), PUT to the presigned URL, wait for the
+ * ingest, download through CloudFront. Tests only.
  */
 import { encryptUpload } from "@veil/storage";
 import type { LocalStack } from "../stack/start.ts";
@@ -66,7 +67,7 @@ export function imageClient(stack: LocalStack, token: string) {
       if (res.status !== 201) throw new Error(`upload not announced: ${res.status} ${await res.text()}`);
       return (await res.json()) as UploadTicket;
     },
-    /** Encrypts `file` as the browser does, for the ticket's image. */
+    /** Encrypts `file` in the upload format for the ticket's image (the signed length unless it is whole frames). */
     encrypt(ticket: UploadTicket, file: Uint8Array) {
       return encryptUpload(file, {
         publicKey: ticket.publicKey,

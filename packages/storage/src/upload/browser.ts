@@ -1,6 +1,6 @@
 /**
- * `@veil/storage/upload-web`: what the browser needs to encrypt an image upload — WebCrypto only, no
- * Node.js module, no AWS SDK.
+ * `@veil/storage/upload-web`: what the browser needs to encrypt an image upload — the Encryption SDK
+ * for browsers over WebCrypto, no Node.js module, no AWS SDK client.
  */
 export type { EncryptUploadOptions, UploadPublicKey } from "./encrypt-web.ts";
 export { encryptUpload } from "./encrypt-web.ts";
