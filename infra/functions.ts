@@ -49,7 +49,10 @@ export interface HandlerArgs {
 export interface Handler {
   readonly fn: sst.aws.Function;
   readonly logGroup: aws.cloudwatch.LogGroup;
-  /** Name of the Lambda function (for alarms). */
+  /**
+   * Name of the Lambda function, as an output of the function: whatever names it (permissions, invoke
+   * configs, invocations, alarms) is then created only after the function exists.
+   */
   readonly functionName: $util.Output<string>;
 }
 
@@ -112,5 +115,5 @@ export function createHandler(ctx: Ctx, id: string, args: HandlerArgs): Handler 
     },
     { provider: ctx.home },
   );
-  return { fn, logGroup, functionName: $util.output(functionName) };
+  return { fn, logGroup, functionName: fn.name };
 }

@@ -36,6 +36,8 @@ export interface Recorded {
   readonly state: Record<string, any>;
   readonly id: string;
   readonly opts: { protect?: boolean; retainOnDelete?: boolean; ignoreChanges?: string[] };
+  /** True for an existing resource the program only reads (`Resource.get`), which a deploy never changes. */
+  readonly read: boolean;
   /**
    * The direct dependencies sent to the engine with the registration (explicit `dependsOn` plus every
    * resource whose outputs feed an input), as `type::name` keys: what a deploy orders this resource by.
@@ -165,14 +167,24 @@ function computed(type: string, id: string, inputs: Record<string, any>, region:
   }
 }
 
+/** What the account already holds: answers of data sources and of reads of existing resources. */
+export interface World {
+  /** Data-source answers by token (`aws:apigateway/getApiKeys:getApiKeys`), given the call's inputs. */
+  // biome-ignore lint/suspicious/noExplicitAny: inputs and results of arbitrary data sources
+  readonly invokes?: Record<string, (inputs: Record<string, any>) => Record<string, any>>;
+  /** State of existing resources read with `Resource.get`, by type (`aws:apigateway/account:Account`). */
+  // biome-ignore lint/suspicious/noExplicitAny: state of arbitrary resource types
+  readonly reads?: Record<string, Record<string, any>>;
+}
+
 /**
- * Evaluates the stack of `stage` and returns what it recorded. Call once per test file: Pulumi's mock
- * monitor is process-global.
+ * Evaluates the stack of `stage` and returns what it recorded. Pulumi's mock monitor is process-global:
+ * synthesize one stack at a time (calls in sequence within one file are fine).
  */
 export async function synthesize(
   stage: string,
   env: Record<string, string> = {},
-  mode: { dev?: boolean } = {},
+  mode: { dev?: boolean } & World = {},
 ): Promise<Stack> {
   Object.assign(process.env, env);
   const resources: Recorded[] = [];
@@ -191,20 +203,26 @@ export async function synthesize(
         const region = String(
           args.inputs.region ?? (providerName && providerRegions.get(providerName)) ?? defaultRegion,
         );
-        const state = { ...args.inputs, ...computed(args.type, id, args.inputs, region) };
+        // Only reads (`Resource.get`) carry an id: the program imports nothing.
+        const read = Boolean(args.id);
+        const existing = read ? (mode.reads?.[args.type] ?? {}) : {};
+        const state = { ...args.inputs, ...computed(args.type, id, args.inputs, region), ...existing };
         resources.push({
           type: args.type,
           name: args.name,
-          id,
+          id: read ? String(args.id) : id,
           inputs: args.inputs,
           region,
           state,
           opts: {},
+          read,
           dependencies: [],
         });
-        return { id, state };
+        return { id: read ? String(args.id) : id, state };
       },
       call(args) {
+        const answer = mode.invokes?.[args.token];
+        if (answer) return answer(args.inputs);
         switch (args.token) {
           case "aws:index/getCallerIdentity:getCallerIdentity":
             return {
