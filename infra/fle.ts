@@ -42,7 +42,7 @@ export function createFleSecret(ctx: Ctx, args: FleSecretArgs): FleSecret {
       name: fleSecretName(ctx),
       description: "CloudFront FLE private key (PEM), written only by the in-AWS key bootstrap",
       kmsKeyId: args.dataKeyArn,
-      recoveryWindowInDays: ctx.stage.protect ? 30 : 7,
+      recoveryWindowInDays: ctx.stage.secretRecoveryWindowDays,
     },
     { ...p, ...ctx.keep },
   );

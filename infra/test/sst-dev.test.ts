@@ -7,7 +7,7 @@ describe("sst dev on a personal stage", () => {
   beforeAll(async () => {
     s = await synthesize(
       "alice",
-      { VEIL_KEY_ADMIN_ROLE_ARN: "arn:aws:iam::123456789012:role/alice" },
+      { VEIL_KEY_ADMIN_ROLE_ARN: "arn:aws:iam::123456789012:role/alice", VEIL_PERSONAL_STAGE: "alice" },
       { dev: true },
     );
   }, 120_000);
