@@ -46,7 +46,7 @@ export default $config({
     const { createApi } = await import("./infra/api.ts");
     const { createEdge, edgeRoleArn } = await import("./infra/edge.ts");
     const { createCdn } = await import("./infra/cdn.ts");
-    const { createRotation } = await import("./infra/rotation.ts");
+    const { apiKeyStageTag, createRotation, rotationKeyTags } = await import("./infra/rotation.ts");
     const { createObservability } = await import("./infra/observability.ts");
     const { createDbBootstrap } = await import("./infra/db-bootstrap.ts");
 
@@ -204,8 +204,10 @@ export default $config({
       dependsOn: [dbBootstrap.invocation],
     });
     const edge = createEdge(ctx, { apiHost: restApi.host, apiInvokeArn: restApi.invokeArn });
+    const apiKeyNamePrefix = ctx.name("cloudfront-");
     const cdn = createCdn(ctx, {
       apiHost: restApi.host,
+      apiKeys: { keyNamePrefix: apiKeyNamePrefix, stageTag: apiKeyStageTag },
       apiStageName: restApi.stageName,
       edgeQualifiedArn: edge.qualifiedArn,
       fleConfigId: fle.config.id,
@@ -221,7 +223,8 @@ export default $config({
         usagePlanId: restApi.usagePlan.id,
         distributionId: cdn.distribution.id,
         originId: "api",
-        keyNamePrefix: ctx.name("cloudfront-"),
+        keyNamePrefix: apiKeyNamePrefix,
+        keyTags: rotationKeyTags(ctx),
       },
     });
     const rotate = createHandler(ctx, "RotateApiKey", {

@@ -38,6 +38,8 @@ export interface Recorded {
   readonly opts: { protect?: boolean; retainOnDelete?: boolean; ignoreChanges?: string[] };
   /** True for an existing resource the program only reads (`Resource.get`), which a deploy never changes. */
   readonly read: boolean;
+  /** Top-level inputs that hold a secret (Pulumi encrypts them in state); `inputs` shows them in clear. */
+  readonly secretInputs: string[];
   /**
    * The direct dependencies sent to the engine with the registration (explicit `dependsOn` plus every
    * resource whose outputs feed an input), as `type::name` keys: what a deploy orders this resource by.
@@ -74,6 +76,21 @@ interface RegisterRequest {
   getType(): string;
   getName(): string;
   getDependenciesList(): string[];
+}
+
+/** The marker Pulumi's wire format wraps a secret value in. */
+const secretSig = "4dabf18193072939515e22adb298388d";
+
+/** The value with every secret unwrapped; `found` tells whether there was one. */
+function unsecret(value: unknown, found: { secret: boolean }): unknown {
+  if (Array.isArray(value)) return value.map((v) => unsecret(v, found));
+  if (value === null || typeof value !== "object") return value;
+  const o = value as Record<string, unknown>;
+  if (o[secretSig] === "1b47061264138c4ac30d75fd1eb44270") {
+    found.secret = true;
+    return unsecret(o.value, found);
+  }
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, unsecret(v, found)]));
 }
 
 let ids = 0;
@@ -206,12 +223,22 @@ export async function synthesize(
         // Only reads (`Resource.get`) carry an id: the program imports nothing.
         const read = Boolean(args.id);
         const existing = read ? (mode.reads?.[args.type] ?? {}) : {};
-        const state = { ...args.inputs, ...computed(args.type, id, args.inputs, region), ...existing };
+        const secretInputs: string[] = [];
+        const inputs = Object.fromEntries(
+          Object.entries(args.inputs ?? {}).map(([k, v]) => {
+            const found = { secret: false };
+            const clear = unsecret(v, found);
+            if (found.secret) secretInputs.push(k);
+            return [k, clear];
+          }),
+        );
+        const state = { ...inputs, ...computed(args.type, id, inputs, region), ...existing };
         resources.push({
           type: args.type,
           name: args.name,
           id: read ? String(args.id) : id,
-          inputs: args.inputs,
+          inputs,
+          secretInputs,
           region,
           state,
           opts: {},
@@ -351,4 +378,37 @@ export async function synthesize(
       return false;
     },
   };
+}
+
+/** `origins[0].customHeaders` → `["origins", 0, "customHeaders"]`. */
+function pathSegments(path: string): (string | number)[] {
+  return path
+    .split(/\.|\[(\d+)\]/)
+    .filter((p) => p !== undefined && p !== "")
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+}
+
+/**
+ * What a second deploy sends for a resource it updates: the new plan's inputs, except at each of its
+ * `ignoreChanges` paths, where Pulumi keeps the previous deploy's input (not the live value in AWS).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: resolved inputs of arbitrary resource types
+export function updateInputs(previous: Recorded, next: Recorded): Record<string, any> {
+  const sent = structuredClone(next.inputs);
+  for (const path of next.opts.ignoreChanges ?? []) {
+    const segments = pathSegments(path);
+    // biome-ignore lint/suspicious/noExplicitAny: walking arbitrary inputs
+    let from: any = previous.inputs;
+    // biome-ignore lint/suspicious/noExplicitAny: walking arbitrary inputs
+    let to: any = sent;
+    for (const [i, seg] of segments.entries()) {
+      if (i === segments.length - 1) to[seg] = structuredClone(from?.[seg]);
+      else {
+        from = from?.[seg];
+        to = to?.[seg];
+        if (to === undefined) break;
+      }
+    }
+  }
+  return sent;
 }

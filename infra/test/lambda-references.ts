@@ -12,8 +12,7 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 function strings(value: unknown, key = "", out: [string, string][] = []): [string, string][] {
   if (typeof value === "string") out.push([key, value]);
   else if (Array.isArray(value)) for (const v of value) strings(v, key, out);
-  else if (value && typeof value === "object")
-    for (const [k, v] of Object.entries(value)) strings(v, k, out);
+  else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) strings(v, k, out);
   return out;
 }
 
@@ -49,6 +48,8 @@ export function unorderedLambdaReferences(s: Stack): string[] {
 export function lambdaReferenceCount(s: Stack): number {
   const functions = s.ofType("aws:lambda/function:Function").filter((f) => !f.read);
   return s.resources.filter(
-    (r) => !r.read && functions.some((f) => f !== r && namesFunction(r, String(f.inputs.name)) && !s.orderedAfter(f, r)),
+    (r) =>
+      !r.read &&
+      functions.some((f) => f !== r && namesFunction(r, String(f.inputs.name)) && !s.orderedAfter(f, r)),
   ).length;
 }

@@ -969,36 +969,6 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
     });
   });
 
-  describe(`${stageName}: API key rotation`, () => {
-    it("runs on the stage's schedule and once at deploy time", () => {
-      expect(
-        s.get("aws:cloudwatch/eventRule:EventRule", "RotateApiKeySchedule").inputs.scheduleExpression,
-      ).toBe(stage.apiKeyRotation);
-      expect(s.get("aws:lambda/invocation:Invocation", "RotateApiKeyAtDeploy").inputs.functionName).toBe(
-        n("rotate-api-key"),
-      );
-    });
-
-    it("has a least-privilege role: this usage plan's keys and this distribution only", () => {
-      const statements = policyOf(n("rotate-api-key")).flatMap((d) => d.Statement);
-      const actions = statements.flatMap((st) => asArray(st.Action) as string[]);
-      expect(actions.filter((a) => a.includes("*") && !a.startsWith("lambda:EnableReplication"))).toEqual([]);
-      expect(actions.some((a) => /^(kms|s3|secretsmanager|rds-db|iam):/.test(a))).toBe(false);
-      const cf = statements.find((st) => asArray(st.Action).includes("cloudfront:UpdateDistribution"));
-      expect(asArray(cf.Resource)).toEqual([
-        expect.stringMatching(/^arn:aws:cloudfront::\d+:distribution\//),
-      ]);
-      const gw = statements.find((st) => asArray(st.Action).includes("apigateway:DELETE"));
-      for (const r of asArray(gw.Resource) as string[])
-        expect(r).toMatch(/::\/(apikeys|usageplans\/[^*/]+\/keys)(\/\*)?$/);
-      expect(s.builds.RotateApiKey.links.RotationTarget).toMatchObject({
-        originId: "api",
-        keyNamePrefix: n("cloudfront-"),
-      });
-      expect(Object.keys(s.builds.RotateApiKey.links).sort()).toEqual(["RotationTarget"]);
-    });
-  });
-
   describe(`${stageName}: database bootstrap first`, () => {
     const bootstrap = () => s.get("aws:lambda/invocation:Invocation", "DbBootstrap");
 
