@@ -6,7 +6,7 @@
  */
 import type { Recorded, Stack } from "./harness.ts";
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** Every string of an input tree with the property name it sits under. */
 function strings(value: unknown, key = "", out: [string, string][] = []): [string, string][] {
@@ -22,7 +22,7 @@ function strings(value: unknown, key = "", out: [string, string][] = []): [strin
  * dimension). Other fields may hold the same string for something else (the role, a schedule's name).
  */
 export function namesFunction(r: Recorded, name: string): boolean {
-  const arn = new RegExp(`:function:${escape(name)}(?![\\w-])`);
+  const arn = new RegExp(`:function:${escapeRegExp(name)}(?![\\w-])`);
   return strings(r.inputs).some(
     ([key, s]) => arn.test(s) || (/function/i.test(key) && (s === name || s.includes(`"${name}"`))),
   );
