@@ -8,6 +8,7 @@
  * version is the workspace catalog's, and no layer version has to be matched to the region by hand.
  */
 import type { Ctx } from "./context.ts";
+import { grantLiveStub } from "./live-dev.ts";
 import { createLogGroup } from "./logs.ts";
 import type { Network } from "./network.ts";
 
@@ -115,5 +116,7 @@ export function createHandler(ctx: Ctx, id: string, args: HandlerArgs): Handler 
     },
     { provider: ctx.home },
   );
+  // Under `sst dev` the stub relays invocations through SST's AppSync Events API with this role.
+  if ($dev && args.live !== false) grantLiveStub(ctx, id, args.role);
   return { fn, logGroup, functionName: fn.name };
 }
