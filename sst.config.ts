@@ -37,7 +37,7 @@ export default $config({
     const { createNetwork } = await import("./infra/network.ts");
     const { createDatabase } = await import("./infra/database.ts");
     const { createAuth } = await import("./infra/auth.ts");
-    const { createStorage } = await import("./infra/storage.ts");
+    const { createStorage, allowAccessLogDelivery } = await import("./infra/storage.ts");
     const { createFleSecret, createFle } = await import("./infra/fle.ts");
     const { createLinks, createFlePublicKeyLink } = await import("./infra/links.ts");
     const { createHandler, handlers } = await import("./infra/functions.ts");
@@ -246,7 +246,7 @@ export default $config({
       edgeFunctionArn: edge.fn.arn,
       logGroupArn: rotate.logGroup.arn,
     });
-    createObservability(ctx, {
+    const observability = createObservability(ctx, {
       logsKeyArn,
       accessLogBucketId: storage.accessLogs.id,
       dataBucketArns: [storage.images.arn, storage.inbox.arn],
@@ -263,6 +263,11 @@ export default $config({
       failingFunctionNames: [imagesCleanup.functionName],
       failureQueueNames: [inboxWiring.failures.name],
     });
+    allowAccessLogDelivery(ctx, storage.accessLogs, [
+      storage.images.arn,
+      storage.inbox.arn,
+      observability.logArchive.arn,
+    ]);
 
     return {
       url: cdn.url,

@@ -122,7 +122,7 @@ export function createCdn(ctx: Ctx, args: CdnArgs): Cdn {
 
   const webBucket = new aws.s3.Bucket(
     "WebBucket",
-    { bucketPrefix: `${ctx.name("web")}-`, forceDestroy: true },
+    { bucketPrefix: ctx.bucketPrefix("web"), forceDestroy: true },
     home,
   );
   hardenCommon(ctx, "WebBucket", webBucket, { sse: { sseAlgorithm: "AES256" } });
