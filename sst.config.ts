@@ -203,7 +203,11 @@ export default $config({
       callerRoleArn: edgeRoleArn(ctx),
       dependsOn: [dbBootstrap.invocation],
     });
-    const edge = createEdge(ctx, { apiHost: restApi.host, apiInvokeArn: restApi.invokeArn });
+    const edge = createEdge(ctx, {
+      apiHost: restApi.host,
+      apiInvokeArn: restApi.invokeArn,
+      keyAdminRoleArn: keys.keyAdminRoleArn,
+    });
     const apiKeyNamePrefix = ctx.name("cloudfront-");
     const cdn = createCdn(ctx, {
       apiHost: restApi.host,

@@ -35,7 +35,12 @@ export interface Recorded {
   // biome-ignore lint/suspicious/noExplicitAny: outputs of arbitrary resource types
   readonly state: Record<string, any>;
   readonly id: string;
-  readonly opts: { protect?: boolean; retainOnDelete?: boolean; ignoreChanges?: string[] };
+  readonly opts: {
+    protect?: boolean;
+    retainOnDelete?: boolean;
+    ignoreChanges?: string[];
+    customTimeouts?: { create?: string; update?: string; delete?: string };
+  };
   /** True for an existing resource the program only reads (`Resource.get`), which a deploy never changes. */
   readonly read: boolean;
   /** Top-level inputs that hold a secret (Pulumi encrypts them in state); `inputs` shows them in clear. */
