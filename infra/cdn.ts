@@ -8,7 +8,7 @@
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { extname, join, relative } from "node:path";
-import { apiPrefix, headers, securityHeaders, webContentTypes } from "@veil/core";
+import { apiPrefix, bodyGuardFunctionCode, headers, securityHeaders, webContentTypes } from "@veil/core";
 import type { Ctx } from "./context.ts";
 import { denyInsecureTransport, policyJson } from "./context.ts";
 import { hardenCommon } from "./storage.ts";
@@ -165,6 +165,19 @@ export function createCdn(ctx: Ctx, args: CdnArgs): Cdn {
         { ...args.apiKeys, stageName: ctx.stageName },
       ),
     );
+  // CloudFront FLE encrypts only POST bodies of exactly the form type and forwards any other body in
+  // clear: the guard refuses those at the viewer, before FLE, the edge signer and the origin.
+  const bodyGuard = new aws.cloudfront.Function(
+    "ApiBodyGuard",
+    {
+      name: ctx.name("api-body-guard"),
+      runtime: "cloudfront-js-2.0",
+      comment: "Only POST bodies of exactly application/x-www-form-urlencoded reach FLE and the API",
+      publish: true,
+      code: bodyGuardFunctionCode(),
+    },
+    home,
+  );
   const apiPattern = `${apiPrefix}*`;
   const distribution = new aws.cloudfront.Distribution(
     "Distribution",
@@ -221,6 +234,7 @@ export function createCdn(ctx: Ctx, args: CdnArgs): Cdn {
           responseHeadersPolicyId: headersPolicy.id,
           fieldLevelEncryptionId: args.fleConfigId,
           compress: false,
+          functionAssociations: [{ eventType: "viewer-request", functionArn: bodyGuard.arn }],
           lambdaFunctionAssociations: [
             { eventType: "origin-request", lambdaArn: args.edgeQualifiedArn, includeBody: true },
           ],

@@ -1,3 +1,4 @@
+import { bodyGuardFunctionCode, fleContentType } from "@veil/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { homeRegion, stageConfig } from "../stage.ts";
 import { type Stack, synthesize, testAccount } from "./harness.ts";
@@ -54,6 +55,31 @@ describe("fle: the private-key secret", () => {
       // A read without a stage has no key to match: refused, which is why the handler must send one.
       expect(await ask(role, {}), role).not.toBe("Allowed");
       expect(await ask(role, { "secretsmanager:VersionStage": "AWSPENDING" }), role).not.toBe("Allowed");
+    }
+  });
+
+  it("refuses, before FLE, every API body FLE would forward in clear (the body guard)", () => {
+    for (const stage of ["dev", "prod"] as const) {
+      const s = stacks[stage];
+      const config = s.get(
+        "aws:cloudfront/fieldLevelEncryptionConfig:FieldLevelEncryptionConfig",
+        "FleConfig",
+      ).inputs;
+      const types = config.contentTypeProfileConfig.contentTypeProfiles.items.map(
+        (i: { contentType: string }) => i.contentType,
+      );
+      expect(types).toEqual([fleContentType]);
+      const api = s
+        .get("aws:cloudfront/distribution:Distribution", "Distribution")
+        .inputs.orderedCacheBehaviors.find((b: { pathPattern: string }) => b.pathPattern === "/api/*");
+      expect(api.fieldLevelEncryptionId).toBeTruthy();
+      const guard = s.get("aws:cloudfront/function:Function", "ApiBodyGuard");
+      expect(api.functionAssociations).toEqual([
+        { eventType: "viewer-request", functionArn: guard.state.arn },
+      ]);
+      expect(guard.inputs).toMatchObject({ runtime: "cloudfront-js-2.0", publish: true });
+      // The deployed source is the one tested in @veil/core and run by the local CloudFront.
+      expect(guard.inputs.code).toBe(bodyGuardFunctionCode());
     }
   });
 });
