@@ -18,8 +18,10 @@ export interface ViewerFunctionResponse {
   readonly body?: string | { encoding: "text" | "base64"; data: string };
 }
 
+/** Runs the function on one request; `requestId` is CloudFront's id of it (`event.context.requestId`). */
 export type ViewerFunction = (
   request: ViewerFunctionRequest,
+  requestId: string,
 ) => ViewerFunctionRequest | ViewerFunctionResponse;
 
 /** Compiles CloudFront Function source (a top-level `handler(event)`) into a callable. */
