@@ -38,7 +38,7 @@ export default $config({
     const { createDatabase } = await import("./infra/database.ts");
     const { createRdsProxy } = await import("./infra/rds-proxy.ts");
     const { createAuth } = await import("./infra/auth.ts");
-    const { createStorage } = await import("./infra/storage.ts");
+    const { createStorage, allowAccessLogDelivery } = await import("./infra/storage.ts");
     const { createFleSecret, createFle } = await import("./infra/fle.ts");
     const { createLinks, createFlePublicKeyLink } = await import("./infra/links.ts");
     const { createHandler } = await import("./infra/functions.ts");
@@ -48,7 +48,7 @@ export default $config({
     const { createApi } = await import("./infra/api.ts");
     const { createEdge, edgeRoleArn } = await import("./infra/edge.ts");
     const { createCdn } = await import("./infra/cdn.ts");
-    const { createRotation } = await import("./infra/rotation.ts");
+    const { apiKeyStageTag, createRotation, rotationKeyTags } = await import("./infra/rotation.ts");
     const { createObservability } = await import("./infra/observability.ts");
     const { createDbBootstrap } = await import("./infra/db-bootstrap.ts");
     const { createAccountBaseline, macieServiceRoleArn } = await import("./infra/baseline.ts");
@@ -195,9 +195,15 @@ export default $config({
       callerRoleArn: edgeRoleArn(ctx),
       dependsOn: dbReady,
     });
-    const edge = createEdge(ctx, { apiHost: restApi.host, apiInvokeArn: restApi.invokeArn });
+    const edge = createEdge(ctx, {
+      apiHost: restApi.host,
+      apiInvokeArn: restApi.invokeArn,
+      keyAdminRoleArn: keys.keyAdminRoleArn,
+    });
+    const apiKeyNamePrefix = ctx.name("cloudfront-");
     const cdn = createCdn(ctx, {
       apiHost: restApi.host,
+      apiKeys: { keyNamePrefix: apiKeyNamePrefix, stageTag: apiKeyStageTag },
       apiStageName: restApi.stageName,
       edgeQualifiedArn: edge.qualifiedArn,
       fleConfigId: fle.config.id,
@@ -213,7 +219,8 @@ export default $config({
         usagePlanId: restApi.usagePlan.id,
         distributionId: cdn.distribution.id,
         originId: "api",
-        keyNamePrefix: ctx.name("cloudfront-"),
+        keyNamePrefix: apiKeyNamePrefix,
+        keyTags: rotationKeyTags(ctx),
       },
     });
     const rotate = createHandler(ctx, manifest["rotate-api-key"], {
@@ -261,6 +268,11 @@ export default $config({
       ],
       accessLogBucketId: storage.accessLogs.id,
     });
+    allowAccessLogDelivery(ctx, storage.accessLogs, [
+      storage.images.arn,
+      storage.inbox.arn,
+      observability.logArchive.arn,
+    ]);
 
     return {
       url: cdn.url,

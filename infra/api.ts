@@ -210,25 +210,7 @@ export function createApi(ctx: Ctx, args: ApiArgs): Api {
     },
     { ...p, dependsOn: [...integrations, resourcePolicy] },
   );
-  // Access logging needs the account-level CloudWatch role of API Gateway (one per account and region;
-  // every stage in the account sets the same value).
-  const pushRole = new aws.iam.Role(
-    "ApiGatewayLogsRole",
-    {
-      name: ctx.name("apigw-logs"),
-      assumeRolePolicy: serviceTrust("apigateway.amazonaws.com"),
-    },
-    p,
-  );
-  new aws.iam.RolePolicyAttachment(
-    "ApiGatewayLogsRolePolicy",
-    {
-      role: pushRole.name,
-      policyArn: "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
-    },
-    p,
-  );
-  const account = new aws.apigateway.Account("ApiGatewayAccount", { cloudwatchRoleArn: pushRole.arn }, p);
+  const account = apiGatewayAccount(ctx);
   const accessLogs = createLogGroup(ctx, "ApiAccessLogs", `/veil/${ctx.stageName}/api-access`, {
     logsKeyArn: args.logsKeyArn,
   });
@@ -278,6 +260,45 @@ export function createApi(ctx: Ctx, args: ApiArgs): Api {
     invokeArn: $interpolate`${restApi.executionArn}/${stageName}/*`,
     stageName,
   };
+}
+
+/**
+ * Access logging needs API Gateway's CloudWatch role, a single setting per account and region that
+ * every stage deployed there shares. When the account has one, it is reused and left alone; only when
+ * it has none (or only this stage's own role of earlier versions) is an account-wide role created and
+ * set. Both are retained on delete: removing this stage must not break another stage's logs, and a
+ * later deploy that finds the setting made reuses it (the resources drop out of its state, retained).
+ */
+function apiGatewayAccount(ctx: Ctx): $util.Output<$util.Resource> {
+  const p = { provider: ctx.home };
+  const current = aws.apigateway.Account.get("ApiGatewayAccountSetting", "APIGatewayAccount", undefined, p);
+  const legacyRole = `:role/${ctx.name("apigw-logs")}`;
+  return current.cloudwatchRoleArn.apply((arn): $util.Resource => {
+    if (arn && !arn.endsWith(legacyRole)) return current;
+    const keep = { ...p, retainOnDelete: true };
+    const role = new aws.iam.Role(
+      "ApiGatewayLogsRole",
+      {
+        namePrefix: "veil-apigw-logs-",
+        description: "API Gateway's CloudWatch Logs role for this account and region (shared by all stages)",
+        assumeRolePolicy: serviceTrust("apigateway.amazonaws.com"),
+      },
+      keep,
+    );
+    const policy = new aws.iam.RolePolicyAttachment(
+      "ApiGatewayLogsRolePolicy",
+      {
+        role: role.name,
+        policyArn: "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+      },
+      keep,
+    );
+    return new aws.apigateway.Account(
+      "ApiGatewayAccount",
+      { cloudwatchRoleArn: role.arn },
+      { ...keep, dependsOn: [policy] },
+    );
+  });
 }
 
 /** The Lambda proxy integration URI of a function (buffered). */

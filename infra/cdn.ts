@@ -8,7 +8,7 @@
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { extname, join, relative } from "node:path";
-import { apiPrefix, headers, securityHeaders, webContentTypes } from "@veil/core";
+import { apiPrefix, bodyGuardFunctionCode, headers, securityHeaders, webContentTypes } from "@veil/core";
 import type { Ctx } from "./context.ts";
 import { denyInsecureTransport, policyJson } from "./context.ts";
 import { hardenCommon } from "./storage.ts";
@@ -29,10 +29,38 @@ export const managedRuleGroups = [
 ] as const;
 
 /**
- * The value the API origin header gets on the first deploy. The API rejects it; the key rotation, run
- * once at deploy time and then on schedule, replaces it with a real key. Pulumi ignores later changes.
+ * The value the API origin header gets on the first deploy, before any key exists. The API rejects it;
+ * the key rotation, run once at deploy time and then on schedule, replaces it with a real key.
  */
 export const apiKeyPlaceholder = "replaced-by-rotation";
+
+/** An API key as API Gateway lists it (`getApiKeys` with values). */
+export interface ListedApiKey {
+  readonly name: string;
+  readonly value: string;
+  readonly enabled: boolean;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The value the distribution must send: the newest enabled key the rotation made for this stage (names
+ * are `<prefix><creation time>`; a key tagged for another stage never counts), or the placeholder when
+ * there is none yet. The rotation keeps the key it replaces valid until its next run, so a value read
+ * just before a rotation is still accepted when the distribution update lands.
+ */
+export function liveApiKeyValue(
+  keys: readonly ListedApiKey[],
+  p: { keyNamePrefix: string; stageTag: string; stageName: string },
+): string {
+  const ours = keys.filter(
+    (k) =>
+      k.enabled &&
+      k.name.startsWith(p.keyNamePrefix) &&
+      (k.tags?.[p.stageTag] === undefined || k.tags[p.stageTag] === p.stageName),
+  );
+  const newest = ours.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0))[0];
+  return newest?.value ?? apiKeyPlaceholder;
+}
 
 export interface Cdn {
   readonly distribution: aws.cloudfront.Distribution;
@@ -43,6 +71,8 @@ export interface Cdn {
 
 export interface CdnArgs {
   readonly apiHost: $util.Input<string>;
+  /** Which API keys are the rotation's (infra/rotation.ts): the origin header carries the newest. */
+  readonly apiKeys: { readonly keyNamePrefix: string; readonly stageTag: string };
   readonly apiStageName: string;
   readonly edgeQualifiedArn: $util.Input<string>;
   readonly fleConfigId: $util.Input<string>;
@@ -92,7 +122,7 @@ export function createCdn(ctx: Ctx, args: CdnArgs): Cdn {
 
   const webBucket = new aws.s3.Bucket(
     "WebBucket",
-    { bucketPrefix: `${ctx.name("web")}-`, forceDestroy: true },
+    { bucketPrefix: ctx.bucketPrefix("web"), forceDestroy: true },
     home,
   );
   hardenCommon(ctx, "WebBucket", webBucket, { sse: { sseAlgorithm: "AES256" } });
@@ -124,6 +154,30 @@ export function createCdn(ctx: Ctx, args: CdnArgs): Cdn {
     home,
   );
 
+  // The header is an input like any other, read from where the rotation keeps the keys: an update of
+  // the distribution for any other reason writes the live key back, never a stale one (Pulumi's
+  // ignoreChanges would write the first deploy's placeholder). Read late, right before the update.
+  const liveKey = aws.apigateway
+    .getApiKeysOutput({ includeValues: true }, { ...home, dependsOn: [validation, waf, oac] })
+    .items.apply((items) =>
+      liveApiKeyValue(
+        (items ?? []).map((k) => ({ name: k.name, value: k.value, enabled: k.enabled, tags: k.tags })),
+        { ...args.apiKeys, stageName: ctx.stageName },
+      ),
+    );
+  // CloudFront FLE encrypts only POST bodies of exactly the form type and forwards any other body in
+  // clear: the guard refuses those at the viewer, before FLE, the edge signer and the origin.
+  const bodyGuard = new aws.cloudfront.Function(
+    "ApiBodyGuard",
+    {
+      name: ctx.name("api-body-guard"),
+      runtime: "cloudfront-js-2.0",
+      comment: "Only POST bodies of exactly application/x-www-form-urlencoded reach FLE and the API",
+      publish: true,
+      code: bodyGuardFunctionCode(),
+    },
+    home,
+  );
   const apiPattern = `${apiPrefix}*`;
   const distribution = new aws.cloudfront.Distribution(
     "Distribution",
@@ -136,7 +190,6 @@ export function createCdn(ctx: Ctx, args: CdnArgs): Cdn {
       aliases: [domain],
       webAclId: waf.arn,
       defaultRootObject: "index.html",
-      // The API origin first: the rotation owns its custom header, see ignoreChanges below.
       origins: [
         {
           originId: "api",
@@ -150,7 +203,7 @@ export function createCdn(ctx: Ctx, args: CdnArgs): Cdn {
             originReadTimeout: 30,
             originKeepaliveTimeout: 5,
           },
-          customHeaders: [{ name: headers.apiKey, value: apiKeyPlaceholder }],
+          customHeaders: [{ name: headers.apiKey, value: $util.secret(liveKey) }],
         },
         {
           originId: "web",
@@ -181,6 +234,7 @@ export function createCdn(ctx: Ctx, args: CdnArgs): Cdn {
           responseHeadersPolicyId: headersPolicy.id,
           fieldLevelEncryptionId: args.fleConfigId,
           compress: false,
+          functionAssociations: [{ eventType: "viewer-request", functionArn: bodyGuard.arn }],
           lambdaFunctionAssociations: [
             { eventType: "origin-request", lambdaArn: args.edgeQualifiedArn, includeBody: true },
           ],
@@ -193,7 +247,7 @@ export function createCdn(ctx: Ctx, args: CdnArgs): Cdn {
         minimumProtocolVersion: "TLSv1.2_2021",
       },
     },
-    { ...home, ignoreChanges: ["origins[0].customHeaders"] },
+    home,
   );
 
   new aws.s3.BucketPolicy(

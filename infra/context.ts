@@ -3,6 +3,7 @@
  * providers, and how to name and protect things. Built once by `sst.config.ts` and passed down, so no
  * module reads the stage name or a global region on its own.
  */
+import { createHash } from "node:crypto";
 import { edgeRegion, homeRegion, type StageConfig } from "./stage.ts";
 
 export interface Ctx {
@@ -18,6 +19,8 @@ export interface Ctx {
   readonly edge: aws.Provider;
   /** `veil-<stage>-<part>`: physical names that say which stage they belong to. */
   name(part: string): string;
+  /** The `bucketPrefix` of an S3 bucket: `veil-<stage>-<part>-`, shortened to fit (`bucketPrefix`). */
+  bucketPrefix(part: string): string;
   /**
    * Lambda code-signing config (infra/governance.ts) attached to the handlers in prod, when given.
    * Opt-in: SST uploads unsigned bundles, so enforcing it needs a signing step in the pipeline first.
@@ -45,9 +48,29 @@ export function createContext(
     home,
     edge,
     name: (part) => `veil-${stageName}-${part}`,
+    bucketPrefix: (part) => bucketPrefix(stageName, part),
     keep: { protect: stage.protect, retainOnDelete: stage.removal === "retain" },
     codeSigningConfigArn: stage.name === "prod" ? env.VEIL_CODE_SIGNING_CONFIG_ARN : undefined,
   };
+}
+
+/**
+ * The longest `bucketPrefix` the AWS provider accepts: it appends 26 characters, and a bucket name has
+ * at most 63.
+ */
+export const maxBucketPrefixLength = 37;
+
+/**
+ * `veil-<stage>-<part>-`, or, when a long stage name would make it exceed `maxBucketPrefixLength`,
+ * the stage name cut short plus 6 hex digits of its hash (still one prefix per stage, and stable).
+ */
+export function bucketPrefix(stageName: string, part: string): string {
+  const full = `veil-${stageName}-${part}-`;
+  if (full.length <= maxBucketPrefixLength) return full;
+  const hash = createHash("sha256").update(stageName).digest("hex").slice(0, 6);
+  const room = maxBucketPrefixLength - `veil---${part}-`.length - hash.length;
+  const head = stageName.slice(0, Math.max(room, 1)).replace(/-+$/, "");
+  return `veil-${head}-${hash}-${part}-`;
 }
 
 /** An IAM policy document; statements are plain objects whose values may be outputs. */

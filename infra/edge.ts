@@ -4,12 +4,21 @@
  * the API's host name is known. Deployed in us-east-1 as a published version (CloudFront needs a
  * numbered version), with a role that edgelambda.amazonaws.com may assume and that may invoke this API
  * only. No VPC, no layers, no X-Ray: Lambda@Edge supports none of them.
+ *
+ * Logs: Lambda@Edge writes to `/aws/lambda/us-east-1.<name>` in the region serving a request, and to
+ * `/aws/lambda/<name>` for calls in us-east-1 itself. Both groups are created here in us-east-1,
+ * encrypted with a logs key of that region (CloudWatch Logs accepts no key of another), retained and
+ * masked like the home region's; the role may write to these two and create none, so no unencrypted,
+ * never-expiring group appears anywhere. Replicas in other regions (which the region fence closes too)
+ * therefore write no logs: the API's access logs in the home region record every request.
  */
 import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Ctx } from "./context.ts";
 import { policyJson, serviceTrust } from "./context.ts";
+import { logsKeyPolicy } from "./kms.ts";
+import { createLogGroup } from "./logs.ts";
 
 /** Builds the edge bundle for an API and returns the path of its `index.mjs`. */
 export type EdgeBundler = (config: { region: string; apiHost: string; outfile: string }) => Promise<string>;
@@ -43,8 +52,17 @@ export interface EdgeArgs {
   readonly apiHost: $util.Input<string>;
   /** `arn:aws:execute-api:…:<api>/<stage>/*`. */
   readonly apiInvokeArn: $util.Input<string>;
+  /** The role that manages (never uses) the logs keys (kms.ts). */
+  readonly keyAdminRoleArn: $util.Input<string>;
   readonly bundler?: EdgeBundler;
 }
+
+/**
+ * How long deleting the function may take: CloudFront removes the replicas hours after the distribution
+ * dropped the association, and Lambda refuses to delete a replicated function until then (the provider
+ * retries within this time).
+ */
+export const edgeDeleteTimeout = "4h";
 
 const edgeName = (ctx: Ctx) => ctx.name("edge-signer");
 
@@ -56,6 +74,36 @@ export function edgeRoleArn(ctx: Ctx): $util.Output<string> {
 /** Creates the edge role, its policy and the published function in us-east-1. */
 export function createEdge(ctx: Ctx, args: EdgeArgs): Edge {
   const functionName = edgeName(ctx);
+  const logsKey = new aws.kms.Key(
+    "EdgeLogsKey",
+    {
+      description: `Veil ${ctx.stageName}: logs of the edge signer (us-east-1), no health data`,
+      keyUsage: "ENCRYPT_DECRYPT",
+      customerMasterKeySpec: "SYMMETRIC_DEFAULT",
+      enableKeyRotation: true,
+      rotationPeriodInDays: 365,
+      deletionWindowInDays: 30,
+      multiRegion: false,
+      policy: policyJson(
+        logsKeyPolicy({
+          accountId: ctx.accountId,
+          region: ctx.edgeRegion,
+          adminRoleArn: args.keyAdminRoleArn,
+        }),
+      ),
+    },
+    { provider: ctx.edge, ...ctx.keep },
+  );
+  const logGroups = [
+    createLogGroup(ctx, "EdgeSignerLogGroup", `/aws/lambda/${functionName}`, {
+      logsKeyArn: logsKey.arn,
+      provider: ctx.edge,
+    }),
+    createLogGroup(ctx, "EdgeSignerReplicaLogGroup", `/aws/lambda/${ctx.edgeRegion}.${functionName}`, {
+      logsKeyArn: logsKey.arn,
+      provider: ctx.edge,
+    }),
+  ];
   const role = new aws.iam.Role(
     "EdgeSignerRole",
     {
@@ -79,10 +127,10 @@ export function createEdge(ctx: Ctx, args: EdgeArgs): Edge {
             Resource: [args.apiInvokeArn],
           },
           {
-            Sid: "OwnReplicaLogs",
+            Sid: "OwnLogGroupsOnly",
             Effect: "Allow",
-            Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            Resource: $interpolate`arn:aws:logs:*:${ctx.accountId}:log-group:/aws/lambda/${ctx.edgeRegion}.${functionName}:*`,
+            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+            Resource: logGroups.map((g) => $interpolate`${g.arn}:*`),
           },
         ],
       }),
@@ -109,7 +157,7 @@ export function createEdge(ctx: Ctx, args: EdgeArgs): Edge {
       memorySize: 128,
       timeout: 5,
     },
-    { provider: ctx.edge },
+    { provider: ctx.edge, dependsOn: logGroups, customTimeouts: { delete: edgeDeleteTimeout } },
   );
   return { fn, role, qualifiedArn: fn.qualifiedArn };
 }

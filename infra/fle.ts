@@ -9,7 +9,7 @@
  *
  * The field list comes from the classification (`fleFields` in @veil/core), never from a copy here.
  */
-import { fleFields } from "@veil/core";
+import { fleContentType, fleFields } from "@veil/core";
 import type { Ctx } from "./context.ts";
 import { policyJson } from "./context.ts";
 import { fleSecretName } from "./kms.ts";
@@ -42,7 +42,7 @@ export function createFleSecret(ctx: Ctx, args: FleSecretArgs): FleSecret {
       name: fleSecretName(ctx),
       description: "CloudFront FLE private key (PEM), written only by the in-AWS key bootstrap",
       kmsKeyId: args.dataKeyArn,
-      recoveryWindowInDays: ctx.stage.protect ? 30 : 7,
+      recoveryWindowInDays: ctx.stage.secretRecoveryWindowDays,
     },
     { ...p, ...ctx.keep },
   );
@@ -150,13 +150,11 @@ export function createFle(ctx: Ctx, args: FleArgs): Fle {
     {
       comment: `Veil ${ctx.stageName}: encrypt sensitive form fields at the edge`,
       contentTypeProfileConfig: {
-        // Other content types pass unchanged (as in the local stack): FLE only works on url-encoded
-        // forms, and the handlers refuse a sensitive field that does not arrive as FLE ciphertext.
+        // Requests without a body (GET, DELETE) have no content type and must pass. A body of any
+        // other type would pass too, in clear: the API behaviour's body guard (cdn.ts) refuses it first.
         forwardWhenContentTypeIsUnknown: true,
         contentTypeProfiles: {
-          items: [
-            { contentType: "application/x-www-form-urlencoded", format: "URLEncoded", profileId: profile.id },
-          ],
+          items: [{ contentType: fleContentType, format: "URLEncoded", profileId: profile.id }],
         },
       },
       queryArgProfileConfig: { forwardWhenQueryArgProfileIsUnknown: false, queryArgProfiles: { items: [] } },

@@ -9,6 +9,7 @@
  */
 import { type FunctionSpec, type LinkName, productionDefine } from "../functions/manifest.ts";
 import type { Ctx } from "./context.ts";
+import { grantLiveStub } from "./live-dev.ts";
 import { createLogGroup } from "./logs.ts";
 import type { Network } from "./network.ts";
 
@@ -38,7 +39,10 @@ export interface HandlerArgs {
 export interface Handler {
   readonly fn: sst.aws.Function;
   readonly logGroup: aws.cloudwatch.LogGroup;
-  /** Name of the Lambda function (for alarms). */
+  /**
+   * Name of the Lambda function, as an output of the function: whatever names it (permissions, invoke
+   * configs, invocations, alarms) is then created only after the function exists.
+   */
   readonly functionName: $util.Output<string>;
 }
 
@@ -107,5 +111,7 @@ export function createHandler(ctx: Ctx, spec: FunctionSpec, args: HandlerArgs): 
     },
     { provider: ctx.home },
   );
-  return { fn, logGroup, functionName: $util.output(functionName) };
+  // Under `sst dev` the stub relays invocations through SST's AppSync Events API with this role.
+  if ($dev && args.live !== false) grantLiveStub(ctx, id, args.role);
+  return { fn, logGroup, functionName: fn.name };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deployRoleTrust, developerBoundary, regionScp } from "./governance.ts";
+import { deployRoleTrust, developerBoundary, globalReadActions, regionScp } from "./governance.ts";
 import { allowAll, decide } from "./test/simulate.ts";
 
 const developer = "arn:aws:iam::123456789012:role/veil-developer";
@@ -30,6 +30,21 @@ describe("region-fence SCP", () => {
     expect(
       await ask("lambda:CreateFunction", "arn:aws:lambda:eu-west-1:123456789012:function:x", "eu-west-1"),
     ).toBe("ExplicitlyDenied");
+  });
+
+  it("leaves the global read calls of consoles and tools alone, and nothing else", async () => {
+    const bucket = "arn:aws:s3:::veil-prod-images-x";
+    for (const region of ["us-east-1", "eu-west-1", "us-west-2"]) {
+      expect(await ask("s3:ListAllMyBuckets", "*", region), region).toBe("Allowed");
+      expect(await ask("s3:GetBucketLocation", bucket, region), region).toBe("Allowed");
+      expect(await ask("s3:GetAccountPublicAccessBlock", "*", region), region).toBe("Allowed");
+      expect(await ask("ec2:DescribeRegions", "*", region), region).toBe("Allowed");
+    }
+    expect(await ask("s3:GetObject", `${bucket}/x`, "us-east-1")).toBe("ExplicitlyDenied");
+    expect(await ask("s3:CreateBucket", bucket, "us-east-1")).toBe("ExplicitlyDenied");
+    expect(await ask("ec2:RunInstances", "*", "eu-west-1")).toBe("ExplicitlyDenied");
+    // Reads only: no write slips through the exception.
+    for (const a of globalReadActions) expect(a).toMatch(/:(Describe|List|Get|View)/);
   });
 
   it("leaves global services alone", async () => {
@@ -72,6 +87,30 @@ describe("developer permission boundary", () => {
     ).toBe("ExplicitlyDenied");
   });
 
+  it("denies every step of minting an unbounded identity and using it on the key-admin role", async () => {
+    const iam = (path: string) => `arn:aws:iam::123456789012:${path}`;
+    const escapes: [string, string][] = [
+      ["iam:CreateUser", iam("user/escape")],
+      ["iam:CreateAccessKey", iam("user/escape")],
+      ["iam:CreateLoginProfile", iam("user/escape")],
+      ["iam:AttachUserPolicy", iam("user/escape")],
+      ["iam:PutUserPolicy", iam("user/escape")],
+      ["iam:DeleteUserPermissionsBoundary", iam("user/escape")],
+      ["iam:CreateGroup", iam("group/escape")],
+      ["iam:AddUserToGroup", iam("group/escape")],
+      ["iam:AttachGroupPolicy", iam("group/escape")],
+      ["iam:PutGroupPolicy", iam("group/escape")],
+      ["iam:CreateOpenIDConnectProvider", iam("oidc-provider/example.com")],
+      ["iam:UpdateAssumeRolePolicy", iam("role/veil-deploy-prod")],
+      ["iam:CreateRole", iam("role/escape")],
+      ["iam:DeleteRolePermissionsBoundary", iam("role/veil-developer")],
+      ["sso:CreateAccountAssignment", "*"],
+      ["identitystore:CreateUser", "*"],
+    ];
+    for (const [action, resource] of escapes)
+      expect(await ask(action, resource), action).toBe("ExplicitlyDenied");
+  });
+
   it("still lets developers read and operate", async () => {
     expect(
       await ask(
@@ -82,6 +121,8 @@ describe("developer permission boundary", () => {
     expect(
       await ask("lambda:GetFunction", "arn:aws:lambda:eu-central-2:123456789012:function:veil-prod-api"),
     ).toBe("Allowed");
+    expect(await ask("iam:GetUser", "arn:aws:iam::123456789012:user/someone")).toBe("Allowed");
+    expect(await ask("iam:ListUsers", "*")).toBe("Allowed");
   });
 });
 

@@ -3,7 +3,8 @@
  * - an SCP (management account) that denies every regional action outside eu-central-2, with the
  *   global services and the us-east-1 edge services (Lambda@Edge, WAF for CloudFront, ACM) excepted;
  * - a permission boundary for developer roles forbidding changes to key policies, roles and function
- *   code, and reading the FLE private key;
+ *   code, reading the FLE private key, and minting identities outside the boundary (users, groups,
+ *   access keys, Identity Center assignments);
  * - one CI deploy role per stage, assumable only with GitHub OIDC from that stage's environment;
  * - a Lambda code-signing profile and config for prod.
  */
@@ -33,6 +34,23 @@ export const globalServiceActions = [
   "signin:*",
 ] as const;
 
+/**
+ * Read-only calls that consoles and tools (the AWS CLI, SDKs, Terraform/Pulumi) make through a global
+ * endpoint or a default region whatever the workload's region: listing regions and buckets, finding a
+ * bucket's region, the account's S3 public-access settings, the billing pages. Fencing them breaks the
+ * S3 console and every region picker without protecting any data.
+ */
+export const globalReadActions = [
+  "ec2:DescribeRegions",
+  "s3:ListAllMyBuckets",
+  "s3:GetBucketLocation",
+  "s3:GetAccountPublicAccessBlock",
+  "s3:ListMultiRegionAccessPoints",
+  "aws-portal:View*",
+  "billing:Get*",
+  "billing:List*",
+] as const;
+
 /** Regional services allowed in us-east-1 only for CloudFront's sake. */
 export const edgeServiceActions = ["lambda:*", "wafv2:*", "acm:*", "logs:*", "cloudwatch:*"] as const;
 
@@ -44,20 +62,53 @@ export function regionScp(): PolicyDocument {
       {
         Sid: "DenyOutsideHomeAndEdgeRegions",
         Effect: "Deny",
-        NotAction: [...globalServiceActions],
+        NotAction: [...globalServiceActions, ...globalReadActions],
         Resource: "*",
         Condition: { StringNotEquals: { "aws:RequestedRegion": [homeRegion, edgeRegion] } },
       },
       {
         Sid: "DenyInEdgeRegionExceptEdgeServices",
         Effect: "Deny",
-        NotAction: [...globalServiceActions, ...edgeServiceActions],
+        NotAction: [...globalServiceActions, ...globalReadActions, ...edgeServiceActions],
         Resource: "*",
         Condition: { StringEquals: { "aws:RequestedRegion": edgeRegion } },
       },
     ],
   };
 }
+
+/** What would let a bounded developer create a principal the boundary does not bind. */
+export const identityMintingActions = [
+  "iam:CreateUser",
+  "iam:CreateAccessKey",
+  "iam:UpdateAccessKey",
+  "iam:CreateLoginProfile",
+  "iam:UpdateLoginProfile",
+  "iam:CreateServiceSpecificCredential",
+  "iam:UploadSSHPublicKey",
+  "iam:UploadSigningCertificate",
+  "iam:AttachUserPolicy",
+  "iam:PutUserPolicy",
+  "iam:PutUserPermissionsBoundary",
+  "iam:DeleteUserPermissionsBoundary",
+  "iam:CreateGroup",
+  "iam:AddUserToGroup",
+  "iam:AttachGroupPolicy",
+  "iam:PutGroupPolicy",
+  "iam:CreateInstanceProfile",
+  "iam:AddRoleToInstanceProfile",
+  "iam:CreateOpenIDConnectProvider",
+  "iam:UpdateOpenIDConnectProviderThumbprint",
+  "iam:AddClientIDToOpenIDConnectProvider",
+  "iam:CreateSAMLProvider",
+  "iam:UpdateSAMLProvider",
+  "sso:CreatePermissionSet",
+  "sso:PutInlinePolicyToPermissionSet",
+  "sso:AttachManagedPolicyToPermissionSet",
+  "sso:CreateAccountAssignment",
+  "identitystore:CreateUser",
+  "identitystore:CreateGroupMembership",
+] as const;
 
 /** The developer permission boundary document. */
 export function developerBoundary(): PolicyDocument {
@@ -97,6 +148,14 @@ export function developerBoundary(): PolicyDocument {
           "iam:SetDefaultPolicyVersion",
           "iam:PassRole",
         ],
+        Resource: "*",
+      },
+      {
+        // A boundary binds only the role it is on: a user or group a developer could create, give a
+        // policy and keys to, would be unbounded, and could then rewrite the key-admin role's trust.
+        Sid: "NoUnboundedIdentities",
+        Effect: "Deny",
+        Action: [...identityMintingActions],
         Resource: "*",
       },
       {

@@ -58,7 +58,10 @@ export function dataProtectionPolicy(name: string): Record<string, unknown> {
 }
 
 export interface LogGroupArgs {
+  /** A KMS key in the log group's region (CloudWatch Logs accepts no other). */
   readonly logsKeyArn: $util.Input<string>;
+  /** The region's provider; the home region by default. */
+  readonly provider?: aws.Provider;
 }
 
 /** Creates one encrypted, retained, masked log group. */
@@ -76,7 +79,7 @@ export function createLogGroup(
       retentionInDays: ctx.stage.logs.retentionDays,
       logGroupClass: "STANDARD",
     },
-    { provider: ctx.home },
+    { provider: args.provider ?? ctx.home },
   );
   new aws.cloudwatch.LogDataProtectionPolicy(
     `${id}DataProtection`,
@@ -84,7 +87,7 @@ export function createLogGroup(
       logGroupName: group.name,
       policyDocument: JSON.stringify(dataProtectionPolicy(`${name}-data-protection`)),
     },
-    { provider: ctx.home },
+    { provider: args.provider ?? ctx.home },
   );
   return group;
 }

@@ -104,7 +104,7 @@ export function createObservability(ctx: Ctx, args: ObservabilityArgs): Observab
   // The archive of the trail: its own bucket, encrypted with the logs key, versioned, access-logged.
   const logArchive = new aws.s3.Bucket(
     "LogArchiveBucket",
-    { bucketPrefix: `${ctx.name("log-archive")}-`, forceDestroy: !ctx.stage.protect },
+    { bucketPrefix: ctx.bucketPrefix("log-archive"), forceDestroy: !ctx.stage.protect },
     { ...p, ...ctx.keep },
   );
   hardenCommon(ctx, "LogArchiveBucket", logArchive, {
@@ -200,8 +200,10 @@ export function createObservability(ctx: Ctx, args: ObservabilityArgs): Observab
       s3BucketName: logArchive.id,
       kmsKeyId: args.logsKeyArn,
       enableLogFileValidation: true,
+      // IAM, STS and CloudFront calls (the rotation's UpdateDistribution among them) are global and are
+      // delivered only to multi-region trails (or trails in us-east-1); edge-region calls need it too.
       includeGlobalServiceEvents: true,
-      isMultiRegionTrail: false,
+      isMultiRegionTrail: true,
       cloudWatchLogsGroupArn: $interpolate`${trailLogs.arn}:*`,
       cloudWatchLogsRoleArn: trailRole.arn,
       advancedEventSelectors: [

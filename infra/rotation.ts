@@ -3,7 +3,8 @@
  * functions/src/rotate-api-key (create the new key in the usage plan, switch the origin header, wait
  * for the distribution to deploy, then delete the old keys), so valid traffic is never rejected. The
  * function runs on a schedule and once at deploy time (which replaces the placeholder header). Its role
- * may touch only this usage plan's keys and this distribution.
+ * may touch only this usage plan's keys and this distribution: it creates keys only with this stage's
+ * tag and deletes only keys carrying it (API key ARNs are random ids, so the tag is the scope).
  */
 import type { Ctx } from "./context.ts";
 import type { Handler } from "./functions.ts";
@@ -20,21 +21,38 @@ export interface RotationArgs {
   readonly logGroupArn: $util.Input<string>;
 }
 
+/** The tag key that marks the API keys the rotation of a stage made (value: the stage name). */
+export const apiKeyStageTag = "veil:stage";
+
+/** The tags the rotation puts on every key it creates (passed to the function in its link). */
+export function rotationKeyTags(ctx: Ctx): Record<string, string> {
+  return { [apiKeyStageTag]: ctx.stageName };
+}
+
 /** The rotate role's statements (exported for the least-privilege test). */
 export function rotationStatements(ctx: Ctx, a: RotationArgs): Record<string, unknown>[] {
   const gw = `arn:aws:apigateway:${ctx.homeRegion}::`;
   return [
     ...baseStatements(a.logGroupArn, { vpc: false }),
     {
-      Sid: "ApiKeysOfThisUsagePlan",
+      Sid: "CreateKeysTaggedForThisStage",
       Effect: "Allow",
-      Action: ["apigateway:GET", "apigateway:POST", "apigateway:DELETE"],
-      Resource: [
-        `${gw}/apikeys`,
-        `${gw}/apikeys/*`,
-        $interpolate`${gw}/usageplans/${a.usagePlanId}/keys`,
-        $interpolate`${gw}/usageplans/${a.usagePlanId}/keys/*`,
-      ],
+      Action: "apigateway:POST",
+      Resource: [`${gw}/apikeys`],
+      Condition: { StringEquals: { [`aws:RequestTag/${apiKeyStageTag}`]: ctx.stageName } },
+    },
+    {
+      Sid: "DeleteOnlyThisStagesKeys",
+      Effect: "Allow",
+      Action: "apigateway:DELETE",
+      Resource: [`${gw}/apikeys/*`],
+      Condition: { StringEquals: { [`aws:ResourceTag/${apiKeyStageTag}`]: ctx.stageName } },
+    },
+    {
+      Sid: "KeysOfThisUsagePlan",
+      Effect: "Allow",
+      Action: ["apigateway:GET", "apigateway:POST"],
+      Resource: [$interpolate`${gw}/usageplans/${a.usagePlanId}/keys`],
     },
     {
       Sid: "ThisDistributionOnly",

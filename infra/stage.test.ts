@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { VisibleError } from "./errors.ts";
 import { edgeRegion, homeRegion, isSharedStage, stageConfig } from "./stage.ts";
 
 describe("stage config", () => {
@@ -46,11 +47,28 @@ describe("stage config", () => {
     }
   });
 
-  it("gives a personal stage the dev settings under its own domain", () => {
-    const alice = stageConfig("alice");
+  it("gives a declared personal stage the dev settings under its own domain", () => {
+    const alice = stageConfig("alice", { VEIL_PERSONAL_STAGE: "alice" });
     expect(alice.protect).toBe(false);
     expect(alice.domain).toBe("alice.dev.veil.example.com");
     expect(isSharedStage("alice")).toBe(false);
     expect(stageConfig("dev", { VEIL_DOMAIN: "veil.test.example" }).domain).toBe("veil.test.example");
+  });
+
+  it("refuses an unknown stage with a clear error instead of the dev settings", () => {
+    for (const typo of ["prdo", "Prod", "staging", "alice"]) {
+      expect(() => stageConfig(typo), typo).toThrow(VisibleError);
+      expect(() => stageConfig(typo), typo).toThrow(/Unknown stage .*VEIL_PERSONAL_STAGE=/);
+    }
+    // Declaring another name does not make this one known.
+    expect(() => stageConfig("prdo", { VEIL_PERSONAL_STAGE: "alice" })).toThrow(VisibleError);
+    expect(stageConfig("governance").name).toBe("dev");
+  });
+
+  it("refuses personal stage names that would break AWS name limits", () => {
+    const long = "a".repeat(33);
+    for (const bad of [long, "Alice", "1alice", "al_ice"])
+      expect(() => stageConfig(bad, { VEIL_PERSONAL_STAGE: bad }), bad).toThrow(/not a valid name/);
+    expect(stageConfig("a".repeat(32), { VEIL_PERSONAL_STAGE: "a".repeat(32) }).protect).toBe(false);
   });
 });

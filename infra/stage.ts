@@ -3,6 +3,7 @@
  * from here; nothing else branches on the stage name. Pure data: no Pulumi, no globals, so it can be
  * imported by `sst.config.ts`'s `app()` and tested directly.
  */
+import { VisibleError } from "./errors.ts";
 
 /** Where customer data lives. Every data-bearing resource is created here. */
 export const homeRegion = "eu-central-2";
@@ -60,6 +61,12 @@ export interface StageConfig {
     /** Days the access-log and audit buckets keep objects. */
     readonly auditLogDays: number;
   };
+  /**
+   * Days a deleted secret stays restorable. 0 on unprotected stages: the FLE secret has a fixed name,
+   * and a secret scheduled for deletion blocks a new one of that name for the whole window, so a stage
+   * could not be deployed again within a week of `sst remove`.
+   */
+  readonly secretRecoveryWindowDays: number;
   /** How often the CloudFront → API Gateway API key is replaced. */
   readonly apiKeyRotation: string;
   /**
@@ -89,6 +96,7 @@ const base = {
     deletionProtection: false,
   },
   storage: { noncurrentVersionDays: 7, auditLogDays: 30 },
+  secretRecoveryWindowDays: 0,
   apiKeyRotation: "rate(30 days)",
   fleKeyGeneration: 1,
 } as const satisfies Omit<StageConfig, "name" | "domain">;
@@ -123,16 +131,29 @@ const stages: Record<StageName, StageConfig> = {
       deletionProtection: true,
     },
     storage: { noncurrentVersionDays: 90, auditLogDays: 2557 },
+    secretRecoveryWindowDays: 30,
     apiKeyRotation: "rate(7 days)",
     fleKeyGeneration: 1,
   },
 };
 
+/** The stage that deploys the organisation's guard rails (governance.ts) instead of the workload. */
+export const governanceStage = "governance";
+
 /**
- * Returns the configuration of a stage. The three named stages are fixed; any other name (a personal
- * `sst dev` stage such as `alice`) gets the dev settings under its own name-derived domain.
- * `VEIL_DOMAIN` overrides the domain (a real deploy needs a Route 53 zone for it);
- * `VEIL_ACCOUNT_BASELINE=on|off` whether this stage deploys the account's detective controls.
+ * What a personal stage's name may be: lower-case letters, digits and hyphens, starting with a letter,
+ * at most 32 characters, so that every physical name derived from it (`veil-<stage>-<part>`) stays
+ * within AWS's limits (64 for Lambda functions and IAM roles).
+ */
+export const personalStagePattern = /^[a-z][a-z0-9-]{0,31}$/;
+
+/**
+ * Returns the configuration of a stage. The three named stages are fixed; a personal `sst dev` stage
+ * (e.g. `alice`) gets the dev settings under its own name-derived domain, but only when it is declared
+ * with `VEIL_PERSONAL_STAGE=<stage>`: any other name is a `VisibleError`, so a typo such as `prdo`
+ * never deploys a new stack with the dev settings. `VEIL_DOMAIN` overrides the domain (a real deploy
+ * needs a Route 53 zone for it); `VEIL_ACCOUNT_BASELINE=on|off` whether this stage deploys the account's
+ * detective controls.
  */
 export function stageConfig(
   stage: string,
@@ -140,9 +161,21 @@ export function stageConfig(
 ): StageConfig {
   const known = (stages as Record<string, StageConfig | undefined>)[stage];
   const config = known ?? { ...stages.dev, domain: `${stage}.dev.veil.example.com` };
+  if (!known && stage !== governanceStage) {
+    if (env.VEIL_PERSONAL_STAGE !== stage)
+      throw new VisibleError(
+        `Unknown stage "${stage}". The stages are ${Object.keys(stages).join(", ")} and ${governanceStage};` +
+          ` to deploy a personal stage, declare it: VEIL_PERSONAL_STAGE=${stage}.`,
+      );
+    if (!personalStagePattern.test(stage))
+      throw new VisibleError(
+        `Personal stage "${stage}" is not a valid name: use at most 32 lower-case letters, digits and` +
+          " hyphens, starting with a letter.",
+      );
+  }
   const baseline = env.VEIL_ACCOUNT_BASELINE;
   if (baseline !== undefined && baseline !== "on" && baseline !== "off")
-    throw new Error(`VEIL_ACCOUNT_BASELINE must be "on" or "off", not "${baseline}"`);
+    throw new VisibleError(`VEIL_ACCOUNT_BASELINE must be "on" or "off", not "${baseline}"`);
   return {
     ...config,
     ...(env.VEIL_DOMAIN ? { domain: env.VEIL_DOMAIN } : {}),

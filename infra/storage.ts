@@ -23,7 +23,7 @@ import { denyInsecureTransport, policyJson } from "./context.ts";
 
 /** `veil-<stage>-<part>-`: the name prefix of a data bucket (the key policy matches the images one). */
 export function dataBucketPrefix(ctx: Ctx, part: "images" | "inbox"): string {
-  return `${ctx.name(part)}-`;
+  return ctx.bucketPrefix(part);
 }
 
 /** Days an upload may wait in the inbox (current and noncurrent versions) before it expires. */
@@ -96,7 +96,7 @@ export function createStorage(ctx: Ctx, args: StorageArgs): Storage {
   const p = { provider: ctx.home };
   const accessLogs = new aws.s3.Bucket(
     "AccessLogBucket",
-    { bucketPrefix: `${ctx.name("access-logs")}-`, forceDestroy: !ctx.stage.protect },
+    { bucketPrefix: ctx.bucketPrefix("access-logs"), forceDestroy: !ctx.stage.protect },
     { ...p, ...ctx.keep },
   );
   hardenCommon(ctx, "AccessLogBucket", accessLogs, { sse: { sseAlgorithm: "AES256" } });
@@ -186,7 +186,20 @@ export function createStorage(ctx: Ctx, args: StorageArgs): Storage {
     p,
   );
 
-  new aws.s3.BucketPolicy(
+  return { images, inbox, accessLogs };
+}
+
+/**
+ * The access-log bucket's policy: S3 log delivery may write for exactly the buckets that log into it
+ * (every `BucketLogging` targeting it, including the log archive made by observability.ts), from this
+ * account. Created once all of them exist, so none is left out.
+ */
+export function allowAccessLogDelivery(
+  ctx: Ctx,
+  accessLogs: aws.s3.Bucket,
+  sourceBucketArns: $util.Input<string>[],
+): aws.s3.BucketPolicy {
+  return new aws.s3.BucketPolicy(
     "AccessLogBucketPolicy",
     {
       bucket: accessLogs.id,
@@ -202,15 +215,14 @@ export function createStorage(ctx: Ctx, args: StorageArgs): Storage {
             Resource: $interpolate`${accessLogs.arn}/*`,
             Condition: {
               StringEquals: { "aws:SourceAccount": ctx.accountId },
-              ArnLike: { "aws:SourceArn": [images.arn, inbox.arn] },
+              ArnLike: { "aws:SourceArn": sourceBucketArns },
             },
           },
         ],
       }),
     },
-    p,
+    { provider: ctx.home },
   );
-  return { images, inbox, accessLogs };
 }
 
 /** Public access block, owner-enforced ownership, versioning and default encryption. */

@@ -123,3 +123,22 @@ export function judgeFleRead(o: Observed, expected: Readonly<Record<string, stri
     ? { name, ok: true, detail: "the fields read back equal the fields sent" }
     : { name, ok: false, detail: `fields differ: ${wrong.join(", ")}` };
 }
+
+/**
+ * A form whose content type carries a charset: CloudFront FLE may not count it as the configured type
+ * and would forward it in clear, so the edge's body guard must refuse it (415 with its own body) before
+ * it reaches the API. Reaching the handler (its 401 without a user) means a body went through unguarded.
+ */
+export function judgeBodyGuard(o: Observed): Verdict {
+  const name = "edge body guard: a form with a charset is refused before the API";
+  const b = json(o.body);
+  if (o.status === 415 && b?.error === "UnsupportedMediaType")
+    return { name, ok: true, detail: "refused at the edge (415)" };
+  if (o.status === 401 || (o.status >= 200 && o.status < 300))
+    return {
+      name,
+      ok: false,
+      detail: `forwarded to the API (${o.status}): such a body would travel in clear`,
+    };
+  return { name, ok: false, detail: `expected the edge's 415, got ${o.status}` };
+}

@@ -41,6 +41,9 @@ const healthy: Route = (url, init) => {
   if (url.startsWith(target.apiBase))
     return { status: 403, body: { message: "Missing Authentication Token" } };
   if (url === `${target.url}/`) return { status: 200, headers: goodHeaders, body: "<html>" };
+  // The edge's body guard: only a POST of exactly the form type gets through.
+  if (init?.method === "POST" && init.headers?.["content-type"] !== "application/x-www-form-urlencoded")
+    return { status: 415, body: { error: "UnsupportedMediaType", message: "form", requestId: "cf" } };
   const auth = init?.headers?.authorization;
   if (!auth)
     return { status: 401, body: { error: "Unauthorized", message: "Sign in again", requestId: "r" } };
@@ -58,13 +61,26 @@ describe("runSmoke", () => {
       ["API direct, key header but no signature", true],
       ["site security headers", true],
       ["CloudFront → edge signer → API Gateway → handler", true],
+      ["edge body guard: a form with a charset is refused before the API", true],
       ["FLE round trip: create", true],
       ["FLE round trip: read back", true],
     ]);
-    const post = f.calls.find((c) => c.init?.method === "POST")!;
+    const post = f.calls.find((c) => c.init?.method === "POST" && c.init.headers?.authorization)!;
     expect(post.url).toBe(`${target.url}/api/records`);
     expect(post.init?.headers?.["content-type"]).toBe("application/x-www-form-urlencoded");
     expect(new URLSearchParams(post.init?.body).get("fullName")).toBe("Smoke Test run1");
+  });
+
+  it("fails when a form with a charset reaches the API instead of being refused at the edge", async () => {
+    const f = fakeFetch((url, init) =>
+      init?.method === "POST" && !init.headers?.authorization
+        ? { status: 401, body: { error: "Unauthorized", message: "Sign in", requestId: "r" } }
+        : healthy(url, init),
+    );
+    const guard = (await runSmoke({ fetch: f.fetch, target, token: "t", runId: "run1" })).find((v) =>
+      v.name.startsWith("edge body guard"),
+    )!;
+    expect(guard).toMatchObject({ ok: false, detail: expect.stringMatching(/in clear/) });
   });
 
   it("fails when the API answers a direct, unsigned call", async () => {
@@ -121,7 +137,8 @@ describe("runSmoke", () => {
     const f = fakeFetch(healthy);
     const verdicts = await runSmoke({ fetch: f.fetch, target, runId: "run1" });
     expect(verdicts.at(-1)).toMatchObject({ ok: false, detail: expect.stringMatching(/VEIL_SMOKE_TOKEN/) });
-    expect(f.calls.some((c) => c.init?.method === "POST")).toBe(false);
+    // No record is created: the only POST is the body-guard probe, which the edge refuses.
+    expect(f.calls.some((c) => c.init?.method === "POST" && c.init.headers?.authorization)).toBe(false);
     const all = await runSmoke({ fetch: fakeFetch(healthy).fetch, target, token: "t", runId: "run1" });
     expect(JSON.stringify(all)).not.toContain("Smoke Test run1");
   });

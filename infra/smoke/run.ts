@@ -2,8 +2,9 @@
  * Runs the smoke checks (checks.ts) with an injected `fetch`. Sends a throw-away record with made-up
  * values only; never prints a response body.
  */
-import { headers as headerNames } from "@veil/core";
+import { fleContentType, headers as headerNames } from "@veil/core";
 import {
+  judgeBodyGuard,
   judgeDirect,
   judgeFleCreate,
   judgeFleRead,
@@ -64,6 +65,15 @@ export async function runSmoke(o: SmokeOptions): Promise<Verdict[]> {
   );
   verdicts.push(judgeSiteHeaders(await observe(fetch, `${target.url}/`)));
   verdicts.push(judgeSignedChain(await observe(fetch, `${target.url}/api/records`)));
+  verdicts.push(
+    judgeBodyGuard(
+      await observe(fetch, `${target.url}/api/records`, {
+        method: "POST",
+        headers: { "content-type": `${fleContentType}; charset=UTF-8` },
+        body: new URLSearchParams(smokeRecord(o.runId)).toString(),
+      }),
+    ),
+  );
 
   if (!o.token) {
     verdicts.push({
@@ -78,7 +88,7 @@ export async function runSmoke(o: SmokeOptions): Promise<Verdict[]> {
   const created = judgeFleCreate(
     await observe(fetch, `${target.url}/api/records`, {
       method: "POST",
-      headers: { ...auth, "content-type": "application/x-www-form-urlencoded" },
+      headers: { ...auth, "content-type": fleContentType },
       body: new URLSearchParams(record).toString(),
     }),
   );

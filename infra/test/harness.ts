@@ -35,7 +35,16 @@ export interface Recorded {
   // biome-ignore lint/suspicious/noExplicitAny: outputs of arbitrary resource types
   readonly state: Record<string, any>;
   readonly id: string;
-  readonly opts: { protect?: boolean; retainOnDelete?: boolean; ignoreChanges?: string[] };
+  readonly opts: {
+    protect?: boolean;
+    retainOnDelete?: boolean;
+    ignoreChanges?: string[];
+    customTimeouts?: { create?: string; update?: string; delete?: string };
+  };
+  /** True for an existing resource the program only reads (`Resource.get`), which a deploy never changes. */
+  readonly read: boolean;
+  /** Top-level inputs that hold a secret (Pulumi encrypts them in state); `inputs` shows them in clear. */
+  readonly secretInputs: string[];
   /**
    * The direct dependencies sent to the engine with the registration (explicit `dependsOn` plus every
    * resource whose outputs feed an input), as `type::name` keys: what a deploy orders this resource by.
@@ -72,6 +81,21 @@ interface RegisterRequest {
   getType(): string;
   getName(): string;
   getDependenciesList(): string[];
+}
+
+/** The marker Pulumi's wire format wraps a secret value in. */
+const secretSig = "4dabf18193072939515e22adb298388d";
+
+/** The value with every secret unwrapped; `found` tells whether there was one. */
+function unsecret(value: unknown, found: { secret: boolean }): unknown {
+  if (Array.isArray(value)) return value.map((v) => unsecret(v, found));
+  if (value === null || typeof value !== "object") return value;
+  const o = value as Record<string, unknown>;
+  if (o[secretSig] === "1b47061264138c4ac30d75fd1eb44270") {
+    found.secret = true;
+    return unsecret(o.value, found);
+  }
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, unsecret(v, found)]));
 }
 
 let ids = 0;
@@ -170,14 +194,24 @@ function computed(type: string, id: string, inputs: Record<string, any>, region:
   }
 }
 
+/** What the account already holds: answers of data sources and of reads of existing resources. */
+export interface World {
+  /** Data-source answers by token (`aws:apigateway/getApiKeys:getApiKeys`), given the call's inputs. */
+  // biome-ignore lint/suspicious/noExplicitAny: inputs and results of arbitrary data sources
+  readonly invokes?: Record<string, (inputs: Record<string, any>) => Record<string, any>>;
+  /** State of existing resources read with `Resource.get`, by type (`aws:apigateway/account:Account`). */
+  // biome-ignore lint/suspicious/noExplicitAny: state of arbitrary resource types
+  readonly reads?: Record<string, Record<string, any>>;
+}
+
 /**
- * Evaluates the stack of `stage` and returns what it recorded. Call once per test file: Pulumi's mock
- * monitor is process-global.
+ * Evaluates the stack of `stage` and returns what it recorded. Pulumi's mock monitor is process-global:
+ * synthesize one stack at a time (calls in sequence within one file are fine).
  */
 export async function synthesize(
   stage: string,
   env: Record<string, string> = {},
-  mode: { dev?: boolean } = {},
+  mode: { dev?: boolean } & World = {},
 ): Promise<Stack> {
   Object.assign(process.env, env);
   const resources: Recorded[] = [];
@@ -196,20 +230,36 @@ export async function synthesize(
         const region = String(
           args.inputs.region ?? (providerName && providerRegions.get(providerName)) ?? defaultRegion,
         );
-        const state = { ...args.inputs, ...computed(args.type, id, args.inputs, region) };
+        // Only reads (`Resource.get`) carry an id: the program imports nothing.
+        const read = Boolean(args.id);
+        const existing = read ? (mode.reads?.[args.type] ?? {}) : {};
+        const secretInputs: string[] = [];
+        const inputs = Object.fromEntries(
+          Object.entries(args.inputs ?? {}).map(([k, v]) => {
+            const found = { secret: false };
+            const clear = unsecret(v, found);
+            if (found.secret) secretInputs.push(k);
+            return [k, clear];
+          }),
+        );
+        const state = { ...inputs, ...computed(args.type, id, inputs, region), ...existing };
         resources.push({
           type: args.type,
           name: args.name,
-          id,
-          inputs: args.inputs,
+          id: read ? String(args.id) : id,
+          inputs,
+          secretInputs,
           region,
           state,
           opts: {},
+          read,
           dependencies: [],
         });
-        return { id, state };
+        return { id: read ? String(args.id) : id, state };
       },
       call(args) {
+        const answer = mode.invokes?.[args.token];
+        if (answer) return answer(args.inputs);
         switch (args.token) {
           case "aws:index/getCallerIdentity:getCallerIdentity":
             return {
@@ -338,4 +388,37 @@ export async function synthesize(
       return false;
     },
   };
+}
+
+/** `origins[0].customHeaders` → `["origins", 0, "customHeaders"]`. */
+function pathSegments(path: string): (string | number)[] {
+  return path
+    .split(/\.|\[(\d+)\]/)
+    .filter((p) => p !== undefined && p !== "")
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+}
+
+/**
+ * What a second deploy sends for a resource it updates: the new plan's inputs, except at each of its
+ * `ignoreChanges` paths, where Pulumi keeps the previous deploy's input (not the live value in AWS).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: resolved inputs of arbitrary resource types
+export function updateInputs(previous: Recorded, next: Recorded): Record<string, any> {
+  const sent = structuredClone(next.inputs);
+  for (const path of next.opts.ignoreChanges ?? []) {
+    const segments = pathSegments(path);
+    // biome-ignore lint/suspicious/noExplicitAny: walking arbitrary inputs
+    let from: any = previous.inputs;
+    // biome-ignore lint/suspicious/noExplicitAny: walking arbitrary inputs
+    let to: any = sent;
+    for (const [i, seg] of segments.entries()) {
+      if (i === segments.length - 1) to[seg] = structuredClone(from?.[seg]);
+      else {
+        from = from?.[seg];
+        to = to?.[seg];
+        if (to === undefined) break;
+      }
+    }
+  }
+  return sent;
 }

@@ -26,6 +26,12 @@ vi.mock("../../.sst/platform/src/components/rpc/rpc.ts", () => {
         writeFileSync(join(out, "handler.mjs"), "export const handler = async () => ({});\n");
         return { handler: "handler.handler", out, errors: [], sourcemaps: [], input: args };
       }
+      case "Provider.Aws.Appsync":
+        // The endpoints of SST's AppSync Events API for `sst dev` (made by the CLI in a real session).
+        return {
+          http: "devapi0123456789abcdefghij.appsync-api.eu-central-2.amazonaws.com",
+          realtime: "devapi0123456789abcdefghij.appsync-realtime-api.eu-central-2.amazonaws.com",
+        };
       case "Provider.Aws.Bootstrap":
         return { asset: "sst-asset-test", assetEcrRegistryId: "", assetEcrUrl: "", state: "sst-state-test" };
       default:

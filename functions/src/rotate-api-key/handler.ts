@@ -27,14 +27,20 @@ interface RotationTarget {
   readonly distributionId: string;
   readonly originId: string;
   readonly keyNamePrefix: string;
+  /** Tags every created key carries: the role may delete only keys tagged for its stage. */
+  readonly keyTags: Record<string, string>;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function gatewayPort(client: APIGatewayClient, usagePlanId: string): GatewayPort {
+function gatewayPort(
+  client: APIGatewayClient,
+  usagePlanId: string,
+  tags: Record<string, string>,
+): GatewayPort {
   return {
     async createKey(name) {
-      const r = await client.send(new CreateApiKeyCommand({ name, enabled: true }));
+      const r = await client.send(new CreateApiKeyCommand({ name, enabled: true, tags }));
       if (!r.id || !r.value) throw new Error("CreateApiKey returned no key");
       return { id: r.id, value: r.value };
     },
@@ -92,7 +98,7 @@ export async function handler(_event: unknown, context: Context): Promise<Rotate
   const deadline = () => Date.now() + context.getRemainingTimeInMillis() - 60_000;
   const stop = deadline();
   return rotateApiKey({
-    gateway: gatewayPort(new APIGatewayClient({}), target.usagePlanId),
+    gateway: gatewayPort(new APIGatewayClient({}), target.usagePlanId, target.keyTags),
     cdn: cdnPort(
       new CloudFrontClient({ region: "us-east-1" }),
       target.distributionId,

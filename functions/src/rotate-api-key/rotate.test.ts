@@ -8,7 +8,11 @@ import { type CdnPort, type GatewayPort, type RotateDeps, rotateApiKey } from ".
  */
 function world(opts: { deployPolls?: number; failSet?: "before" | "after"; failAdd?: boolean } = {}) {
   const keys = new Map<string, { name: string; value: string; inPlan: boolean }>();
-  keys.set("k0", { name: "veil-test-cloudfront-old", value: "old-secret-value", inPlan: true });
+  keys.set("k0", {
+    name: "veil-test-cloudfront-2026-10-23T10-00-00-000Z",
+    value: "old-secret-value",
+    inPlan: true,
+  });
   let header = "old-secret-value";
   let previousHeader: string | undefined;
   let pollsLeft = 0;
@@ -90,14 +94,24 @@ function deps(w: ReturnType<typeof world>, log: string[] = []): RotateDeps {
 }
 
 describe("rotateApiKey", () => {
-  it("switches to a new key and deletes the old one only after the deployment", async () => {
+  it("switches to a new key, keeps the replaced one until the next rotation and deletes older ones", async () => {
     const w = world();
     const result = await rotateApiKey(deps(w));
-    expect(result).toEqual({ status: "rotated", keyId: "k1", deleted: ["k0"] });
-    expect(w.events).toEqual(["create k1", "add k1", "switch", "delete k0"]);
+    expect(result).toEqual({ status: "rotated", keyId: "k1", previous: "k0", deleted: [] });
+    expect(w.events).toEqual(["create k1", "add k1", "switch"]);
     expect(w.accepts(w.header())).toBe(true);
+    // A deploy that read the old key before this rotation may still write it: it must stay valid.
+    expect(w.accepts("old-secret-value")).toBe(true);
+    expect([...w.keys.values()][1]!.name).toBe("veil-test-cloudfront-2026-11-23T10-00-00-000Z");
+    const later = { ...deps(w), now: () => new Date("2026-12-23T10:00:00.000Z") };
+    expect(await rotateApiKey(later)).toEqual({
+      status: "rotated",
+      keyId: "k2",
+      previous: "k1",
+      deleted: ["k0"],
+    });
     expect(w.accepts("old-secret-value")).toBe(false);
-    expect([...w.keys.values()][0]!.name).toBe("veil-test-cloudfront-2026-11-23T10-00-00-000Z");
+    expect([...w.keys.keys()].sort()).toEqual(["k1", "k2"]);
   });
 
   it("keeps the old keys when the distribution has not finished deploying", async () => {
@@ -105,10 +119,16 @@ describe("rotateApiKey", () => {
     const result = await rotateApiKey(deps(w));
     expect(result).toEqual({ status: "pending", keyId: "k1", kept: ["k0"] });
     expect(w.accepts("old-secret-value")).toBe(true);
-    // The next run, once deployments settle, replaces both and cleans up.
+    // The next run, once deployments settle, replaces both and cleans up all but the newest old key.
     w.setDeployPolls(2);
-    expect(await rotateApiKey(deps(w))).toEqual({ status: "rotated", keyId: "k2", deleted: ["k0", "k1"] });
-    expect([...w.keys.keys()]).toEqual(["k2"]);
+    const later = { ...deps(w), now: () => new Date("2026-12-23T10:00:00.000Z") };
+    expect(await rotateApiKey(later)).toEqual({
+      status: "rotated",
+      keyId: "k2",
+      previous: "k1",
+      deleted: ["k0"],
+    });
+    expect([...w.keys.keys()].sort()).toEqual(["k1", "k2"]);
   });
 
   it("removes the unused new key and keeps the old one when the switch fails", async () => {

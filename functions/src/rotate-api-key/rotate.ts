@@ -2,6 +2,9 @@
  * Rotation of the API key CloudFront sends to API Gateway as an origin custom header, without a
  * moment in which valid traffic is rejected: the new key is valid before CloudFront starts sending it,
  * and the old keys stay valid until the distribution has finished deploying the new header everywhere.
+ * The key it replaces stays valid until the next rotation: a deploy writes the newest key of the plan
+ * into the distribution (infra/cdn.ts), and one that read it just before this rotation still writes a
+ * key the API accepts.
  * Pure logic over injected ports; the AWS wiring is in handler.ts.
  */
 
@@ -49,8 +52,13 @@ export interface RotateDeps {
 }
 
 export type RotateResult =
-  /** The header carries the new key everywhere; the old keys are gone. */
-  | { readonly status: "rotated"; readonly keyId: string; readonly deleted: readonly string[] }
+  /** The header carries the new key everywhere; the replaced key is kept, older ones are gone. */
+  | {
+      readonly status: "rotated";
+      readonly keyId: string;
+      readonly previous?: string;
+      readonly deleted: readonly string[];
+    }
   /** The header was switched but the distribution is still deploying: old keys kept for the next run. */
   | { readonly status: "pending"; readonly keyId: string; readonly kept: readonly string[] }
   /** Someone else changed the header meanwhile: nothing deleted, the new key kept valid. */
@@ -58,8 +66,9 @@ export type RotateResult =
 
 /**
  * Rotates the origin API key: create → add to the usage plan → switch CloudFront's header → wait for
- * the deployment → delete every other key of the plan. A failure before the switch removes the new
- * key again and leaves traffic on the old one; a failure after it deletes nothing.
+ * the deployment → delete every other key of the plan but the newest (the one just replaced). A failure
+ * before the switch removes the new key again and leaves traffic on the old one; a failure after it
+ * deletes nothing.
  */
 export async function rotateApiKey(deps: RotateDeps): Promise<RotateResult> {
   const { gateway, cdn, logger } = deps;
@@ -84,18 +93,23 @@ export async function rotateApiKey(deps: RotateDeps): Promise<RotateResult> {
   }
   logger.info("origin header switched", { keyId: created.id });
 
-  const stale = (await gateway.listKeys()).filter((k) => k.id !== created.id).map((k) => k.id);
+  // Names end in the creation time: the newest other key is the one the header carried until now.
+  const others = (await gateway.listKeys())
+    .filter((k) => k.id !== created.id)
+    .sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
+  const previous = others[0]?.id;
+  const stale = others.slice(1).map((k) => k.id);
   if (!(await cdn.waitDeployed())) {
-    logger.warn("distribution still deploying; old keys kept until the next run", { kept: stale.length });
-    return { status: "pending", keyId: created.id, kept: stale };
+    logger.warn("distribution still deploying; old keys kept until the next run", { kept: others.length });
+    return { status: "pending", keyId: created.id, kept: others.map((k) => k.id) };
   }
   if ((await cdn.getOriginHeader()) !== created.value) {
     logger.warn("origin header changed during the rotation; no key deleted", { keyId: created.id });
     return { status: "conflict", keyId: created.id };
   }
   for (const id of stale) await gateway.deleteKey(id);
-  logger.info("old api keys deleted", { deleted: stale.length });
-  return { status: "rotated", keyId: created.id, deleted: stale };
+  logger.info("old api keys deleted", { deleted: stale.length, kept: previous ? 1 : 0 });
+  return { status: "rotated", keyId: created.id, previous, deleted: stale };
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -21,14 +21,18 @@ function parse(secret: string | undefined): { keyName: string; privateKeyPem: st
 
 /**
  * Loads the FLE private key from Secrets Manager (AWSCURRENT, and AWSPREVIOUS while a rotation drains).
- * The secret is encrypted with the KMS key and readable only by the API role.
+ * The secret is encrypted with the KMS key and readable only by the API role. Both reads name their
+ * version stage: the readers' policy allows `GetSecretValue` only for a named AWSCURRENT or AWSPREVIOUS,
+ * and a request without one carries no `secretsmanager:VersionStage` to match.
  */
 export async function loadFleKeys(
   secretArn: string,
   providerId: string,
   client: Pick<SecretsManagerClient, "getSecretValue"> = createSecretsManagerClient(),
 ): Promise<FleKeys> {
-  const current = parse((await client.getSecretValue({ SecretId: secretArn })).SecretString);
+  const current = parse(
+    (await client.getSecretValue({ SecretId: secretArn, VersionStage: "AWSCURRENT" })).SecretString,
+  );
   if (!current) throw new Error("FLE key secret is malformed");
   const previous = await client
     .getSecretValue({ SecretId: secretArn, VersionStage: "AWSPREVIOUS" })

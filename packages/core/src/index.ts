@@ -1,4 +1,5 @@
 export * from "./api.ts";
+export * from "./body-guard.ts";
 export * from "./classification.ts";
 export * from "./errors.ts";
 export * from "./fle.ts";

@@ -1,4 +1,4 @@
-import { headers as headerNames } from "@veil/core";
+import { fleContentType, headers as headerNames } from "@veil/core";
 import { ApiError, type FieldProblem, NetworkError, SessionExpiredError } from "./errors.ts";
 
 export interface ApiClientOptions {
@@ -46,7 +46,8 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       authorization: `Bearer ${token}`,
       ...request.headers,
     };
-    if (request.form) headers["content-type"] = "application/x-www-form-urlencoded;charset=UTF-8";
+    // Exactly the type CloudFront encrypts (no charset parameter): the edge refuses any other body.
+    if (request.form) headers["content-type"] = fleContentType;
     let res: Response;
     try {
       res = await doFetch(`${base}${request.path}`, {

@@ -7,12 +7,18 @@ import {
 } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { AddressInfo } from "node:net";
-import { apiPrefix, isFleField } from "@veil/core";
+import { apiPrefix, bodyGuardFunctionCode, fleContentType, isFleField } from "@veil/core";
 import type { CloudFrontRequest, CloudFrontRequestEvent, CloudFrontResultResponse } from "aws-lambda";
 import { listen } from "../net.ts";
 import { checkFleLimits } from "./fle-limits.ts";
 import { type ApiOrigin, buildOriginRequestEvent, newCloudFrontId } from "./origin-event.ts";
 import { serveStatic } from "./static-site.ts";
+import {
+  isGenerated,
+  loadViewerFunction,
+  type ViewerFunctionResponse,
+  viewerRequest,
+} from "./viewer-function.ts";
 
 /** The origin-request Lambda@Edge function, called exactly as CloudFront calls it. */
 export type OriginRequestFunction = (
@@ -60,12 +66,15 @@ class HttpError extends Error {
 
 /**
  * Starts the local CloudFront: the only entry point of the local stack. Non-API paths serve the web
- * build; `/api/*` gets field-level encryption (POST url-encoded bodies only, as CloudFront does), the
- * origin-request edge function, the API key origin header, and is forwarded to the API origin.
+ * build; `/api/*` gets the body guard (the deployed viewer-request function's own source), field-level
+ * encryption (POST bodies of exactly `application/x-www-form-urlencoded` only: the strictest reading of
+ * CloudFront's content-type match), the origin-request edge function, the API key origin header, and is
+ * forwarded to the API origin.
  */
 export async function startLocalCloudFront(options: LocalCloudFrontOptions): Promise<LocalCloudFront> {
   const maxBody = options.maxBodyBytes ?? 10 * 1024 * 1024;
   const distributionId = options.distributionId ?? "ELOCALVEIL0001";
+  const bodyGuard = loadViewerFunction(bodyGuardFunctionCode());
   let domain = "localhost";
 
   const server: Server = createServer((req, res) => {
@@ -116,9 +125,10 @@ export async function startLocalCloudFront(options: LocalCloudFrontOptions): Pro
     cfId: string,
   ) {
     const method = req.method ?? "GET";
+    const guarded = bodyGuard(viewerRequest(req), cfId);
     let body = await readBody(req, maxBody);
-    const contentType = String(req.headers["content-type"] ?? "").toLowerCase();
-    if (method === "POST" && contentType.startsWith("application/x-www-form-urlencoded")) {
+    if (isGenerated(guarded)) return sendViewerResponse(res, guarded, headers);
+    if (method === "POST" && req.headers["content-type"] === fleContentType) {
       const limit = checkFleLimits(body, isFleField);
       if (limit) throw new HttpError(400, limit);
       // A body FLE cannot parse (bad percent-encoding, duplicate fields) is the viewer's error, not the origin's.
@@ -203,6 +213,18 @@ function proxy(
     );
     upstream.end(body);
   });
+}
+
+function sendViewerResponse(res: ServerResponse, r: ViewerFunctionResponse, headers: Record<string, string>) {
+  const h: Record<string, string> = {};
+  for (const [name, v] of Object.entries(r.headers ?? {})) h[name] = v.value;
+  const data = typeof r.body === "string" ? r.body : (r.body?.data ?? "");
+  const body = Buffer.from(
+    data,
+    typeof r.body === "object" && r.body.encoding === "base64" ? "base64" : "utf8",
+  );
+  res.writeHead(r.statusCode, { ...h, ...headers, "content-length": body.length });
+  res.end(body);
 }
 
 function sendGenerated(res: ServerResponse, r: CloudFrontResultResponse, headers: Record<string, string>) {

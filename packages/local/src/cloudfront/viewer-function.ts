@@ -1,0 +1,52 @@
+/**
+ * CloudFront Functions (viewer request), run locally from the same source the distribution deploys:
+ * the API behaviour's body guard (`bodyGuardFunctionCode` of @veil/core). The event and the generated
+ * response have CloudFront Functions' shapes (`headers: { name: { value } }`, `statusCode`).
+ */
+import type { IncomingMessage } from "node:http";
+
+export interface ViewerFunctionRequest {
+  readonly method: string;
+  readonly uri: string;
+  readonly headers: Record<string, { value: string }>;
+}
+
+export interface ViewerFunctionResponse {
+  readonly statusCode: number;
+  readonly statusDescription?: string;
+  readonly headers?: Record<string, { value: string }>;
+  readonly body?: string | { encoding: "text" | "base64"; data: string };
+}
+
+/** Runs the function on one request; `requestId` is CloudFront's id of it (`event.context.requestId`). */
+export type ViewerFunction = (
+  request: ViewerFunctionRequest,
+  requestId: string,
+) => ViewerFunctionRequest | ViewerFunctionResponse;
+
+/** Compiles CloudFront Function source (a top-level `handler(event)`) into a callable. */
+export function loadViewerFunction(code: string): ViewerFunction {
+  const handler = new Function(`${code}\nreturn handler;`)() as (event: unknown) => unknown;
+  return (request, requestId) =>
+    handler({
+      version: "1.0",
+      context: { eventType: "viewer-request", requestId },
+      viewer: { ip: "127.0.0.1" },
+      request: { ...request, querystring: {}, cookies: {} },
+    }) as ViewerFunctionRequest | ViewerFunctionResponse;
+}
+
+/** The viewer request as a CloudFront Function sees it (the first value of each header). */
+export function viewerRequest(req: IncomingMessage): ViewerFunctionRequest {
+  const headers: Record<string, { value: string }> = {};
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = (req.rawHeaders[i] as string).toLowerCase();
+    headers[name] ??= { value: req.rawHeaders[i + 1] as string };
+  }
+  return { method: req.method ?? "GET", uri: (req.url ?? "/").split("?")[0] ?? "/", headers };
+}
+
+/** Whether a viewer function answered itself instead of passing the request on. */
+export function isGenerated(r: ViewerFunctionRequest | ViewerFunctionResponse): r is ViewerFunctionResponse {
+  return "statusCode" in r;
+}
