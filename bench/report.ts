@@ -46,11 +46,15 @@ function verdict(value: number, goal: Goal | undefined): string {
 }
 
 /** The table of goals and headline figures: metric, value, unit, goal, met/miss, what it measures. */
-export function renderGoalTable(results: BenchResults): string {
-  const names = [...Object.keys(goals), ...headlineFigures.filter((n) => !(n in goals))];
+export function renderGoalTable(
+  results: BenchResults,
+  goalTable: Readonly<Record<string, Goal>> = goals,
+  headline: readonly string[] = headlineFigures,
+): string {
+  const names = [...Object.keys(goalTable), ...headline.filter((n) => !(n in goalTable))];
   const rows = names.map((name) => {
     const m: StoredMetric | undefined = results.metrics[name];
-    const goal = goals[name];
+    const goal = goalTable[name];
     if (!m) return [`\`${name}\``, "—", "", goalText(goal), goal ? "not measured" : "", ""];
     return [
       `\`${name}\``,
@@ -120,17 +124,21 @@ message and byte bounds as ours) over a \`KmsKeyringNode\`, with the per-record 
 \`{app, stage, ownerId, recordId, purpose}\` — so its cache misses on every record — and the same
 algorithm suite as ours (the SDK's default suite would add an ECDSA signature per record); the FLE
 private key comes from Secrets Manager; KMS and Secrets Manager are reached with the AWS SDK v3 clients.
-It is bundled with the production esbuild options of \`functions/build.ts\`. Both talk to the same
-local KMS and Secrets Manager emulators of \`packages/local\` (KMS call counts, cold start), or to the
-in-process KMS stand-in of \`@veil/crypto/testing\` (CPU figures).
+It is bundled with the production esbuild options of \`functions/build.ts\`. **Ours** is the records
+handler and the public API of \`@veil/crypto\` it calls (\`decryptFleForm\`,
+\`createInMemoryEnvelopeCrypto\`). Both talk to the same local KMS and Secrets Manager emulators of
+\`packages/local\` (KMS call counts, cold start), or to the in-process KMS stand-in of
+\`@veil/crypto/testing\` (CPU figures: the peer's create then includes the stand-in's work for its
+GenerateDataKey, but no network and no SDK client).
 
-**Handler ready** (\`handler_init_vs_peer\`): in each of 10 fresh \`node\` processes per handler,
+**Handler ready** (\`handler_init_vs_peer\`): in each of 10 (quick run: 4) fresh \`node\` processes per handler,
 alternating ours and the peer's, with only a Lambda-like environment, the time from the start of the
 bundle's \`import()\` until the handler has answered its first invocation: a create request without a
 token, which makes it build every dependency the first call needs (the FLE private key read from
 Secrets Manager, the KMS keyring and client, the materials cache, the database pool object, the token
 verifier) and stop at authentication with 401. No KMS, database or key-set request is made; the only
-request is the Secrets Manager read, answered on loopback by the local emulator, the same for both.
+requests are the Secrets Manager reads (ours reads the current and, for key rotation, the previous
+version; the peer the current), answered on loopback by the local emulator, the same for both.
 The figure is the median of ours ÷ the median of the peer's.
 
 \`bench/README.md\` describes the modules, the flags and how to add a figure.`;
