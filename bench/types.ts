@@ -38,7 +38,7 @@ export interface StoredMetric extends Metric {
 
 /** `bench/results.json`. */
 export interface BenchResults {
-  /** Every figure by name, sorted by name. */
+  /** Every figure by name, grouped by module, each module's in the order it reported them. */
   readonly metrics: Readonly<Record<string, StoredMetric>>;
   /** How each module was last run. */
   readonly runs: Readonly<Record<string, { readonly quick: boolean; readonly seconds: number }>>;
