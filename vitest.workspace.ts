@@ -26,6 +26,8 @@ export const projects: TestProjectConfiguration[] = [
   unit("edge", "edge"),
   "infra/vitest.config.ts",
   unit("repo", "scripts"),
+  // The benchmarks' report renderer (no timing: the benchmarks themselves run with `pnpm bench`).
+  unit("bench", "bench"),
   { test: { name: "web", root: "web", include: ["src/**/*.test.ts"], exclude: ["**/node_modules/**"] } },
   // The web app in Chromium against a whole local stack (builds web/dist when stale).
   {

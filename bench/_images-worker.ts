@@ -1,13 +1,15 @@
 /**
  * The process `images.ts` measures: one image ingest's data path (`moveUpload`, as the ingest function
- * runs it) and nothing else — so its RSS is the ingest's. Reads its job from `VEIL_BENCH_JOB` (JSON),
+ * runs it) and nothing else — so its RSS is the ingest's —, then the stored image streamed back as a
+ * download reads it (S3 GET → envelope decrypt stream). Reads its job from `VEIL_BENCH_JOB` (JSON),
  * prints one JSON line of figures. Run with `--expose-gc`.
  */
 import { Readable, Writable } from "node:stream";
-import { moveUpload } from "../functions/src/images-ingest/ingest-pipeline.ts";
+import { pipeline } from "node:stream/promises";
+import { moveUpload } from "../functions/src/images/ingest-pipeline.ts";
 import { createEnvelopeCrypto } from "../packages/crypto/src/index.ts";
 import { createKmsStandIn } from "../packages/crypto/src/testing/index.ts";
-import { createObjectStore, type ObjectStore } from "../packages/storage/src/index.ts";
+import { createObjectStore, imageEnvelopeContext, type ObjectStore } from "../packages/storage/src/index.ts";
 
 interface Job {
   endpoint: string;
@@ -29,13 +31,23 @@ const envelope = createEnvelopeCrypto({
 const s3 = createObjectStore({ region: job.region, endpoint: job.endpoint, credentials: job.credentials });
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 
+const idsOf = (upload: { imageId: string }) => ({
+  ownerId: job.ownerId,
+  recordId: job.recordId,
+  imageId: upload.imageId,
+});
+const storedAt = (upload: { imageId: string }) => ({
+  bucket: "images",
+  key: `images/${job.ownerId}/${job.recordId}/${upload.imageId}`,
+});
+
 function run(store: ObjectStore, upload: { imageId: string; key: string }, max: number) {
-  const ids = { ownerId: job.ownerId, recordId: job.recordId, imageId: upload.imageId };
+  const ids = idsOf(upload);
   return moveUpload(
     { store, envelope, keys: [job.key] },
     {
       inbox: { bucket: "inbox", key: upload.key },
-      target: { bucket: "images", key: `images/${job.ownerId}/${job.recordId}/${upload.imageId}` },
+      target: storedAt(upload),
       ids,
       declaredType: "image/jpeg",
       maxPlaintextBytes: max,
@@ -91,6 +103,21 @@ const seconds = (performance.now() - t0) / 1000;
 clearInterval(sampler);
 peak = Math.max(peak, process.memoryUsage().rss);
 
+// The stored image read back as the download streams it: S3 GET → envelope decrypt, bytes discarded.
+const t2 = performance.now();
+let downloaded = 0;
+const object = await s3.open(storedAt(job.uploads.big));
+await pipeline(
+  envelope.decryptStream(object.body, imageEnvelopeContext(idsOf(job.uploads.big))),
+  new Writable({
+    write(chunk: Buffer, _e, done) {
+      downloaded += chunk.length;
+      done();
+    },
+  }),
+);
+const streamSeconds = (performance.now() - t2) / 1000;
+
 // The same data path without S3 (bytes from memory, output discarded): what the CPU alone allows.
 const mem = await memoryStore(job.uploads.big);
 await run(mem, job.uploads.big, max);
@@ -99,5 +126,5 @@ await run(mem, job.uploads.big, max);
 const cpuSeconds = (performance.now() - t1) / 1000;
 
 process.stdout.write(
-  `${JSON.stringify({ seconds, cpuSeconds, bytes: job.uploads.big.bytes, stored: sanitizer.bytesOut, baseline, peak })}\n`,
+  `${JSON.stringify({ seconds, cpuSeconds, streamSeconds, downloaded, bytes: job.uploads.big.bytes, stored: sanitizer.bytesOut, baseline, peak })}\n`,
 );

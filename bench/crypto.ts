@@ -1,8 +1,9 @@
 /**
  * Crypto benchmark: the node:crypto primitives that bound what is possible, the envelope encryption of
- * a record (signed and unsigned suites, one message vs one per field), CloudFront FLE decryption, the
- * handler's crypto per create, and KMS calls under caching. Times are the best of interleaved rounds
- * (see timing.ts); ratios compare figures measured in the same run.
+ * a record (signed and unsigned suites, one message vs one per field), CloudFront FLE decryption, and
+ * the crypto of a create — ours against the peer baseline's (bench/peer/records-crypto.ts). Public
+ * APIs of @veil/crypto only; KMS is the in-process stand-in of @veil/crypto/testing, so the figures are
+ * CPU. Times are the best of interleaved rounds (see timing.ts); ratios compare figures of one run.
  */
 import {
   constants,
@@ -19,37 +20,25 @@ import {
 } from "node:crypto";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { PartitionedCachingMaterialsManager } from "../packages/crypto/src/caching-cmm.ts";
-import { DataKeyCache } from "../packages/crypto/src/data-key-cache.ts";
+import { buildClient, CommitmentPolicy, RawRsaKeyringNode } from "@aws-crypto/client-node";
 import {
   createEnvelopeCrypto,
+  createInMemoryEnvelopeCrypto,
   decryptFleField,
   decryptFleForm,
   type EnvelopeCrypto,
   encryptFleField,
   encryptFleForm,
-  envelopeSuites,
+  type InMemoryEnvelopeCrypto,
 } from "../packages/crypto/src/index.ts";
-import { KmsDecryptFailures } from "../packages/crypto/src/kms-client.ts";
-import { zeroMaterial } from "../packages/crypto/src/materials.ts";
 import {
   createKmsStandIn,
   generateFleKeyPair,
   type KmsStandIn,
-  stockSdk,
 } from "../packages/crypto/src/testing/index.ts";
+import { createPeerRecordsCrypto } from "./peer/records-crypto.ts";
 import { round, timeCases } from "./timing.ts";
 import type { BenchModule, Metric } from "./types.ts";
-
-const {
-  buildClient,
-  CommitmentPolicy,
-  getLocalCryptographicMaterialsCache,
-  KmsKeyringNode,
-  NodeCachingMaterialsManager,
-  NodeDefaultCryptographicMaterialsManager,
-  RawRsaKeyringNode,
-} = stockSdk;
 
 /** A realistic record: the 7 sensitive fields of the classification. */
 const record = {
@@ -65,123 +54,16 @@ const fieldNames = Object.keys(record) as Array<keyof typeof record>;
 const fleNames = { providerId: "veil-fle", keyName: "veil-fle-key" };
 const app = { app: "veil", stage: "bench" };
 
-function envelopeFor(kms: KmsStandIn, suite: "unsigned" | "signed" = "unsigned"): EnvelopeCrypto {
-  return createEnvelopeCrypto({
+function envelopeFor(kms: KmsStandIn, suite: "unsigned" | "signed" = "unsigned"): InMemoryEnvelopeCrypto {
+  return createInMemoryEnvelopeCrypto({
     ...app,
     suite,
     kms: { keyId: kms.keyArn, clientProvider: kms.clientProvider },
   });
 }
 
-const us = (value: number, note: string, goal?: Metric["goal"]): Metric => ({
-  value: round(value),
-  unit: "µs",
-  note,
-  ...(goal ? { goal } : {}),
-});
-const ratio = (value: number, note: string, goal?: Metric["goal"]): Metric => ({
-  value: round(value, 3),
-  unit: "×",
-  note,
-  ...(goal ? { goal } : {}),
-});
-
-async function kmsCallFigures(): Promise<Record<string, Metric>> {
-  // Sequential writes of different records.
-  const sequential = createKmsStandIn();
-  const writer = envelopeFor(sequential);
-  for (let i = 0; i < 1000; i++) {
-    await writer.encryptFields(record, {
-      ownerId: `owner-${i % 37}`,
-      recordId: `rec-${i}`,
-      purpose: "record",
-    });
-  }
-  // A cold burst: 50 concurrent first encrypts, KMS answering in 5 ms.
-  const burst = createKmsStandIn({ latencyMs: 5 });
-  const cold = envelopeFor(burst);
-  await Promise.all(
-    Array.from({ length: 50 }, (_, i) =>
-      cold.encryptFields(record, { ownerId: "owner", recordId: `rec-${i}`, purpose: "record" }),
-    ),
-  );
-  // Reads of 1000 different records sharing a data key, by a fresh reader.
-  const reads = createKmsStandIn();
-  const readWriter = envelopeFor(reads);
-  const stored: Array<{ id: string; ciphertext: Uint8Array }> = [];
-  for (let i = 0; i < 1000; i++) {
-    const ctx = { ownerId: "owner", recordId: `rec-${i}`, purpose: "record" };
-    stored.push({ id: ctx.recordId, ciphertext: await readWriter.encryptFields(record, ctx) });
-  }
-  const reader = envelopeFor(reads);
-  reads.resetCalls();
-  for (const { id, ciphertext } of stored) {
-    await reader.decryptFields(ciphertext, { ownerId: "owner", recordId: id, purpose: "record" });
-  }
-
-  // The stock caching CMM for comparison: per-record contexts, and a burst with one shared context.
-  const stock = createKmsStandIn();
-  const stockBurst = createKmsStandIn({ latencyMs: 5 });
-  const stockClient = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
-  const stockCmm = (kms: KmsStandIn) =>
-    new NodeCachingMaterialsManager({
-      backingMaterials: new KmsKeyringNode({
-        generatorKeyId: kms.keyArn,
-        clientProvider: kms.clientProvider as never,
-      }),
-      cache: getLocalCryptographicMaterialsCache(1000),
-      maxAge: 300_000,
-      maxMessagesEncrypted: 10_000,
-      partition: "bench",
-    });
-  const plaintext = Buffer.from(JSON.stringify(record));
-  const perRecord = stockCmm(stock);
-  for (let i = 0; i < 1000; i++) {
-    await stockClient.encrypt(perRecord, plaintext, {
-      encryptionContext: { ...app, ownerId: "owner", recordId: `rec-${i}`, purpose: "record" },
-      suiteId: envelopeSuites.unsigned,
-    });
-  }
-  const shared = stockCmm(stockBurst);
-  await Promise.all(
-    Array.from({ length: 50 }, () =>
-      stockClient.encrypt(shared, plaintext, {
-        encryptionContext: { ...app, purpose: "record" },
-        suiteId: envelopeSuites.unsigned,
-      }),
-    ),
-  );
-
-  return {
-    kms_calls_per_1000_writes: {
-      value: sequential.calls.generateDataKey,
-      unit: "calls",
-      goal: { max: 1 },
-      note: "GenerateDataKey for 1000 sequential writes of different records",
-    },
-    kms_calls_cold_burst_50: {
-      value: burst.calls.generateDataKey,
-      unit: "calls",
-      goal: { min: 1, max: 1 },
-      note: "GenerateDataKey for 50 concurrent first encrypts (KMS latency 5 ms)",
-    },
-    kms_decrypt_calls_per_1000_reads: {
-      value: reads.calls.decrypt,
-      unit: "calls",
-      note: "KMS Decrypt for 1000 reads of different records by a fresh reader",
-    },
-    kms_calls_per_1000_writes_stock_caching_cmm: {
-      value: stock.calls.generateDataKey,
-      unit: "calls",
-      note: "same with the SDK's caching CMM (whole context in its cache key)",
-    },
-    kms_calls_cold_burst_50_stock_caching_cmm: {
-      value: stockBurst.calls.generateDataKey,
-      unit: "calls",
-      note: "same burst, SDK caching CMM, one shared context (no single-flight)",
-    },
-  };
-}
+const us = (value: number, note: string): Metric => ({ value: round(value), unit: "µs", note });
+const ratio = (value: number, note: string): Metric => ({ value: round(value, 3), unit: "×", note });
 
 async function streamThroughput(envelope: EnvelopeCrypto, mib: number): Promise<number> {
   const chunk = randomBytes(64 * 1024);
@@ -207,7 +89,7 @@ async function streamThroughput(envelope: EnvelopeCrypto, mib: number): Promise<
 
 const bench: BenchModule = {
   name: "crypto",
-  description: "node:crypto primitives, envelope encryption, FLE decryption, KMS calls",
+  description: "node:crypto primitives, envelope encryption, FLE decryption, a create's crypto vs the peer's",
   async run({ quick, log }) {
     const rounds = quick ? 4 : 60;
 
@@ -249,30 +131,6 @@ const bench: BenchModule = {
     );
     const perFieldBytes = Object.values(perField).reduce((n, c) => n + c.byteLength, 0);
 
-    // The SDK's own stream-based client over the same materials manager, for comparison.
-    const keyring = new KmsKeyringNode({
-      generatorKeyId: kms.keyArn,
-      clientProvider: kms.clientProvider as never,
-    });
-    const limits = { maxAgeMs: 300_000, maxMessages: 1e6, maxBytes: 1e12, maxEntries: 100 };
-    const sharedCmm = new PartitionedCachingMaterialsManager(
-      new NodeDefaultCryptographicMaterialsManager(keyring),
-      {
-        encrypt: new DataKeyCache<stockSdk.NodeEncryptionMaterial>(limits, zeroMaterial),
-        decrypt: new DataKeyCache<stockSdk.NodeDecryptionMaterial>(limits, zeroMaterial),
-      },
-      new KmsDecryptFailures(),
-    );
-    const stockClient = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
-    const recordJson = Buffer.from(JSON.stringify(record));
-    const messageContext = { ...app, ...ctx };
-    const stockRecord = (
-      await stockClient.encrypt(sharedCmm, recordJson, {
-        encryptionContext: messageContext,
-        suiteId: envelopeSuites.unsigned,
-      })
-    ).result;
-
     // FLE: one field, and the whole create form, as CloudFront would send them.
     const fleEncrypt = { publicKeyPem: rsa.publicKeyPem, ...fleNames };
     const fleDecrypt = { privateKeyPem: rsa.privateKeyPem, ...fleNames };
@@ -289,6 +147,21 @@ const bench: BenchModule = {
       oaepHash: "sha256",
     });
     const fleClient = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT);
+
+    // The peer baseline on its own stand-in (its KMS calls are its own), same keys and form.
+    const peerKms = createKmsStandIn();
+    const peer = createPeerRecordsCrypto({
+      ...app,
+      keyArn: peerKms.keyArn,
+      kmsClientProvider: peerKms.clientProvider as never,
+      fle: { ...fleNames, privateKeyPem: rsa.privateKeyPem },
+    });
+    const oursForm = await decryptFleForm(form, fleDecrypt);
+    const peerForm = await peer.openForm(form);
+    if (JSON.stringify(oursForm) !== JSON.stringify(peerForm)) {
+      throw new Error("the peer baseline reads the form differently from ours");
+    }
+    const { category: _, ...sensitive } = oursForm;
 
     log(`timing ${rounds} interleaved rounds…`);
     const t = await timeCases(
@@ -317,25 +190,24 @@ const bench: BenchModule = {
           run: () => Promise.all(fieldNames.map((f) => unsigned.decryptBytes(perField[f]!, fieldCtx(f)))),
           batch: 20,
         },
-        encStockClient: {
-          run: () =>
-            stockClient.encrypt(sharedCmm, recordJson, {
-              encryptionContext: messageContext,
-              suiteId: envelopeSuites.unsigned,
-            }),
-          batch: 30,
-        },
-        decStockClient: { run: () => stockClient.decrypt(sharedCmm, stockRecord), batch: 30 },
 
         fleField: { run: () => decryptFleField(fleValue, fleDecrypt), batch: 20 },
         fleFieldStockClient: { run: () => fleClient.decrypt(fleKeyring, fleBytes), batch: 20 },
         fleEncryptField: { run: () => encryptFleField(record.fullName, fleEncrypt), batch: 20 },
         fleForm: { run: () => decryptFleForm(form, fleDecrypt), batch: 4 },
+        peerFleForm: { run: () => peer.openForm(form), batch: 4 },
+        peerEncrypt: { run: () => peer.encryptFields(sensitive, nextCtx()), batch: 20 },
         create: {
           run: async () => {
-            const fields = await decryptFleForm(form, fleDecrypt);
-            const { category: _, ...sensitive } = fields;
-            return unsigned.encryptFields(sensitive, nextCtx());
+            const { category: _c, ...fields } = await decryptFleForm(form, fleDecrypt);
+            return unsigned.encryptFields(fields, nextCtx());
+          },
+          batch: 4,
+        },
+        peerCreate: {
+          run: async () => {
+            const { category: _c, ...fields } = await peer.openForm(form);
+            return peer.encryptFields(fields, nextCtx());
           },
           batch: 4,
         },
@@ -344,10 +216,12 @@ const bench: BenchModule = {
     );
     const b = (k: keyof typeof t) => t[k].bestUs;
 
-    log("counting KMS calls…");
-    const kmsFigures = await kmsCallFigures();
-    log("streaming 16 MiB…");
-    const streamMiBs = await streamThroughput(unsigned, quick ? 4 : 16);
+    log("streaming…");
+    const streams = createEnvelopeCrypto({
+      ...app,
+      kms: { keyId: kms.keyArn, clientProvider: kms.clientProvider },
+    });
+    const streamMiBs = await streamThroughput(streams, quick ? 4 : 16);
 
     return {
       prim_rsa2048_oaep_sha256_decrypt_us: us(b("rsaDecrypt"), "node:crypto privateDecrypt, KeyObject"),
@@ -361,45 +235,58 @@ const bench: BenchModule = {
       prim_ecdsa_p384_sign_us: us(b("ecdsaSign"), "sign sha384"),
       prim_ecdsa_p384_verify_us: us(b("ecdsaVerify"), "verify sha384"),
       prim_sha256_1mib_us: us(b("sha256MiB"), "createHash sha256 of 1 MiB"),
-      prim_ratio_rsa_decrypt_over_aes_gcm_200b: ratio(
-        b("rsaDecrypt") / b("aesGcm200"),
-        "RSA unwrap vs one AES op",
-      ),
-      prim_ratio_ecdsa_sign_over_rsa_decrypt: ratio(b("ecdsaSign") / b("rsaDecrypt"), ""),
 
       envelope_encrypt_record_unsigned_us: us(b("encUnsigned"), "7 fields, one message, warm cache"),
       envelope_decrypt_record_unsigned_us: us(b("decUnsigned"), "one message, warm decrypt cache"),
-      envelope_encrypt_record_signed_us: us(b("encSigned"), "same, ECDSA P-384 suite"),
-      envelope_decrypt_record_signed_us: us(b("decSigned"), "same, ECDSA P-384 suite"),
+      envelope_encrypt_record_signed_us: us(b("encSigned"), "7 fields, one message, ECDSA P-384 suite"),
+      envelope_decrypt_record_signed_us: us(b("decSigned"), "one message, ECDSA P-384 suite"),
       envelope_encrypt_record_per_field_us: us(b("encPerField"), "7 messages, one per field"),
       envelope_decrypt_record_per_field_us: us(b("decPerField"), "7 messages, one per field"),
-      envelope_encrypt_record_stock_client_us: us(b("encStockClient"), "SDK buildClient().encrypt, same CMM"),
-      envelope_decrypt_record_stock_client_us: us(b("decStockClient"), "SDK buildClient().decrypt, same CMM"),
       envelope_record_bytes_one_message: {
         value: unsignedRecord.byteLength,
         unit: "bytes",
         note: "ciphertext",
       },
       envelope_record_bytes_per_field: { value: perFieldBytes, unit: "bytes", note: "sum of 7 ciphertexts" },
-      envelope_ratio_signed_over_unsigned_encrypt: ratio(b("encSigned") / b("encUnsigned"), ""),
-      envelope_ratio_per_field_over_one_message_encrypt: ratio(b("encPerField") / b("encUnsigned"), ""),
-      envelope_ratio_per_field_over_one_message_decrypt: ratio(b("decPerField") / b("decUnsigned"), ""),
-      envelope_ratio_unsigned_encrypt_over_aes_gcm_200b: ratio(b("encUnsigned") / b("aesGcm200"), ""),
-      envelope_stream_mib_s: { value: round(streamMiBs, 0), unit: "MiB/s", note: "encrypt+decrypt pipeline" },
+      envelope_ratio_signed_over_unsigned_encrypt: ratio(
+        b("encSigned") / b("encUnsigned"),
+        "record encrypt, signed ÷ unsigned suite",
+      ),
+      envelope_ratio_per_field_over_one_message_encrypt: ratio(
+        b("encPerField") / b("encUnsigned"),
+        "record encrypt, 7 messages ÷ one",
+      ),
+      envelope_stream_mib_s: {
+        value: round(streamMiBs, 0),
+        unit: "MiB/s",
+        note: "encrypt + decrypt stream pipeline (createEnvelopeCrypto)",
+      },
+      peer_envelope_encrypt_record_us: us(
+        b("peerEncrypt"),
+        "peer: stock client + caching CMM, per-record context (a KMS stand-in call each)",
+      ),
 
-      fle_decrypt_field_us: us(b("fleField"), "one CloudFront FLE value (production path)"),
+      fle_decrypt_field_us: us(b("fleField"), "one CloudFront FLE value (decryptFleField)"),
       fle_decrypt_field_stock_client_us: us(b("fleFieldStockClient"), "SDK client + RawRsaKeyringNode"),
       fle_encrypt_field_us: us(b("fleEncryptField"), "as CloudFront (local CloudFront path)"),
-      fle_decrypt_form_7_fields_us: us(b("fleForm"), "parse body + 7 FLE decrypts"),
-      fle_ratio_field_over_rsa_decrypt: ratio(b("fleField") / b("rsaDecrypt"), ""),
-      fle_ratio_stock_client_field_over_rsa_decrypt: ratio(b("fleFieldStockClient") / b("rsaDecrypt"), ""),
+      fle_decrypt_form_7_fields_us: us(b("fleForm"), "parse body + 7 FLE decrypts (decryptFleForm)"),
+      peer_fle_decrypt_form_7_fields_us: us(
+        b("peerFleForm"),
+        "peer: URLSearchParams + 7 stock-client decrypts",
+      ),
 
-      handler_crypto_per_create_us: us(b("create"), "FLE form (7 fields) + envelope encrypt, warm"),
-      handler_crypto_per_read_us: us(b("decUnsigned"), "one unwrap-free decrypt, warm"),
-      crypto_overhead_ratio: ratio(b("create") / (7 * b("rsaDecrypt")), "per create ÷ 7 × RSA decrypt", {
-        max: 1.15,
-      }),
-      ...kmsFigures,
+      handler_crypto_per_create_us: us(b("create"), "ours: FLE form (7 fields) + envelope encrypt, warm"),
+      peer_crypto_per_create_us: us(b("peerCreate"), "peer baseline: the same work, its way"),
+      crypto_create_vs_peer: ratio(b("create") / b("peerCreate"), "a create's crypto, ours ÷ the peer's"),
+      create_vs_rsa_floor: ratio(
+        b("create") / (7 * b("rsaDecrypt")),
+        "a create's crypto ÷ 7 raw RSA-2048 OAEP decrypts (the floor)",
+      ),
+      peer_create_vs_rsa_floor: ratio(
+        b("peerCreate") / (7 * b("rsaDecrypt")),
+        "the peer baseline's create ÷ 7 raw RSA decrypts",
+      ),
+      handler_crypto_per_read_us: us(b("decUnsigned"), "one record decrypt, warm cache"),
     };
   },
 };

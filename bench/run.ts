@@ -1,24 +1,27 @@
 /**
- * Runs benchmark modules and writes `bench/results.json` (a flat object of named numbers) plus a table.
+ * Runs benchmark modules, writes `bench/results.json` (every figure with its unit, note and module),
+ * prints a table, and renders docs/performance.md from the results (`report.ts`).
  *
  *   pnpm bench:run                 every module in bench/
  *   pnpm bench:run crypto          only the named modules
  *   pnpm bench:run -- --quick      fewer rounds (smoke run)
  *   pnpm bench:run -- --strict     exit 1 when a goal is missed
+ *   pnpm bench:run -- --no-report  leave docs/performance.md as it is
  *
- * A module is any `bench/*.ts` file (not run.ts, types.ts, timing.ts, tests, or names starting with
- * `_`) whose default export is a `BenchModule` (see types.ts). Figures of modules not run this time
- * are kept from the previous results.json.
+ * A module is any `bench/*.ts` file (not run.ts, types.ts, timing.ts, goals.ts, report.ts, tests, or
+ * names starting with `_`) whose default export is a `BenchModule` (see types.ts). Figures of modules
+ * not run this time are kept from the previous results.json. Goals come from goals.ts.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { BenchModule, Metric } from "./types.ts";
+import { goals, goalText, meetsGoal } from "./goals.ts";
+import { readResults, resultsPath, writeReport } from "./report.ts";
+import type { BenchModule, BenchResults, Metric, StoredMetric } from "./types.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const resultsPath = join(here, "results.json");
-const notModules = new Set(["run.ts", "types.ts", "timing.ts"]);
+const notModules = new Set(["run.ts", "types.ts", "timing.ts", "goals.ts", "report.ts"]);
 
 interface Row {
   module: string;
@@ -58,30 +61,15 @@ async function loadModules(): Promise<BenchModule[]> {
   return modules;
 }
 
-function goalText(metric: Metric): string {
-  const { goal } = metric;
-  if (!goal) return "";
-  if (goal.min !== undefined && goal.max !== undefined) {
-    return goal.min === goal.max ? `= ${goal.min}` : `${goal.min}..${goal.max}`;
-  }
-  return goal.max !== undefined ? `≤ ${goal.max}` : `≥ ${goal.min}`;
-}
-
-function meetsGoal(metric: Metric): boolean | undefined {
-  const { goal, value } = metric;
-  if (!goal) return undefined;
-  return (goal.max === undefined || value <= goal.max) && (goal.min === undefined || value >= goal.min);
-}
-
 function printTable(rows: Row[]): void {
   const lines = rows.map((r) => {
-    const ok = meetsGoal(r.metric);
+    const ok = meetsGoal(r.metric.value, goals[r.name]);
     return [
       r.module,
       r.name,
       String(r.metric.value),
       r.metric.unit ?? "",
-      goalText(r.metric),
+      goalText(goals[r.name]),
       ok === undefined ? "" : ok ? "ok" : "MISS",
       r.metric.note ?? "",
     ];
@@ -115,41 +103,52 @@ async function main(): Promise<void> {
   }
   const selected = wanted.length > 0 ? all.filter((m) => wanted.includes(m.name)) : all;
 
-  const previous: Record<string, number> = existsSync(resultsPath)
-    ? (JSON.parse(readFileSync(resultsPath, "utf8")) as Record<string, number>)
-    : {};
-  const results: Record<string, number> = { ...previous };
+  const previous = readResults();
+  const metrics: Record<string, StoredMetric> = { ...previous.metrics };
+  const runs: Record<string, BenchResults["runs"][string]> = { ...previous.runs };
   const rows: Row[] = [];
   const owner = new Map<string, string>();
   const started = performance.now();
   for (const [name, raw] of Object.entries(machineMetrics())) {
     const metric: Metric = typeof raw === "number" ? { value: raw } : raw;
     owner.set(name, "machine");
-    results[name] = metric.value;
+    metrics[name] = { ...metric, module: "machine" };
     rows.push({ module: "machine", name, metric });
   }
 
   for (const mod of selected) {
     const t0 = performance.now();
     console.error(`bench ${mod.name}: ${mod.description}`);
-    const metrics = await mod.run({ quick, flags, log: (m) => console.error(`  ${mod.name}: ${m}`) });
-    for (const [name, raw] of Object.entries(metrics)) {
+    const figures = await mod.run({ quick, flags, log: (m) => console.error(`  ${mod.name}: ${m}`) });
+    // A module's figures replace all of its previous ones (a renamed figure leaves nothing behind).
+    for (const [name, stored] of Object.entries(metrics))
+      if (stored.module === mod.name) delete metrics[name];
+    for (const [name, raw] of Object.entries(figures)) {
       const metric: Metric = typeof raw === "number" ? { value: raw } : raw;
       if (!Number.isFinite(metric.value))
         throw new Error(`${mod.name}: metric ${name} is not a finite number`);
       const first = owner.get(name);
       if (first) throw new Error(`metric ${name} reported by both ${first} and ${mod.name}`);
       owner.set(name, mod.name);
-      results[name] = metric.value;
+      metrics[name] = { ...metric, module: mod.name };
       rows.push({ module: mod.name, name, metric });
     }
-    console.error(`bench ${mod.name}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const seconds = Math.round((performance.now() - t0) / 100) / 10;
+    runs[mod.name] = { quick, seconds };
+    console.error(`bench ${mod.name}: done in ${seconds.toFixed(1)} s`);
   }
 
-  const sorted = Object.fromEntries(Object.entries(results).sort(([a], [b]) => a.localeCompare(b)));
-  writeFileSync(resultsPath, `${JSON.stringify(sorted, null, 2)}\n`);
+  const results: BenchResults = {
+    // By module, each module's figures in the order it reports them (a stable sort keeps that order).
+    metrics: Object.fromEntries(
+      Object.entries(metrics).sort(([, a], [, b]) => a.module.localeCompare(b.module)),
+    ),
+    runs: Object.fromEntries(Object.entries(runs).sort(([a], [b]) => a.localeCompare(b))),
+  };
+  writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
   printTable(rows);
-  const missed = rows.filter((r) => meetsGoal(r.metric) === false);
+  if (!flags.has("--no-report")) console.error(`rendered ${writeReport(results)}`);
+  const missed = rows.filter((r) => meetsGoal(r.metric.value, goals[r.name]) === false);
   console.log(
     `\n${rows.length} metrics from ${selected.length} module(s) in ${((performance.now() - started) / 1000).toFixed(1)} s` +
       ` → bench/results.json${missed.length ? `; goals missed: ${missed.map((r) => r.name).join(", ")}` : ""}`,

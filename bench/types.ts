@@ -1,21 +1,16 @@
 /**
- * The shape every benchmark module exports (as `default`). `bench/run.ts` finds the modules, runs
- * them in one process, one after the other, and merges their metrics into `bench/results.json`.
+ * The shape every benchmark module exports (as `default`), and of `bench/results.json`. `bench/run.ts`
+ * finds the modules, runs them in one process, one after the other, merges their figures into
+ * `bench/results.json` and renders docs/performance.md from it (`bench/report.ts`). Goals live in
+ * `bench/goals.ts`, not in the modules.
  */
 
-/** What a metric should be; the table marks a miss. */
-export interface Goal {
-  readonly max?: number;
-  readonly min?: number;
-}
-
-/** One figure. Plain numbers are accepted for metrics without unit or goal. */
+/** One figure. Plain numbers are accepted for figures without unit or note. */
 export interface Metric {
   readonly value: number;
-  /** e.g. "µs", "MiB/s", "×", "calls", "bytes". */
+  /** e.g. "µs", "MiB/s", "×", "calls", "KB". */
   readonly unit?: string;
-  readonly goal?: Goal;
-  /** One line on what it measures, printed in the table. */
+  /** One line on what it measures, printed in the table and the report. */
   readonly note?: string;
 }
 
@@ -34,4 +29,17 @@ export interface BenchModule {
   readonly description: string;
   /** Metric names are global in results.json: prefix them unless a name is fixed by a goal. */
   run(context: BenchContext): Promise<Record<string, Metric | number>>;
+}
+
+/** A figure as stored in results.json: the metric and the module that measured it. */
+export interface StoredMetric extends Metric {
+  readonly module: string;
+}
+
+/** `bench/results.json`. */
+export interface BenchResults {
+  /** Every figure by name, grouped by module, each module's in the order it reported them. */
+  readonly metrics: Readonly<Record<string, StoredMetric>>;
+  /** How each module was last run. */
+  readonly runs: Readonly<Record<string, { readonly quick: boolean; readonly seconds: number }>>;
 }

@@ -1,0 +1,56 @@
+/**
+ * Every goal of the benchmarks, in one place. Modules report figures only; the runner and the report
+ * (docs/performance.md) judge them against this table. A goal names a figure measured in one run:
+ * counts, sizes and ratios, never an absolute time.
+ */
+
+/** What a figure should be: at most `max`, at least `min` (both: a range; equal: exactly). */
+export interface Goal {
+  readonly max?: number;
+  readonly min?: number;
+}
+
+/** The goals, in the order the report lists them. */
+export const goals: Readonly<Record<string, Goal>> = {
+  kms_calls_per_1000_writes: { max: 1 },
+  kms_calls_cold_burst_50: { min: 1, max: 1 },
+  crypto_create_vs_peer: { max: 1 },
+  handler_init_vs_peer: { max: 0.7 },
+  handler_bundle_kb: { max: 400 },
+  edge_bundle_kb: { max: 30 },
+  edge_sign_1mb_vs_sha256_plus_base64: { min: 0.9 },
+  image_ingest_peak_rss_mb: { max: 64 },
+  local_errors: { min: 0, max: 0 },
+};
+
+/** Figures without a goal that the report lists next to the goals (peer figures, context). */
+export const headlineFigures: readonly string[] = [
+  "peer_kms_calls_per_1000_writes",
+  "peer_kms_calls_cold_burst_50",
+  "handler_crypto_per_create_us",
+  "peer_crypto_per_create_us",
+  "handler_ready_ms",
+  "peer_handler_ready_ms",
+  "peer_bundle_kb",
+  "create_vs_rsa_floor",
+  "image_ingest_mib_s",
+  "image_stream_mib_s",
+  "image_ingest_vs_aes",
+  "local_rps",
+  "local_p99_ms",
+];
+
+/** `≤ 1`, `≥ 0.9`, `= 1`, `1..2`. */
+export function goalText(goal: Goal | undefined): string {
+  if (!goal) return "";
+  if (goal.min !== undefined && goal.max !== undefined) {
+    return goal.min === goal.max ? `= ${goal.min}` : `${goal.min}..${goal.max}`;
+  }
+  return goal.max !== undefined ? `≤ ${goal.max}` : `≥ ${goal.min}`;
+}
+
+/** True when `value` meets `goal`; `undefined` without a goal. */
+export function meetsGoal(value: number, goal: Goal | undefined): boolean | undefined {
+  if (!goal) return undefined;
+  return (goal.max === undefined || value <= goal.max) && (goal.min === undefined || value >= goal.min);
+}
