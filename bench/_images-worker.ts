@@ -6,7 +6,7 @@
  */
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { moveUpload } from "../functions/src/images/ingest-pipeline.ts";
+import { moveUpload } from "../functions/src/images-ingest/ingest-pipeline.ts";
 import { createEnvelopeCrypto } from "../packages/crypto/src/index.ts";
 import { createKmsStandIn } from "../packages/crypto/src/testing/index.ts";
 import { createObjectStore, imageEnvelopeContext, type ObjectStore } from "../packages/storage/src/index.ts";

@@ -14,7 +14,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { build, type Metafile } from "esbuild";
-import { bundleHandler, type HandlerName, handlerEntries, productionOptions } from "../functions/build.ts";
+import { bundleHandler, productionOptions } from "../functions/build.ts";
+import { functionNames } from "../functions/manifest.ts";
 import { startLocalSecrets } from "../packages/local/src/secrets/server.ts";
 import { round } from "./timing.ts";
 import type { BenchModule, Metric } from "./types.ts";
@@ -131,7 +132,7 @@ const bench: BenchModule = {
         unit: "KB",
         note: "peer baseline's bundle, gzip -6",
       };
-      for (const name of Object.keys(handlerEntries) as HandlerName[]) {
+      for (const name of functionNames) {
         if (name === "records") continue;
         const other = await bundleHandler(name, join(dir, name, "index.mjs"));
         metrics[`handler_bundle_${name.replace(/-/g, "_")}_kb`] = {

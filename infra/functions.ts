@@ -112,6 +112,6 @@ export function createHandler(ctx: Ctx, spec: FunctionSpec, args: HandlerArgs): 
     { provider: ctx.home },
   );
   // Under `sst dev` the stub relays invocations through SST's AppSync Events API with this role.
-  if ($dev && args.live !== false) grantLiveStub(ctx, id, args.role);
+  if ($dev && !spec.remoteOnly) grantLiveStub(ctx, id, args.role);
   return { fn, logGroup, functionName: fn.name };
 }
