@@ -48,10 +48,10 @@ export function bundleFile(dir: string, name: FunctionName): string {
  */
 export const bundleBudgetsKb: Readonly<Record<FunctionName, number>> = {
   records: 445,
-  "images-api": 1150,
-  "images-download": 1175,
-  "images-ingest": 1200,
-  "images-cleanup": 1150,
+  "images-api": 900,
+  "images-download": 915,
+  "images-ingest": 935,
+  "images-cleanup": 890,
   "rotate-api-key": 575,
   "fle-key-bootstrap": 24,
   "db-bootstrap": 150,

@@ -23,18 +23,6 @@ const here = fileURLToPath(new URL(".", import.meta.url));
 const accidental =
   /^(aws-sdk|@aws-crypto\/client-node|@aws-crypto\/branch-keystore-node|@aws-sdk\/client-dynamodb)$/;
 
-/**
- * Where accidental packages are today, and counted in the budget: the image functions reach the
- * Encryption SDK's umbrella through the stream module of @veil/crypto. Remove an entry once its
- * bundle is clean (the test fails until the list says so).
- */
-const knownAccidental: Partial<Record<FunctionName, string[]>> = Object.fromEntries(
-  (["images-api", "images-download", "images-ingest", "images-cleanup"] as const).map((n) => [
-    n,
-    ["@aws-crypto/branch-keystore-node", "@aws-crypto/client-node", "@aws-sdk/client-dynamodb"],
-  ]),
-);
-
 /** The npm packages matching `pattern` that put bytes into the output. */
 function packagesIn(metafile: Metafile, pattern: RegExp): string[] {
   return weightByPackage(metafile)
@@ -81,7 +69,7 @@ describe("bundle size budgets", () => {
       .slice(0, 8)
       .map((p) => `${p.name} ${(p.bytes / 1024).toFixed(0)} KB`);
     expect(bundle.bytes / 1024, heaviest.join(", ")).toBeLessThanOrEqual(bundleBudgetsKb[name]);
-    expect(packagesIn(bundle.metafile, accidental), name).toEqual(knownAccidental[name] ?? []);
+    expect(packagesIn(bundle.metafile, accidental), name).toEqual([]);
   });
 
   it("the records handler reaches AWS through @veil/aws only: no AWS SDK client, no aggregated KMS client", () => {

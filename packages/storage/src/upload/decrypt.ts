@@ -10,17 +10,17 @@
  */
 import { createPrivateKey, type KeyObject } from "node:crypto";
 import { type Readable, Transform } from "node:stream";
+import { buildDecrypt } from "@aws-crypto/decrypt-node";
 import {
   type AwsEsdkKeyObject,
-  buildClient,
   CommitmentPolicy,
   type KeyringNode,
-  type MessageHeader,
   MultiKeyringNode,
   NodeDefaultCryptographicMaterialsManager,
   type NodeMaterialsManager,
-  RawRsaKeyringNode,
-} from "@aws-crypto/client-node";
+} from "@aws-crypto/material-management-node";
+import { RawRsaKeyringNode } from "@aws-crypto/raw-rsa-keyring-node";
+import type { MessageHeader } from "@aws-crypto/serialize";
 import { ImageRejectedError, StorageConfigError, StorageError } from "../errors.ts";
 import {
   isEmptyFinalFrame,
@@ -47,7 +47,7 @@ export interface OpenUploadOptions {
 }
 
 // 0x0178 does not commit to its key; this policy is the one that reads it (and writes nothing here).
-const client = buildClient({
+const client = buildDecrypt({
   commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT,
   maxEncryptedDataKeys: 1,
 });

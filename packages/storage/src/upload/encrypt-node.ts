@@ -8,17 +8,14 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
-import {
-  type AwsEsdkKeyObject,
-  buildClient,
-  CommitmentPolicy,
-  RawRsaKeyringNode,
-} from "@aws-crypto/client-node";
+import { buildEncrypt } from "@aws-crypto/encrypt-node";
+import { type AwsEsdkKeyObject, CommitmentPolicy } from "@aws-crypto/material-management-node";
+import { RawRsaKeyringNode } from "@aws-crypto/raw-rsa-keyring-node";
 import { StorageConfigError } from "../errors.ts";
 import { type EncryptUploadOptions, uploadFrameLength, uploadSuiteId } from "./format.ts";
 
 // Writing the non-committing suite CloudFront uses needs the policy that permits it.
-const client = buildClient({
+const client = buildEncrypt({
   commitmentPolicy: CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT,
   maxEncryptedDataKeys: 1,
 });
