@@ -39,6 +39,7 @@ export default $config({
     const { createAuth } = await import("./infra/auth.ts");
     const { createStorage } = await import("./infra/storage.ts");
     const { createFleSecret, createFle } = await import("./infra/fle.ts");
+    const { createIdempotencySecret } = await import("./infra/idempotency.ts");
     const { createLinks, createFlePublicKeyLink } = await import("./infra/links.ts");
     const { createHandler, handlers } = await import("./infra/functions.ts");
     const { grantDataAccess, grantImageAccess, connectInbox } = await import("./infra/grants.ts");
@@ -69,6 +70,10 @@ export default $config({
       readerRoleArns: [roles.api.arn, roles.ingest.arn],
       writerRoleArn: roles.fleBootstrap.arn,
     });
+    const idempotency = createIdempotencySecret(ctx, {
+      dataKeyArn: keys.dataKey.arn,
+      recordsRole: roles.api,
+    });
     const links = createLinks({
       dataKeyArn: keys.dataKey.arn,
       dbHost: db.instance.address,
@@ -86,7 +91,14 @@ export default $config({
       logsKeyArn,
       network,
       timeoutSeconds: 29,
-      link: [links.recordsKey, links.database, links.userPool, links.userPoolClient, links.fleKey],
+      link: [
+        links.recordsKey,
+        links.database,
+        links.userPool,
+        links.userPoolClient,
+        links.fleKey,
+        idempotency.link,
+      ],
     });
     const ingest = createHandler(ctx, "Ingest", {
       description: "Veil image ingest",
