@@ -10,6 +10,7 @@ declare module "sst" {
     UserPool: { type: "sst.sst.Linkable"; id: string };
     UserPoolClient: { type: "sst.sst.Linkable"; id: string };
     FleKey: { type: "sst.sst.Linkable"; secretArn: string; providerId: string };
+    IdempotencySecret: { type: "sst.sst.Linkable"; secretArn: string };
     DatabaseMaster: { type: "sst.sst.Linkable"; secretArn: string; host: string };
     ImagesBucket: { type: "sst.sst.Linkable"; name: string };
     InboxBucket: { type: "sst.sst.Linkable"; name: string };

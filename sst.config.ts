@@ -40,6 +40,7 @@ export default $config({
     const { createAuth } = await import("./infra/auth.ts");
     const { createStorage, allowAccessLogDelivery } = await import("./infra/storage.ts");
     const { createFleSecret, createFle } = await import("./infra/fle.ts");
+    const { createIdempotencySecret } = await import("./infra/idempotency.ts");
     const { createLinks, createFlePublicKeyLink } = await import("./infra/links.ts");
     const { createHandler } = await import("./infra/functions.ts");
     const { manifest } = await import("./functions/manifest.ts");
@@ -79,6 +80,10 @@ export default $config({
       readerRoleArns: [roles.api.arn, roles.ingest.arn],
       writerRoleArn: roles.fleBootstrap.arn,
     });
+    const idempotency = createIdempotencySecret(ctx, {
+      dataKeyArn: keys.dataKey.arn,
+      recordsRole: roles.api,
+    });
     const links = createLinks({
       dataKeyArn: keys.dataKey.arn,
       dbHost: dbProxy.endpoint,
@@ -96,6 +101,7 @@ export default $config({
       UserPool: links.userPool,
       UserPoolClient: links.userPoolClient,
       FleKey: links.fleKey,
+      IdempotencySecret: idempotency.link,
       ImagesBucket: links.images,
       InboxBucket: links.inbox,
     };

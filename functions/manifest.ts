@@ -20,6 +20,7 @@ export type LinkName =
   | "UserPool"
   | "UserPoolClient"
   | "FleKey"
+  | "IdempotencySecret"
   | "FlePublicKey"
   | "ImagesBucket"
   | "InboxBucket"
@@ -71,7 +72,7 @@ export const manifest = {
     description: "Veil records API",
     trigger: "api",
     routes: recordRoutes,
-    links: ["RecordsKey", "Database", "UserPool", "UserPoolClient", "FleKey"],
+    links: ["RecordsKey", "Database", "UserPool", "UserPoolClient", "FleKey", "IdempotencySecret"],
     memoryMb: 512,
     timeoutSeconds: 29,
     streaming: false,

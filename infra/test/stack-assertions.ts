@@ -418,8 +418,8 @@ export function describeStack(stageName: "dev" | "sit" | "prod"): void {
         const secrets = statements.filter((st) =>
           asArray(st.Action).some((a: string) => a.startsWith("secretsmanager:")),
         );
-        for (const st of secrets)
-          expect(asArray(st.Resource)).toEqual([expect.stringContaining(n("fle-private-key"))]);
+        const ownSecrets = new RegExp(`:secret:(${n("fle-private-key")}|${n("idempotency-key")})-`);
+        for (const st of secrets) expect(asArray(st.Resource)).toEqual([expect.stringMatching(ownSecrets)]);
       }
       const link = s.builds.Records.links.Database;
       expect(Object.keys(link).sort()).toEqual(["database", "host", "port", "type", "username"]);

@@ -8,7 +8,7 @@
  * No image byte passes here; the download streams from its own function (`images-download/handler.ts`).
  */
 import { randomUUID } from "node:crypto";
-import { type ImageContentType, type ImageRouteKey, imageLimits } from "@veil/core";
+import { type ImageContentType, type ImageRouteKey, imageLimits, isCanonicalId } from "@veil/core";
 import { images, records } from "@veil/db";
 import { createLogger } from "@veil/log";
 import {
@@ -40,7 +40,12 @@ export type ImagesApiDeps = Awaited<ReturnType<typeof deps>>;
 
 type RouteInput = ApiRouteInput<ImagesApiDeps>;
 
-const recordId = (event: APIGatewayProxyEvent) => event.pathParameters?.id ?? "";
+/** The path's `{id}` in its one spelling (`isCanonicalId`), else 404 before anything is signed or read. */
+function recordId(event: APIGatewayProxyEvent): string {
+  const id = event.pathParameters?.id;
+  if (!isCanonicalId(id)) throw new HttpError(404, "NotFound", "No such record");
+  return id;
+}
 
 function readAnnouncement(event: APIGatewayProxyEvent): { contentType: ImageContentType; size: number } {
   const form = new URLSearchParams(requireFormBody(event));
@@ -77,11 +82,13 @@ export async function createUpload({
   event,
   requestId,
 }: RouteInput): Promise<APIGatewayProxyResult> {
+  const id = recordId(event);
   const { contentType, size } = readAnnouncement(event);
   const imageId = randomUUID();
-  const ids = { ownerId: caller.sub, recordId: recordId(event), imageId };
-  // Fails as "no such record" for another owner's record, before anything is signed.
-  await records.get(deps.pool, caller.sub, ids.recordId);
+  // Fails as "no such record" for another owner's record, before anything is signed. The storage key
+  // is built from the id as stored.
+  const record = await records.get(deps.pool, caller.sub, id);
+  const ids = { ownerId: caller.sub, recordId: record.id, imageId };
   const context = uploadEncryptionContext(imageId);
   const { pem, providerId, keyName, modulusBytes } = deps.publicKey;
   const contentLength = uploadCiphertextLength(size, { providerId, keyName, modulusBytes, context });

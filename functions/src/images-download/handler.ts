@@ -10,7 +10,7 @@
  * reset and a short body against `content-length`, never a complete-looking file.
  */
 import type { Writable } from "node:stream";
-import { headers as headerNames } from "@veil/core";
+import { headers as headerNames, isCanonicalId } from "@veil/core";
 import type { EnvelopeCrypto } from "@veil/crypto";
 import { audit, images } from "@veil/db";
 import { createLogger } from "@veil/log";
@@ -99,9 +99,14 @@ export async function serveDownload(
       throw new HttpError(404, "NotFound", "No such route");
     const d = typeof deps === "function" ? await deps() : deps;
     const caller = await d.verifyCaller(event);
-    const recordId = event.pathParameters?.id ?? "";
-    imageId = event.pathParameters?.imageId ?? "";
-    const row = await images.get(d.pool, caller.sub, recordId, imageId);
+    const { id: pathRecordId, imageId: pathImageId } = event.pathParameters ?? {};
+    // Other spellings of an id name no image: 404 before any lookup, key or context is built from them.
+    if (!isCanonicalId(pathRecordId) || !isCanonicalId(pathImageId))
+      throw new HttpError(404, "NotFound", "No such image");
+    const row = await images.get(d.pool, caller.sub, pathRecordId, pathImageId);
+    // From here on, the ids as stored: the audit entry, the object key and the encryption context.
+    const { recordId } = row;
+    imageId = row.id;
     if (row.status !== "ready" || row.size === null) {
       throw new HttpError(
         409,

@@ -1,5 +1,5 @@
-import { createHmac, hkdfSync } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { createSecretsManagerClient } from "@veil/aws";
 import {
   createInMemoryEnvelopeCrypto,
   decryptFleForm,
@@ -10,6 +10,7 @@ import { createPool } from "@veil/db";
 import { createCallerVerifier, type VerifyCaller } from "../shared/auth.ts";
 import { type FleKeys, loadFleKeys } from "../shared/fle-key.ts";
 import { linked } from "../shared/resources.ts";
+import { createRequestHasher, loadRequestHashKey } from "./request-hash.ts";
 
 /** Everything the records routes need, built once per Lambda instance. */
 export interface RecordsDeps {
@@ -19,8 +20,11 @@ export interface RecordsDeps {
   readonly verifyCaller: VerifyCaller;
   /** Decrypts the FLE fields of a url-encoded body (current key, then the previous one during rotation). */
   openForm(body: string): Promise<Record<string, string>>;
-  /** Keyed hash of a request, for idempotency: reveals nothing about low-entropy plaintext. */
-  requestHash(parts: readonly string[]): string;
+  /**
+   * Keyed hash of a request, for idempotency: reveals nothing about low-entropy plaintext. Keyed with
+   * its own secret, so it stays the same across FLE key rotations (./request-hash.ts).
+   */
+  requestHash(parts: readonly string[]): Promise<string>;
 }
 
 /** Where Lambda's Node.js runtime keeps the CA bundle that includes the RDS certificate authorities. */
@@ -42,7 +46,12 @@ export async function createRecordsDeps(): Promise<RecordsDeps> {
   const app = linked("App");
   const db = linked("Database");
   const fle = linked("FleKey");
-  const keys = await loadFleKeys(fle.secretArn, fle.providerId);
+  const { secretArn: requestHashSecretArn } = linked("IdempotencySecret");
+  const secrets = createSecretsManagerClient();
+  const requestHash = createRequestHasher(() => loadRequestHashKey(secrets, requestHashSecretArn));
+  // Read while the cold start loads the FLE keys; a failure here only affects keyed creates, later.
+  requestHash.warm();
+  const keys = await loadFleKeys(fle.secretArn, fle.providerId, secrets);
   const pool = db.url
     ? createPool({
         connectionString: db.url,
@@ -59,9 +68,6 @@ export async function createRecordsDeps(): Promise<RecordsDeps> {
         ca: await readFile(lambdaCaBundle),
         max: 2,
       });
-  const hashKey = Buffer.from(
-    hkdfSync("sha256", keys.current.privateKeyPem, "veil", "idempotency-request-hash", 32),
-  );
   return {
     pool,
     envelope: createInMemoryEnvelopeCrypto({
@@ -75,10 +81,6 @@ export async function createRecordsDeps(): Promise<RecordsDeps> {
       ...(process.env.VEIL_COGNITO_JWKS ? { jwks: process.env.VEIL_COGNITO_JWKS } : {}),
     }),
     openForm: formOpener(keys),
-    requestHash: (parts) => {
-      const h = createHmac("sha256", hashKey);
-      for (const p of parts) h.update(`${p.length}:${p}`);
-      return h.digest("base64url");
-    },
+    requestHash,
   };
 }

@@ -1,6 +1,6 @@
 import { type RecordRouteKey, ValidationError } from "@veil/core";
 import { CryptoError } from "@veil/crypto";
-import { DbError } from "@veil/db";
+import { DbError, IdempotencyInProgressError } from "@veil/db";
 import { createLogger } from "@veil/log";
 import type { APIGatewayProxyResult } from "aws-lambda";
 import { createApiHandler } from "../shared/api-handler.ts";
@@ -63,8 +63,21 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof CryptoError || err instanceof DbError) {
     const status = err.status;
     if (status === 404) return new HttpError(404, "NotFound", "No such record");
-    if (status === 409)
-      return new HttpError(409, "Conflict", "The record was changed meanwhile; reload it and try again");
+    if (status === 412)
+      return new HttpError(
+        412,
+        "PreconditionFailed",
+        "The record was changed meanwhile; reload it and try again",
+      );
+    if (err instanceof IdempotencyInProgressError)
+      return new HttpError(
+        409,
+        "IdempotencyKeyInUse",
+        "A request with this Idempotency-Key is still in progress; try again shortly",
+        undefined,
+        1,
+      );
+    if (status === 409) return new HttpError(409, "Conflict", "The request conflicts with existing data");
     if (status === 422)
       return new HttpError(
         422,

@@ -1,5 +1,11 @@
-import { encryptionPurposes, headers as headerNames, splitSensitive, validateRecordInput } from "@veil/core";
-import { audit, idempotency, type RecordRow, records, withTransaction } from "@veil/db";
+import {
+  encryptionPurposes,
+  headers as headerNames,
+  isCanonicalId,
+  splitSensitive,
+  validateRecordInput,
+} from "@veil/core";
+import { audit, idempotency, type RecordRow, records, VersionConflictError, withTransaction } from "@veil/db";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import type { ApiRouteInput } from "../shared/api-handler.ts";
 import { HttpError } from "../shared/errors.ts";
@@ -25,8 +31,14 @@ function metadata(row: RecordRow) {
 
 const etag = (row: RecordRow) => ({ etag: `"${row.version}"` });
 
+/**
+ * The path's `{id}` in its one spelling (`isCanonicalId`), else 404 before anything else happens: no
+ * encryption context, query or audit entry is ever built from another spelling of a record's id.
+ */
 function recordId(event: APIGatewayProxyEvent): string {
-  return event.pathParameters?.id ?? "";
+  const id = event.pathParameters?.id;
+  if (!isCanonicalId(id)) throw new HttpError(404, "NotFound", "No such record");
+  return id;
 }
 
 /** `If-Match: "3"` → 3. Updates need it so that no one overwrites a change they have not seen. */
@@ -63,7 +75,7 @@ export async function createRecord(input: RouteInput): Promise<APIGatewayProxyRe
     purpose,
   });
   const requestHash = key
-    ? deps.requestHash(
+    ? await deps.requestHash(
         Object.keys(form)
           .sort()
           .flatMap((k) => [k, form[k] ?? ""]),
@@ -141,22 +153,29 @@ export async function getRecord({
   return json(200, { ...metadata(row), ...fields }, requestId, etag(row));
 }
 
-/** PUT or POST /api/records/{id} — replaces the record's fields, if the caller saw the latest version. */
+/**
+ * PUT or POST /api/records/{id} — replaces the record's fields, if the caller saw the latest version.
+ * The id, the precondition and the record's existence are settled before the body is read (RFC 9110,
+ * 13.2.1), so the two routes answer the same for the same request: 404, 428, 400 (If-Match), 412, then
+ * 415 / 400 for the body. Browsers use POST: CloudFront encrypts the fields of POST bodies only.
+ */
 export async function updateRecord(input: RouteInput): Promise<APIGatewayProxyResult> {
   const { deps, caller, event, requestId } = input;
   const id = recordId(event);
   const version = expectedVersion(event, true) as number;
+  const current = await records.get(deps.pool, caller.sub, id);
+  // Fails early, before decrypting the form and spending a KMS-backed encryption; the UPDATE re-checks.
+  if (current.version !== version) throw new VersionConflictError(version, current.version);
   const { sensitive, category } = await readInput(input);
-  // Fail early on unknown ids, before spending a KMS-backed encryption.
-  await records.get(deps.pool, caller.sub, id);
+  // Bound to the id as stored (read back from the row), never to the request's spelling of it.
   const ciphertext = await deps.envelope.encryptFields(sensitive, {
     ownerId: caller.sub,
-    recordId: id,
+    recordId: current.id,
     purpose,
   });
   const row = await withTransaction(deps.pool, async (tx) => {
     const updated = await records.update(tx, {
-      id,
+      id: current.id,
       ownerId: caller.sub,
       expectedVersion: version,
       category,
@@ -166,7 +185,7 @@ export async function updateRecord(input: RouteInput): Promise<APIGatewayProxyRe
       ownerId: caller.sub,
       actor: caller.sub,
       action: "update",
-      recordId: id,
+      recordId: updated.id,
       requestId,
     });
     return updated;
@@ -211,8 +230,7 @@ export async function recordAudit({
   event,
   requestId,
 }: RouteInput): Promise<APIGatewayProxyResult> {
-  const id = recordId(event);
-  const events = /^[0-9a-f-]{36}$/i.test(id) ? await audit.listForRecord(deps.pool, caller.sub, id) : [];
+  const events = await audit.listForRecord(deps.pool, caller.sub, recordId(event));
   if (events.length === 0) throw new HttpError(404, "NotFound", "No such record");
   return json(
     200,

@@ -24,6 +24,11 @@ export interface LinkedResources {
   /** Secrets Manager secret holding the FLE private key (JSON: privateKeyPem, keyName) and its provider id. */
   readonly FleKey: { readonly secretArn: string; readonly providerId: string };
   /**
+   * Secrets Manager secret holding the key of the idempotency request hash (32 random bytes, base64),
+   * written once by the records function's first use; linked to the records function only.
+   */
+  readonly IdempotencySecret: { readonly secretArn: string };
+  /**
    * The RDS-managed master user secret and the instance's own host (not the proxy's): linked to the
    * deploy-time database bootstrap only.
    */

@@ -1,6 +1,13 @@
 /**
  * The records API surface: one table read by the handler (routing), the local gateway and infra (API
  * Gateway resources and methods). Routes are public contracts: add, never rename.
+ *
+ * Contract of every route with an `{id}` (and `{imageId}`): the id is a lower-case UUID exactly as
+ * returned (`isCanonicalId`); any other spelling is answered 404 before the request is read further.
+ * Updates (`PUT` and `POST /api/records/{id}`, the same handler) require `If-Match` with the record's
+ * ETag: without it 428, malformed 400, unknown record 404, another version 412 (RFC 9110 and 6585),
+ * all before the body is read; then 415 / 400 for the body. `DELETE` takes an optional `If-Match`
+ * (412 when stale).
  */
 export const recordRoutes = [
   { method: "POST", resource: "/api/records" },

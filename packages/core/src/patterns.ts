@@ -24,3 +24,9 @@ export function piiScrubber(): RegExp {
     "g",
   );
 }
+
+/**
+ * The one spelling of a record or image id: a lower-case UUID, as the API hands it out and PostgreSQL
+ * prints it. Not a PII shape: ids are no personal data.
+ */
+export const resourceIdShape = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";

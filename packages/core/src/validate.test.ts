@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "./errors.ts";
-import { splitSensitive, validateRecordInput } from "./validate.ts";
+import { isCanonicalId, splitSensitive, validateRecordInput } from "./validate.ts";
 
 const good = {
   category: "cardiology",
@@ -70,5 +70,35 @@ describe("validateRecordInput", () => {
         }
       }),
     );
+  });
+});
+
+describe("isCanonicalId", () => {
+  const id = "0b9d2c9e-8a4f-4a57-9a3c-3f1e2d4c5b6a";
+
+  it("accepts a lower-case UUID and no other spelling of it", () => {
+    expect(isCanonicalId(id)).toBe(true);
+    for (const other of [
+      id.toUpperCase(),
+      id.replace("b", "B"),
+      `{${id}}`,
+      `urn:uuid:${id}`,
+      id.replaceAll("-", ""),
+      ` ${id}`,
+      `${id}\n`,
+      `${id}/`,
+      "",
+      undefined,
+      42,
+    ]) {
+      expect(isCanonicalId(other), String(other)).toBe(false);
+    }
+  });
+
+  it("accepts exactly what crypto.randomUUID and PostgreSQL produce (fast-check)", () => {
+    fc.assert(
+      fc.property(fc.uuid(), (u) => isCanonicalId(u) && !isCanonicalId(u.toUpperCase()) === /[a-f]/.test(u)),
+    );
+    for (let i = 0; i < 100; i += 1) expect(isCanonicalId(crypto.randomUUID())).toBe(true);
   });
 });

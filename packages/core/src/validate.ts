@@ -8,7 +8,7 @@ import {
   writableFields,
 } from "./classification.ts";
 import { type FieldIssue, ValidationError } from "./errors.ts";
-import { anchored, piiShapes } from "./patterns.ts";
+import { anchored, piiShapes, resourceIdShape } from "./patterns.ts";
 
 /** A validated create/update: the category plus the sensitive fields that were given. */
 export type RecordInput = { category: Category } & SensitiveFields;
@@ -79,6 +79,22 @@ export function validateRecordInput(input: Readonly<Record<string, string | unde
   }
   if (issues.length > 0) throw new ValidationError(issues);
   return out as RecordInput;
+}
+
+const resourceIdRe = anchored(resourceIdShape);
+
+/**
+ * True when `value` is a record or image id in its one canonical spelling: a lower-case UUID. Every
+ * route answers 404 for any other spelling of the same UUID (upper or mixed case, braces, `urn:uuid:`,
+ * no hyphens) before anything else happens, so an encryption context, a storage key or an audit entry
+ * is only ever built from the canonical id. A path is an exact name, as URI paths are case-sensitive.
+ *
+ * @example
+ * isCanonicalId("0b9d2c9e-8a4f-4a57-9a3c-3f1e2d4c5b6a"); // true
+ * isCanonicalId("0B9D2C9E-8A4F-4A57-9A3C-3F1E2D4C5B6A"); // false: answered 404
+ */
+export function isCanonicalId(value: unknown): value is string {
+  return typeof value === "string" && resourceIdRe.test(value);
 }
 
 /** Splits validated input into its sensitive part (to be envelope-encrypted) and its metadata. */

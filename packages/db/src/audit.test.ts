@@ -29,6 +29,9 @@ describe("audit", { timeout: 60_000 }, () => {
     ]);
     expect(trail[0]?.at).toBeInstanceOf(Date);
     expect(await audit.listForRecord(db.pool, newOwner(), recordId)).toEqual([]);
+    // Another spelling of the id, or no uuid at all, lists nothing (and raises no database error).
+    expect(await audit.listForRecord(db.pool, owner, recordId.toUpperCase())).toEqual([]);
+    expect(await audit.listForRecord(db.pool, owner, "no-uuid")).toEqual([]);
   });
 
   it("is append-only: UPDATE, DELETE and TRUNCATE are rejected by the database", async () => {

@@ -1,3 +1,4 @@
+import { isCanonicalId } from "@veil/core";
 import type { AuditAction } from "./migrations.ts";
 import { type Queryable, run } from "./query.ts";
 
@@ -56,6 +57,7 @@ export async function listForRecord(
   recordId: string,
   limit = 100,
 ): Promise<AuditEvent[]> {
+  if (!isCanonicalId(recordId)) return [];
   // Ordered by the column, not the `id::text` output column: as text, event 10 would sort before 9.
   const rows = await run<Row>(db, {
     name: "veil.audit.listForRecord",

@@ -66,7 +66,7 @@ describe("toDbError", () => {
   it("passes its own errors through, with HTTP statuses", () => {
     const own = new VersionConflictError(1, 2);
     expect(toDbError(own)).toBe(own);
-    expect(own.status).toBe(409);
+    expect(own.status).toBe(412);
     expect(new IdempotencyConflictError().status).toBe(422);
     expect(new NotFoundError("record").status).toBe(404);
   });

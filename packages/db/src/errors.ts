@@ -32,9 +32,13 @@ export class ConflictError extends DbError {
   }
 }
 
-/** Optimistic concurrency: the row changed since the caller read it. */
+/**
+ * Optimistic concurrency: the row changed since the caller read it. HTTP 412: the caller's
+ * precondition (`If-Match` with the version it saw) failed (RFC 9110, 13.1.1).
+ */
 export class VersionConflictError extends ConflictError {
   override readonly name = "VersionConflictError";
+  override readonly status = 412;
   constructor(
     readonly expectedVersion: number,
     readonly actualVersion: number,

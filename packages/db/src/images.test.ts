@@ -68,6 +68,19 @@ describe("images", { timeout: 60_000 }, () => {
     await expect(images.get(db.pool, owner, recordId, "not-a-uuid")).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it("knows records and images by their one spelling only: upper-case ids find nothing", async () => {
+    const owner = newOwner();
+    const recordId = await recordOf(owner);
+    const image = await pending(owner, recordId);
+    const upper = (id: string) => id.toUpperCase();
+    await expect(pending(owner, upper(recordId))).rejects.toBeInstanceOf(NotFoundError);
+    await expect(images.get(db.pool, owner, upper(recordId), image.id)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(images.get(db.pool, owner, recordId, upper(image.id))).rejects.toBeInstanceOf(NotFoundError);
+    expect(await images.getById(db.pool, upper(image.id))).toBeUndefined();
+    expect(await images.listForRecord(db.pool, owner, upper(recordId))).toEqual([]);
+    expect((await images.listForRecord(db.pool, owner, recordId)).map((i) => i.id)).toEqual([image.id]);
+  });
+
   it("a rejected image has a reason code; the table refuses inconsistent states", async () => {
     const owner = newOwner();
     const recordId = await recordOf(owner);

@@ -1,3 +1,4 @@
+import { isCanonicalId } from "@veil/core";
 import { ConflictError, NotFoundError } from "./errors.ts";
 import { type Queryable, run } from "./query.ts";
 
@@ -61,7 +62,8 @@ function toImage(r: Row): ImageRow {
   };
 }
 
-const uuidShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Ids match in their one spelling only (`isCanonicalId`: lower case, as PostgreSQL prints a uuid). The
+// uuid column would find the row for any spelling, and the caller would then hold a second name for it.
 
 /**
  * Adds a pending image to the owner's record. The record must exist for this owner (else
@@ -78,7 +80,7 @@ export async function createPending(
     uploadExpiresAt: Date;
   },
 ): Promise<ImageRow> {
-  if (!uuidShape.test(image.recordId)) throw new NotFoundError("record");
+  if (!isCanonicalId(image.recordId)) throw new NotFoundError("record");
   const rows = await run<Row>(db, {
     name: "veil.images.createPending",
     text: `INSERT INTO images (id, owner_id, record_id, content_type, declared_size, upload_expires_at)
@@ -99,7 +101,7 @@ export async function createPending(
 
 /** The owner's image of a record, or `NotFoundError("image")` (also for another owner's). */
 export async function get(db: Queryable, ownerId: string, recordId: string, id: string): Promise<ImageRow> {
-  if (!uuidShape.test(id) || !uuidShape.test(recordId)) throw new NotFoundError("image");
+  if (!isCanonicalId(id) || !isCanonicalId(recordId)) throw new NotFoundError("image");
   const rows = await run<Row>(db, {
     name: "veil.images.get",
     text: `SELECT ${columns} FROM images WHERE id = $1 AND record_id = $2 AND owner_id = $3`,
@@ -111,7 +113,7 @@ export async function get(db: Queryable, ownerId: string, recordId: string, id: 
 
 /** An image by id alone, whoever owns it: for the ingest (which checks the owner itself) and tools. */
 export async function getById(db: Queryable, id: string): Promise<ImageRow | undefined> {
-  if (!uuidShape.test(id)) return undefined;
+  if (!isCanonicalId(id)) return undefined;
   const rows = await run<Row>(db, {
     name: "veil.images.getById",
     text: `SELECT ${columns} FROM images WHERE id = $1`,
@@ -122,7 +124,7 @@ export async function getById(db: Queryable, id: string): Promise<ImageRow | und
 
 /** The owner's images of a record, oldest first. */
 export async function listForRecord(db: Queryable, ownerId: string, recordId: string): Promise<ImageRow[]> {
-  if (!uuidShape.test(recordId)) return [];
+  if (!isCanonicalId(recordId)) return [];
   const rows = await run<Row>(db, {
     name: "veil.images.listForRecord",
     text: `SELECT ${columns} FROM images WHERE record_id = $1 AND owner_id = $2 ORDER BY created_at, id LIMIT 200`,

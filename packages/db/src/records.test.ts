@@ -49,6 +49,33 @@ describe("records", { timeout: 60_000 }, () => {
     await expect(records.get(db.pool, newOwner(), "../etc/passwd")).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it("finds a record by its one spelling only: other spellings of its uuid are not found, nothing changes", async () => {
+    const owner = newOwner();
+    const r = await create(owner);
+    const spellings = [
+      r.id.toUpperCase(),
+      r.id.replace(/[a-f]/, (c) => c.toUpperCase()),
+      `{${r.id}}`,
+      r.id.replaceAll("-", ""),
+      ` ${r.id}`,
+    ].filter((s) => s !== r.id);
+    for (const id of spellings) {
+      await expect(records.get(db.pool, owner, id), id).rejects.toBeInstanceOf(NotFoundError);
+      await expect(
+        records.update(db.pool, {
+          id,
+          ownerId: owner,
+          expectedVersion: 1,
+          category: "x",
+          ciphertext: bytes(9),
+        }),
+        id,
+      ).rejects.toBeInstanceOf(NotFoundError);
+      await expect(records.remove(db.pool, { id, ownerId: owner }), id).rejects.toBeInstanceOf(NotFoundError);
+    }
+    expect(await records.get(db.pool, owner, r.id)).toEqual(r);
+  });
+
   it("updates with optimistic concurrency", async () => {
     const owner = newOwner();
     const r = await create(owner);
@@ -73,7 +100,7 @@ describe("records", { timeout: 60_000 }, () => {
       ciphertext: bytes(6),
     });
     await expect(stale).rejects.toBeInstanceOf(VersionConflictError);
-    await expect(stale).rejects.toMatchObject({ expectedVersion: 1, actualVersion: 2, status: 409 });
+    await expect(stale).rejects.toMatchObject({ expectedVersion: 1, actualVersion: 2, status: 412 });
     expect(await records.get(db.pool, owner, r.id)).toEqual(v2);
   });
 

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { isCanonicalId } from "@veil/core";
 import { NotFoundError, VersionConflictError } from "./errors.ts";
 import { type Queryable, run } from "./query.ts";
 
@@ -39,7 +40,8 @@ function toRecord(r: Row): RecordRow {
   };
 }
 
-const uuidShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Ids match in their one spelling only (`isCanonicalId`: lower case, as PostgreSQL prints a uuid). The
+// uuid column would find the row for any spelling, and the caller would then hold a second name for it.
 
 /** A new record id. Chosen by the caller before encrypting, so it can be bound into the encryption context. */
 export function newRecordId(): string {
@@ -59,9 +61,9 @@ export async function insert(
   return toRecord(rows[0] as Row);
 }
 
-/** The owner's record, or `NotFoundError` (also when the id belongs to another owner or is no uuid). */
+/** The owner's record, or `NotFoundError` (also for another owner's id, or an id not in its one spelling). */
 export async function get(db: Queryable, ownerId: string, id: string): Promise<RecordRow> {
-  if (!uuidShape.test(id)) throw new NotFoundError("record");
+  if (!isCanonicalId(id)) throw new NotFoundError("record");
   const rows = await run<Row>(db, {
     name: "veil.records.get",
     text: `SELECT ${columns} FROM records WHERE id = $1 AND owner_id = $2`,
@@ -91,7 +93,7 @@ function decodeCursor(cursor: string): [string, string] | undefined {
       typeof v[0] === "string" &&
       !Number.isNaN(Date.parse(v[0])) &&
       typeof v[1] === "string" &&
-      uuidShape.test(v[1])
+      isCanonicalId(v[1])
     ) {
       return [v[0], v[1]];
     }
@@ -157,7 +159,7 @@ export async function update(
   db: Queryable,
   change: { id: string; ownerId: string; expectedVersion: number; category: string; ciphertext: Uint8Array },
 ): Promise<RecordRow> {
-  if (!uuidShape.test(change.id)) throw new NotFoundError("record");
+  if (!isCanonicalId(change.id)) throw new NotFoundError("record");
   const rows = await run<Row>(db, {
     name: "veil.records.update",
     text: `UPDATE records SET category = $4, ciphertext = $5, version = version + 1,
@@ -183,7 +185,7 @@ export async function remove(
   db: Queryable,
   target: { id: string; ownerId: string; expectedVersion?: number },
 ): Promise<void> {
-  if (!uuidShape.test(target.id)) throw new NotFoundError("record");
+  if (!isCanonicalId(target.id)) throw new NotFoundError("record");
   const rows = await run<{ id: string }>(db, {
     name: "veil.records.remove",
     text: "DELETE FROM records WHERE id = $1 AND owner_id = $2 AND ($3::integer IS NULL OR version = $3) RETURNING id",

@@ -108,8 +108,10 @@ describe("error answers", () => {
     expect(html).toMatchObject({ status: 504, code: "Http504", requestId: "h-1" });
   });
 
-  it("explains conflicts in words", async () => {
-    const err = await toApiError(new Response("", { status: 409 }));
-    expect(err.message).toMatch(/changed/);
+  it("explains conflicts and failed preconditions (a stale If-Match) in words", async () => {
+    for (const status of [409, 412]) {
+      const err = await toApiError(new Response("", { status }));
+      expect(err.message, String(status)).toMatch(/changed/);
+    }
   });
 });

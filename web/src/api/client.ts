@@ -81,6 +81,7 @@ const fallbackMessages: Record<number, string> = {
   403: "You are not allowed to do this.",
   404: "This record does not exist (any more).",
   409: "This record was changed in the meantime.",
+  412: "This record was changed in the meantime.",
   413: "The record is too large.",
   428: "The record's version is missing.",
   429: "Too many requests. Please wait a moment and try again.",

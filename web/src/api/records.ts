@@ -89,7 +89,7 @@ export function recordsApi(call: ApiClient) {
       });
       return res.body;
     },
-    /** Replaces the record's fields if it is still at `version` (409 otherwise). */
+    /** Replaces the record's fields if it is still at `version` (412 Precondition Failed otherwise). */
     async update(id: string, version: number, values: Readonly<RecordFormValues>): Promise<RecordMeta> {
       const res = await call<RecordMeta>({
         method: "POST",

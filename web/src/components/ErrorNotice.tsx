@@ -31,7 +31,8 @@ export function ErrorNotice({ error, onRetry, title }: ErrorNoticeProps) {
 /** The parts of an error a user can act on; unknown errors give nothing away. */
 export function describe(error: unknown): { heading: string; message: string; reference?: string } {
   if (error instanceof ApiError) {
-    const unexpected = error.isServerError || ![400, 403, 404, 409, 413, 428, 429].includes(error.status);
+    const unexpected =
+      error.isServerError || ![400, 403, 404, 409, 412, 413, 428, 429].includes(error.status);
     return {
       heading: error.status === 404 ? "Not found" : unexpected ? "Something went wrong" : "Not saved",
       message: error.message,

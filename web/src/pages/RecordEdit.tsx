@@ -17,7 +17,8 @@ export function RecordEdit({ id }: { readonly id: string }) {
   const [failure, setFailure] = useState<unknown>();
   const [busy, setBusy] = useState(false);
 
-  const conflict = failure instanceof ApiError && failure.status === 409;
+  // 412: the record is no longer at the version loaded (If-Match failed); 409: another conflicting change.
+  const conflict = failure instanceof ApiError && (failure.status === 412 || failure.status === 409);
 
   const submit = async (version: number, values: RecordFormValues) => {
     setBusy(true);

@@ -158,6 +158,10 @@ export async function startLocalCloudFront(options: LocalCloudFrontOptions): Pro
     await proxy(result, origin, body, req, res, headers, cfId);
   }
 
+  // Idle viewer connections stay open longer than any client keeps them (undici: 4 s), so the client
+  // always retires an idle connection first: a request written just as the server timed the connection
+  // out would otherwise be reset unanswered (seen when the test process stalls in CPU-bound work).
+  server.keepAliveTimeout = 65_000;
   await listen(server, options.port ?? 0, options.host ?? "127.0.0.1");
   const { port } = server.address() as AddressInfo;
   domain = `localhost:${port}`;

@@ -6,7 +6,7 @@
  * by a rejected request, and no canary of any attempt in any log line.
  */
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { headers as headerNames, recordRoutes } from "@veil/core";
+import { headers as headerNames, imageRoutes, recordRoutes } from "@veil/core";
 import { encryptFleField } from "@veil/crypto";
 import { startTestPostgres, type TestPostgres } from "@veil/db/testing";
 import fc from "fast-check";
@@ -259,7 +259,7 @@ describe("rejected inputs write nothing and answer a clear 4xx with a request id
           body: recordForm({ fullName: plant(), dateOfBirth: "1990-01-01" }),
         }),
       );
-      expect([400, 409, 428], ifMatch.slice(0, 12)).toContain(r.status);
+      expect([400, 412, 428], ifMatch.slice(0, 12)).toContain(r.status);
     }
     for (const key of ["short", "has space in it", "x".repeat(200), "../../etc", "clé-12345678"]) {
       const r = await attempt(`Idempotency-Key ${key.slice(0, 12)}`, () =>
@@ -282,6 +282,47 @@ describe("rejected inputs write nothing and answer a clear 4xx with a request id
       { numRuns: 80 },
     );
     expect(await rowCounts()).toBe(before);
+  });
+
+  it("other spellings of a real record's id on every record and image route: 404, and the record is unchanged", async () => {
+    const before = await rowCounts();
+    const original = await (await p.api(`/api/records/${recordId}`, { token: p.alice.token })).json();
+    const spellings = [
+      recordId.toUpperCase(),
+      recordId.replace(/[a-f]/, (c) => c.toUpperCase()),
+      `{${recordId}}`,
+      `urn:uuid:${recordId}`,
+      recordId.replaceAll("-", ""),
+      `${recordId}%20`,
+    ];
+    const routes = [...recordRoutes, ...imageRoutes].filter((r) => r.resource.includes("{id}"));
+    for (const id of spellings) {
+      for (const route of routes) {
+        const path = route.resource
+          .replace("{id}", id)
+          .replace("{imageId}", crypto.randomUUID().toUpperCase());
+        const write = route.method === "POST" || route.method === "PUT";
+        const body = route.resource.endsWith("/images")
+          ? "contentType=image%2Fpng&size=10"
+          : recordForm({ fullName: plant(), dateOfBirth: "1990-01-01" });
+        const r = await attempt(`${route.method} ${route.resource} ${id}`, () =>
+          p.api(path, {
+            method: route.method,
+            token: p.alice.token,
+            headers: { "content-type": formType, "if-match": '"1"' },
+            ...(write ? { body } : {}),
+          }),
+        );
+        expect(r.status, `${route.method} ${path}`).toBe(404);
+        expect(hasRequestId(r)).toBe(true);
+      }
+    }
+    const after = await p.api(`/api/records/${recordId}`, { token: p.alice.token });
+    expect(after.status).toBe(200);
+    expect(await after.json()).toEqual(original);
+    // The two reads above are the only rows written (their audit entries).
+    const [was, now] = [JSON.parse(before), JSON.parse(await rowCounts())];
+    expect({ ...now, a: Number(now.a) - 2 }).toEqual({ ...was, a: Number(was.a) });
   });
 
   it("missing, forged, expired, alg:none and malformed tokens on every route get 401", async () => {

@@ -21,7 +21,7 @@ export interface LoadReport {
   readonly lost: number;
   readonly mismatched: number;
   readonly serverErrors: number;
-  /** 429s and 409s: refused, not failed (the client retries). */
+  /** 429s, 409s and 412s: refused, not failed (the client retries). */
   readonly refused: number;
   readonly throughputPerSecond: number;
   readonly p50Ms: number;
@@ -74,7 +74,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     latencies.push(performance.now() - started);
     requests += 1;
     if (res.status >= 500) serverErrors += 1;
-    if (res.status === 429 || res.status === 409) refused += 1;
+    if (res.status === 429 || res.status === 409 || res.status === 412) refused += 1;
     if (res.status >= 400) errors[res.status] = (errors[res.status] ?? 0) + 1;
     return { status: res.status, text };
   }

@@ -57,8 +57,9 @@ class ApiError extends Error {
 }
 
 /**
- * A small Secrets Manager (JSON 1.1 protocol): CreateSecret, PutSecretValue (AWSCURRENT moves to
- * AWSPREVIOUS), GetSecretValue by stage or version, DescribeSecret. Every request must be SigV4-signed by
+ * A small Secrets Manager (JSON 1.1 protocol): PutSecretValue (AWSCURRENT moves to AWSPREVIOUS; the
+ * ClientRequestToken is the version id, idempotent as in AWS), GetSecretValue by stage or version,
+ * DescribeSecret. Every request must be SigV4-signed by
  * a known principal, and each secret's access list is enforced. State lives in `stateDir`.
  */
 export async function startLocalSecrets(options: LocalSecretsOptions): Promise<LocalSecrets> {
@@ -94,10 +95,9 @@ export async function startLocalSecrets(options: LocalSecretsOptions): Promise<L
       "AccessDeniedException",
       `User: ${arn} is not authorized to perform: secretsmanager:${action} on resource: ${s.arn}`,
     );
-  const put = (s: Secret, value: string) => {
+  const put = (s: Secret, value: string, versionId: string = randomUUID()) => {
     for (const v of s.versions) v.stages = v.stages.filter((st) => st !== "AWSPREVIOUS");
     for (const v of s.versions) if (v.stages.includes("AWSCURRENT")) v.stages = ["AWSPREVIOUS"];
-    const versionId = randomUUID();
     s.versions = [
       ...s.versions.filter((v) => v.stages.length > 0),
       { versionId, value, stages: ["AWSCURRENT"], created: Date.now() / 1000 },
@@ -131,7 +131,21 @@ export async function startLocalSecrets(options: LocalSecretsOptions): Promise<L
     PutSecretValue(body, caller) {
       const s = find(body.SecretId);
       if (!s.writers.includes(caller)) throw deny(caller, "PutSecretValue", s);
-      const versionId = put(s, String(body.SecretString ?? ""));
+      const value = String(body.SecretString ?? "");
+      // The request token becomes the version id: a repeat with the same value changes nothing, a
+      // repeat with another value is refused (so concurrent first writers cannot overwrite each other).
+      const token = typeof body.ClientRequestToken === "string" ? body.ClientRequestToken : undefined;
+      const same = token === undefined ? undefined : s.versions.find((v) => v.versionId === token);
+      if (same) {
+        if (same.value !== value)
+          throw new ApiError(
+            400,
+            "ResourceExistsException",
+            "A resource with the ID you requested already exists.",
+          );
+        return { ARN: s.arn, Name: s.name, VersionId: same.versionId, VersionStages: same.stages };
+      }
+      const versionId = put(s, value, token);
       return { ARN: s.arn, Name: s.name, VersionId: versionId, VersionStages: ["AWSCURRENT"] };
     },
     DescribeSecret(body, caller) {

@@ -2,15 +2,15 @@
  * The operator-blind request path end to end on a real PostgreSQL: browser-like calls through the
  * local CloudFront, the edge signer, the gateway, the records function, KMS and the database.
  */
-import { randomBytes, randomInt } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { generateKeyPairSync, randomBytes, randomInt } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DecryptCommand, EncryptCommand, GenerateDataKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { headers as headerNames, type sensitiveFields } from "@veil/core";
 import { startTestPostgres, type TestPostgres } from "@veil/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signUpAndSignIn } from "../cognito/index.ts";
+import { signIn, signUpAndSignIn } from "../cognito/index.ts";
 import { sendDirect } from "../proof/harness.ts";
 import { scanDatabase, scanFiles } from "../scan/index.ts";
 import { ephemeralPorts } from "./config.ts";
@@ -35,6 +35,7 @@ let stack: LocalStack;
 let stateDir: string;
 let alice: string;
 let bob: string;
+const alicePassword = `Pw-${randomBytes(9).toString("base64url")}-1a`;
 let recordId = "";
 
 const form = (values: Record<string, string>) =>
@@ -48,21 +49,24 @@ async function api(path: string, init: RequestInit & { token: string }) {
   });
 }
 
-beforeAll(async () => {
-  pgServer = await startTestPostgres();
-  stateDir = mkdtempSync(join(tmpdir(), "veil-stack-"));
-  stack = await startLocalStack({
+const start = () =>
+  startLocalStack({
     stateDir,
     ports: ephemeralPorts,
     databaseUrl: pgServer.connectionString,
     webRoot: stateDir,
   });
-  const signUp = (who: string) =>
+
+beforeAll(async () => {
+  pgServer = await startTestPostgres();
+  stateDir = mkdtempSync(join(tmpdir(), "veil-stack-"));
+  stack = await start();
+  const signUp = (who: string, password = `Pw-${randomBytes(9).toString("base64url")}-1a`) =>
     signUpAndSignIn(stack.info.cognito.endpoint, stack.info.cognito.clientId, {
       email: `${who}-${tag}@users.example.net`,
-      password: `Pw-${randomBytes(9).toString("base64url")}-1a`,
+      password,
     });
-  alice = (await signUp("alice")).accessToken;
+  alice = (await signUp("alice", alicePassword)).accessToken;
   bob = (await signUp("bob")).accessToken;
 });
 
@@ -104,7 +108,8 @@ describe("the request path through the local CloudFront", () => {
       headers: { "content-type": "application/x-www-form-urlencoded", "if-match": '"1"' },
       body: form(canaries),
     });
-    expect(stale.status).toBe(409);
+    expect(stale.status).toBe(412);
+    expect(await stale.json()).toMatchObject({ error: "PreconditionFailed" });
     expect(await (await api(`/api/records/${recordId}`, { token: alice })).json()).toMatchObject(updated);
     const audit = (await (await api(`/api/records/${recordId}/audit`, { token: alice })).json()) as {
       items: { action: string }[];
@@ -241,6 +246,129 @@ describe("the KMS key", () => {
         name: "AccessDeniedException",
       });
     }
+  });
+});
+
+describe("updates and keyed creates under contention, through the local CloudFront", () => {
+  const formType = { "content-type": "application/x-www-form-urlencoded" };
+  const createOne = async (name: string) => {
+    const res = await api("/api/records", {
+      method: "POST",
+      token: alice,
+      headers: formType,
+      body: form(fieldsOf(name)),
+    });
+    expect(res.status).toBe(201);
+    return ((await res.json()) as { id: string }).id;
+  };
+  const fieldsOf = (name: string) => ({
+    fullName: name,
+    dateOfBirth: "1985-03-03",
+    diagnosis: `Diagnosis of ${name}`,
+  });
+  const update = (method: string, id: string, headers: Record<string, string>, name = "Changed Person") =>
+    api(`/api/records/${id}`, {
+      method,
+      token: alice,
+      headers: { ...formType, ...headers },
+      body: form(fieldsOf(name)),
+    });
+
+  it("PUT and POST answer alike for other spellings of the id (404), no If-Match (428) and a stale one (412)", async () => {
+    const id = await createOne("Contract Person");
+    const cases: Array<[string, string, Record<string, string>, number]> = [
+      ["upper case", id.toUpperCase(), { "if-match": '"1"' }, 404],
+      ["braces", `{${id}}`, { "if-match": '"1"' }, 404],
+      ["no If-Match", id, {}, 428],
+      ["stale If-Match", id, { "if-match": '"5"' }, 412],
+    ];
+    for (const [label, path, headers, status] of cases) {
+      const put = await update("PUT", encodeURIComponent(path), headers);
+      const post = await update("POST", encodeURIComponent(path), headers);
+      expect([put.status, post.status], label).toEqual([status, status]);
+      expect((await put.json()) as object, label).toEqual(
+        expect.objectContaining({ requestId: expect.any(String) }),
+      );
+      await post.arrayBuffer();
+    }
+    const read = await api(`/api/records/${id}`, { token: alice });
+    expect(await read.json()).toMatchObject({ ...fieldsOf("Contract Person"), id, version: 1 });
+  });
+
+  it("four racing updates on one version: exactly one wins, the others get 412, none a 5xx", async () => {
+    const id = await createOne("Race Start");
+    const names = ["Racer One", "Racer Two", "Racer Three", "Racer Four"];
+    const answers = await Promise.all(names.map((n) => update("POST", id, { "if-match": '"1"' }, n)));
+    const statuses = answers.map((a) => a.status);
+    expect([...statuses].sort()).toEqual([200, 412, 412, 412]);
+    await Promise.all(answers.map((a) => a.arrayBuffer()));
+    const winner = names[statuses.indexOf(200)] ?? "";
+    const read = await api(`/api/records/${id}`, { token: alice });
+    expect(read.headers.get("etag")).toBe('"2"');
+    expect(await read.json()).toMatchObject({ ...fieldsOf(winner), version: 2 });
+  });
+
+  it("keyed retries, concurrent and later, never get a 5xx; every acknowledged create reads back equal", async () => {
+    const keys = Array.from({ length: 3 }, (_, i) => `contention-${tag}-${i}`);
+    const send = (key: string) =>
+      api("/api/records", {
+        method: "POST",
+        token: alice,
+        headers: { ...formType, "idempotency-key": key },
+        body: form(fieldsOf(`Keyed ${key}`)),
+      });
+    const answers = await Promise.all(keys.flatMap((k) => [send(k), send(k), send(k), send(k)]));
+    for (const k of keys) answers.push(await send(k));
+    const bodies = (await Promise.all(answers.map((a) => a.json()))) as Array<{ id: string }>;
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 201));
+    for (const [i, k] of keys.entries()) {
+      const ids = new Set([...bodies.slice(i * 4, i * 4 + 4), bodies[keys.length * 4 + i]].map((b) => b?.id));
+      expect(ids.size, k).toBe(1);
+      const [id] = [...ids];
+      const read = await api(`/api/records/${id}`, { token: alice });
+      expect(await read.json()).toMatchObject({ ...fieldsOf(`Keyed ${k}`), id, version: 1 });
+    }
+  });
+
+  it("a keyed retry still replays the first record after the FLE key pair rotates", async () => {
+    const send = () =>
+      api("/api/records", {
+        method: "POST",
+        token: alice,
+        headers: { ...formType, "idempotency-key": `rotation-${tag}` },
+        body: form(fieldsOf("Rotation Person")),
+      });
+    const first = await send();
+    expect(first.status).toBe(201);
+    const { id } = (await first.json()) as { id: string };
+
+    // Rotate as a new key generation does: a new pair, the secret's new AWSCURRENT, CloudFront's new key.
+    await stack.stop();
+    const identityFile = join(stateDir, "identities.json");
+    const ids = JSON.parse(readFileSync(identityFile, "utf8"));
+    const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    ids.fle = {
+      ...ids.fle,
+      keyName: `${ids.fle.keyName}-rotated`,
+      publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(),
+      privateKeyPem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+    };
+    writeFileSync(identityFile, JSON.stringify(ids));
+    stack = await start();
+    expect(stack.identities.fle.keyName).toBe(ids.fle.keyName);
+    alice = (
+      await signIn(stack.info.cognito.endpoint, stack.info.cognito.clientId, {
+        email: `alice-${tag}@users.example.net`,
+        password: alicePassword,
+      })
+    ).accessToken;
+
+    const retry = await send();
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(((await retry.json()) as { id: string }).id).toBe(id);
+    const read = await api(`/api/records/${id}`, { token: alice });
+    expect(await read.json()).toMatchObject({ ...fieldsOf("Rotation Person"), id });
   });
 });
 

@@ -75,6 +75,7 @@ function principalLookup(known: readonly LocalPrincipal[]) {
 
 const recordsKeyAlias = "alias/veil-local-records";
 const fleSecretName = "veil/local/fle-private-key";
+const idempotencySecretName = "veil/local/idempotency-request-hash-key";
 
 /**
  * Starts the whole request path on this machine: PostgreSQL (PGlite or a given server), KMS, Secrets
@@ -154,7 +155,7 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
       await saveIdentities(paths.identityFile, { ...ids, recordsKeyArn });
     }
 
-    // 3. Secrets Manager with the FLE private key, readable by the function role only.
+    // 3. Secrets Manager with the FLE private key and the idempotency key, for the function role only.
     const secrets: LocalSecrets = await startLocalSecrets({
       port: ports.secrets,
       stateDir: paths.secretsDir,
@@ -168,6 +169,12 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
       { readers: [ids.functionRole.arn], writers: [ids.adminRole.arn] },
       JSON.stringify({ keyName: ids.fle.keyName, privateKeyPem: ids.fle.privateKeyPem }),
     );
+    // The key of the idempotency request hash: no value here; the records function's first use writes
+    // it, as in AWS, and it stays in the state folder across restarts and FLE key rotations.
+    const idempotencySecretArn = await secrets.define(idempotencySecretName, {
+      readers: [ids.functionRole.arn],
+      writers: [ids.functionRole.arn],
+    });
 
     // 4. Cognito.
     const edgeUrl = `http://localhost:${ports.edge}`;
@@ -201,6 +208,7 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
       UserPool: { id: cognito.userPoolId },
       UserPoolClient: { id: cognito.clientId },
       FleKey: { secretArn: fleSecretArn, providerId: ids.fle.providerId },
+      IdempotencySecret: { secretArn: idempotencySecretArn },
       FlePublicKey: { pem: ids.fle.publicKeyPem, keyName: ids.fle.keyName, providerId: ids.fle.providerId },
     };
     // Only the records function has test switches; their environment goes to it alone.
