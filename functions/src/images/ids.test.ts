@@ -12,12 +12,12 @@ import type { APIGatewayProxyEvent, Context } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createApiHandler } from "../shared/api-handler.ts";
 import { UnauthorizedError } from "../shared/errors.ts";
-import { type ImagesApiDeps, routes } from "./api.ts";
+import { type ImagesApiDeps, routes } from "../images-api/handler.ts";
 import type { Pool } from "./deps.ts";
-import { type DownloadDeps, type ResponseStreaming, serveDownload } from "./download.ts";
+import { type DownloadDeps, type ResponseStreaming, serveDownload } from "../images-download/handler.ts";
 import { toImageHttpError } from "./http-errors.ts";
 
-// download.ts builds its entry point from the Lambda runtime's `awslambda` global on import; outside
+// The download handler builds its entry point from the Lambda runtime's `awslambda` global on import; outside
 // Lambda, Powertools leaves an `awslambda` object without it. The tests call `serveDownload` directly.
 vi.hoisted(() => {
   (globalThis as { awslambda?: object }).awslambda = { streamifyResponse: (h: unknown) => h };
