@@ -3,7 +3,9 @@
  * its cold start in fresh Node processes — import of the bundle until `handler` is exported, and the
  * first invocation, which builds the dependencies (FLE key from Secrets Manager, pool, verifiers).
  * The first invocation runs against the local Secrets Manager; its request is refused at
- * authentication (401), so it needs no database, KMS or token.
+ * authentication (401), so it needs no database, KMS or token. With `-- --baseline=<git ref>` the same
+ * handler is also bundled with `@veil/aws` of that revision (`_baseline.ts`), and the two cold-start
+ * process by process, alternated.
  */
 import { execFile } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
@@ -20,6 +22,7 @@ import {
   weightByPackage,
 } from "../functions/build.ts";
 import { startLocalSecrets } from "../packages/local/src/secrets/server.ts";
+import { baselineRef, extractBaseline } from "./_baseline.ts";
 import { round } from "./timing.ts";
 import type { BenchModule, Metric } from "./types.ts";
 
@@ -32,6 +35,7 @@ interface ProbeResult {
   readyMs: number;
   exported: boolean;
   firstInvokeMs?: number;
+  firstInvokeCpuMs?: number;
   firstStatus?: number;
   secondInvokeMs?: number;
 }
@@ -75,7 +79,8 @@ const unauthenticatedEvent = {
 const bench: BenchModule = {
   name: "bundle",
   description: "records handler bundle: size, import time and first invocation in fresh processes",
-  async run({ quick, log }) {
+  async run({ quick, log, flags }) {
+    const ref = baselineRef(flags);
     const dir = mkdtempSync(join(tmpdir(), "veil-bench-bundle-"));
     const secretsDir = join(dir, "secrets");
     const metrics: Record<string, Metric | number> = {};
@@ -98,6 +103,23 @@ const bench: BenchModule = {
         unit: "KB",
         note: "same, gzip -6 (about what the deployment zip holds)",
       };
+      let baselineOutfile: string | undefined;
+      if (ref !== undefined) {
+        const base = extractBaseline(ref);
+        try {
+          const built = await bundleHandler("records", join(dir, "baseline", "index.mjs"), {
+            alias: { "@veil/aws": join(base.awsDir, "src", "index.ts") },
+          });
+          baselineOutfile = built.outfile;
+          metrics.handler_baseline_bundle_kb = {
+            value: round(built.bytes / 1024, 1),
+            unit: "KB",
+            note: `records, with @veil/aws of ${ref}`,
+          };
+        } finally {
+          base.remove();
+        }
+      }
       for (const name of Object.keys(handlerEntries) as HandlerName[]) {
         if (name === "records") continue;
         const other = await bundleHandler(name, join(dir, name, "index.mjs"));
@@ -155,8 +177,12 @@ const bench: BenchModule = {
         const runs = quick ? 3 : 10;
         log(`cold starts: ${runs} fresh processes…`);
         const results: ProbeResult[] = [];
-        for (let i = 0; i < runs; i++) results.push(await runProbe(records.outfile, env));
-        const bad = results.find((r) => !r.exported || r.firstStatus !== 401);
+        const baselineResults: ProbeResult[] = [];
+        for (let i = 0; i < runs; i++) {
+          results.push(await runProbe(records.outfile, env));
+          if (baselineOutfile) baselineResults.push(await runProbe(baselineOutfile, env));
+        }
+        const bad = [...results, ...baselineResults].find((r) => !r.exported || r.firstStatus !== 401);
         if (bad) throw new Error(`handler bundle did not start as expected: ${JSON.stringify(bad)}`);
         metrics.handler_init_ms = {
           value: round(median(results.map((r) => r.importMs)), 1),
@@ -179,6 +205,24 @@ const bench: BenchModule = {
           unit: "ms",
           note: "first call: dependency build (FLE key from local Secrets Manager, pool, verifier) + 401",
         };
+        const coldCpu = (rs: ProbeResult[]) => rs.map((r) => r.importCpuMs + (r.firstInvokeCpuMs ?? 0));
+        metrics.handler_cold_cpu_ms = {
+          value: round(median(coldCpu(results)), 1),
+          unit: "ms",
+          note: "import + first call, CPU of the function's process, median",
+        };
+        if (baselineResults.length > 0) {
+          metrics.handler_baseline_init_cpu_ms = {
+            value: round(median(baselineResults.map((r) => r.importCpuMs)), 1),
+            unit: "ms",
+            note: `import CPU, median, with @veil/aws of ${ref}`,
+          };
+          metrics.handler_baseline_cold_cpu_ms = {
+            value: round(median(coldCpu(baselineResults)), 1),
+            unit: "ms",
+            note: `import + first call CPU, median, with @veil/aws of ${ref}`,
+          };
+        }
         metrics.handler_second_invocation_ms = {
           value: round(median(results.map((r) => r.secondInvokeMs ?? 0)), 2),
           unit: "ms",
