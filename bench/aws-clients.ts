@@ -1,10 +1,12 @@
 /**
- * AWS clients of a handler: the AWS SDK v3 modular clients against `@veil/aws` (aws4fetch under a thin
- * typed wrapper), in a handler that imports KMS, Secrets Manager and the RDS token signer. Each is
+ * AWS clients of a handler: the AWS SDK v3 modular clients against `@veil/aws` (aws4 under a thin typed
+ * wrapper), in a handler that imports KMS, Secrets Manager and the RDS token signer; with
+ * `-- --baseline=<git ref>`, also `@veil/aws` as it was at that revision (`_baseline.ts`). Each is
  * bundled with the production options of `functions/build.ts`; its size, its import time in fresh Node
  * processes (the clients are built at import, as the handlers build them) and its first invocation
  * (GetSecretValue, GenerateDataKey, Decrypt against the local stand-ins, one RDS token) are measured,
- * the two alternated process by process so that load on the machine hits both alike.
+ * the variants alternated process by process so that load on the machine hits all alike. CPU times are
+ * those of the function's process; medians and best of the runs.
  * docs/adr/0002-aws-clients.md records the decision taken on these figures.
  */
 import { execFile } from "node:child_process";
@@ -17,12 +19,13 @@ import { productionOptions } from "../functions/build.ts";
 import { keyPolicy } from "../packages/local/src/kms/key-policy.ts";
 import { startLocalKms } from "../packages/local/src/kms/server.ts";
 import { startLocalSecrets } from "../packages/local/src/secrets/server.ts";
+import { baselineRef, extractBaseline } from "./_baseline.ts";
 import { round } from "./timing.ts";
 import type { BenchModule, Metric } from "./types.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const probe = join(here, "_init-probe.mjs");
-/** Where the handlers' imports resolve: `packages/aws` has both the SDK clients and aws4fetch. */
+/** Where the handlers' imports resolve: `packages/aws` has the SDK clients (dev dependencies) and aws4. */
 const resolveDir = join(here, "..", "packages", "aws");
 
 const handlerBody = (calls: string) => `
@@ -31,7 +34,21 @@ ${calls}
   return { statusCode: secret && plaintext?.length === 32 && token.includes("X-Amz-Signature=") ? 200 : 500 };
 }`;
 
-/** The same handler twice: the SDK's clients, and ours. Both take region, endpoints and keys from the environment. */
+const veilHandler = `
+import { createKmsClient, createRdsTokenSigner, createSecretsManagerClient } from "./src/index.ts";
+const kms = createKmsClient();
+const secrets = createSecretsManagerClient();
+const signer = createRdsTokenSigner({ hostname: "db.example.internal", port: 5432, username: "veil_app" });
+${handlerBody(`
+  const secret = (await secrets.getSecretValue({ SecretId: event.secretId })).SecretString;
+  const key = await kms.generateDataKey({ KeyId: event.keyId, NumberOfBytes: 32 });
+  const plaintext = (await kms.decrypt({ CiphertextBlob: key.CiphertextBlob })).Plaintext;
+  const token = await signer.getAuthToken();`)}`;
+
+/**
+ * The same handler: the SDK's clients, ours, and ours at the baseline revision (same code, its
+ * `src/`). All take region, endpoints and keys from the environment.
+ */
 const variants = {
   sdk: `
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from "@aws-sdk/client-kms";
@@ -45,16 +62,8 @@ ${handlerBody(`
   const key = await kms.send(new GenerateDataKeyCommand({ KeyId: event.keyId, NumberOfBytes: 32 }));
   const plaintext = (await kms.send(new DecryptCommand({ CiphertextBlob: key.CiphertextBlob }))).Plaintext;
   const token = await signer.getAuthToken();`)}`,
-  veil: `
-import { createKmsClient, createRdsTokenSigner, createSecretsManagerClient } from "./src/index.ts";
-const kms = createKmsClient();
-const secrets = createSecretsManagerClient();
-const signer = createRdsTokenSigner({ hostname: "db.example.internal", port: 5432, username: "veil_app" });
-${handlerBody(`
-  const secret = (await secrets.getSecretValue({ SecretId: event.secretId })).SecretString;
-  const key = await kms.generateDataKey({ KeyId: event.keyId, NumberOfBytes: 32 });
-  const plaintext = (await kms.decrypt({ CiphertextBlob: key.CiphertextBlob })).Plaintext;
-  const token = await signer.getAuthToken();`)}`,
+  veil: veilHandler,
+  baseline: veilHandler,
 } as const;
 type Variant = keyof typeof variants;
 
@@ -83,12 +92,21 @@ function runProbe(bundle: string, env: Record<string, string>): Promise<ProbeRes
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+const best = (values: number[]) => Math.min(...values);
+
+const labels: Record<Variant, string> = {
+  sdk: "AWS SDK v3 clients",
+  veil: "@veil/aws",
+  baseline: "@veil/aws at the baseline",
+};
 
 const bench: BenchModule = {
   name: "aws-clients",
-  description: "AWS SDK v3 clients vs @veil/aws (aws4fetch) in a KMS + Secrets Manager + RDS token handler",
-  async run({ quick, log }) {
+  description: "AWS SDK v3 clients vs @veil/aws in a KMS + Secrets Manager + RDS token handler",
+  async run({ quick, log, flags }) {
     const dir = mkdtempSync(join(tmpdir(), "veil-bench-aws-"));
+    const ref = baselineRef(flags);
+    const names = (Object.keys(variants) as Variant[]).filter((n) => n !== "baseline" || ref !== undefined);
     const region = "eu-central-2";
     const app = { id: "AKIAPROBE00000000001", secret: "probe-secret" };
     const appArn = "arn:aws:iam::111122223333:role/probe";
@@ -118,32 +136,44 @@ const bench: BenchModule = {
 
       const outfiles = {} as Record<Variant, string>;
       const metrics: Record<string, Metric> = {};
-      for (const name of Object.keys(variants) as Variant[]) {
+      for (const name of names) {
         outfiles[name] = join(dir, name, "index.mjs");
-        await build({
-          ...productionOptions,
-          stdin: { contents: variants[name], resolveDir, sourcefile: `${name}.ts`, loader: "ts" },
-          outfile: outfiles[name],
-        });
+        // The baseline's sources are needed only while its bundle is built.
+        const base = name === "baseline" && ref !== undefined ? extractBaseline(ref) : undefined;
+        try {
+          await build({
+            ...productionOptions,
+            stdin: {
+              contents: variants[name],
+              resolveDir: base?.awsDir ?? resolveDir,
+              sourcefile: `${name}.ts`,
+              loader: "ts",
+            },
+            outfile: outfiles[name],
+          });
+        } finally {
+          base?.remove();
+        }
         metrics[`aws_clients_${name}_bundle_kb`] = {
           value: round(statSync(outfiles[name]).size / 1024, 1),
           unit: "KB",
-          note: `${name === "sdk" ? "AWS SDK v3 clients" : "@veil/aws"}: KMS + Secrets Manager + RDS token handler, production build`,
+          note: `${labels[name]}${name === "baseline" ? ` (${ref})` : ""}: KMS + Secrets Manager + RDS token handler, production build`,
         };
       }
 
       const runs = quick ? 3 : 10;
       log(`cold starts: ${runs} fresh processes per variant, alternated…`);
-      const results: Record<Variant, ProbeResult[]> = { sdk: [], veil: [] };
+      const results: Record<Variant, ProbeResult[]> = { sdk: [], veil: [], baseline: [] };
       for (let i = 0; i < runs; i++) {
-        for (const name of Object.keys(variants) as Variant[]) {
+        for (const name of names) {
           const r = await runProbe(outfiles[name], env);
           if (!r.exported || r.firstStatus !== 200) throw new Error(`${name}: ${JSON.stringify(r)}`);
           results[name].push(r);
         }
       }
-      for (const name of Object.keys(variants) as Variant[]) {
+      for (const name of names) {
         const rs = results[name];
+        const cold = rs.map((r) => r.importCpuMs + (r.firstInvokeCpuMs ?? 0));
         metrics[`aws_clients_${name}_init_ms`] = {
           value: round(median(rs.map((r) => r.importMs)), 1),
           unit: "ms",
@@ -165,9 +195,24 @@ const bench: BenchModule = {
           note: "same, CPU time of this process (the stand-ins run in the bench process)",
         };
         metrics[`aws_clients_${name}_cold_cpu_ms`] = {
-          value: round(median(rs.map((r) => r.importCpuMs + (r.firstInvokeCpuMs ?? 0))), 1),
+          value: round(median(cold), 1),
           unit: "ms",
           note: "import + first invocation, CPU: what a cold start costs the function",
+        };
+        metrics[`aws_clients_${name}_init_cpu_best_ms`] = {
+          value: round(best(rs.map((r) => r.importCpuMs)), 1),
+          unit: "ms",
+          note: "import CPU, best process",
+        };
+        metrics[`aws_clients_${name}_first_call_cpu_best_ms`] = {
+          value: round(best(rs.map((r) => r.firstInvokeCpuMs ?? 0)), 1),
+          unit: "ms",
+          note: "first invocation CPU, best process",
+        };
+        metrics[`aws_clients_${name}_cold_cpu_best_ms`] = {
+          value: round(best(cold), 1),
+          unit: "ms",
+          note: "import + first invocation CPU, best process",
         };
         metrics[`aws_clients_${name}_second_call_ms`] = {
           value: round(median(rs.map((r) => r.secondInvokeMs ?? 0)), 2),

@@ -16,6 +16,10 @@ export interface Timing {
   readonly bestUs: number;
   /** Median round, microseconds per operation. */
   readonly medianUs: number;
+  /** CPU time of this process (every thread, e.g. the thread pool's) in the round of least CPU, per operation. */
+  readonly bestCpuUs: number;
+  /** Median round's CPU time per operation. */
+  readonly medianCpuUs: number;
 }
 
 const median = (values: number[]) => {
@@ -32,22 +36,36 @@ export async function timeCases<K extends string>(
     K,
     number[]
   >;
+  const cpuSamples = Object.fromEntries(Object.keys(cases).map((k) => [k, [] as number[]])) as Record<
+    K,
+    number[]
+  >;
   for (let round = -1; round < rounds; round++) {
     for (const key of Object.keys(cases) as K[]) {
       const { run, batch } = cases[key];
+      const cpu = process.cpuUsage();
       const start = process.hrtime.bigint();
       for (let i = 0; i < batch; i++) {
         const result = run();
         if (result instanceof Promise) await result;
       }
       const us = Number(process.hrtime.bigint() - start) / 1000 / batch;
-      if (round >= 0) samples[key].push(us);
+      const used = process.cpuUsage(cpu);
+      if (round >= 0) {
+        samples[key].push(us);
+        cpuSamples[key].push((used.user + used.system) / batch);
+      }
     }
   }
   return Object.fromEntries(
     (Object.keys(cases) as K[]).map((k) => [
       k,
-      { bestUs: Math.min(...samples[k]), medianUs: median(samples[k]) },
+      {
+        bestUs: Math.min(...samples[k]),
+        medianUs: median(samples[k]),
+        bestCpuUs: Math.min(...cpuSamples[k]),
+        medianCpuUs: median(cpuSamples[k]),
+      },
     ]),
   ) as Record<K, Timing>;
 }

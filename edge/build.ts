@@ -8,6 +8,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
+import { edgeBuildOptions } from "./build-options.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -23,18 +24,7 @@ if (!region || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) {
 }
 const outfile = values.outfile ?? join(here, "dist", "index.mjs");
 
-await build({
-  entryPoints: [join(here, "src", "index.ts")],
-  outfile,
-  bundle: true,
-  minify: true,
-  platform: "node",
-  target: "node22",
-  format: "esm",
-  legalComments: "none",
-  define: { __VEIL_EDGE_CONFIG__: JSON.stringify(apiHost ? { region, apiHost } : { region }) },
-  logLevel: "warning",
-});
+await build({ ...edgeBuildOptions(apiHost ? { region, apiHost } : { region }), outfile });
 
 const kb = statSync(outfile).size / 1024;
 console.log(

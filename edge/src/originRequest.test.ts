@@ -148,7 +148,7 @@ async function oracleAuthorization(
   }
   const query: Record<string, string | string[]> = {};
   for (const [k, v] of new URLSearchParams(out.querystring)) {
-    const prev = query[k];
+    const prev = Object.hasOwn(query, k) ? query[k] : undefined;
     query[k] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [prev]), v];
   }
   const smithy = new SignatureV4({
@@ -270,14 +270,14 @@ describe("edge origin-request signer", () => {
     );
   });
 
-  it("hashes each large body on its own, also while other requests are being signed", async () => {
+  it("hashes each large body on its own, also when requests come at once", async () => {
     const sizes = [100_000, 1_000_000, 70_001];
     const bodies = sizes.map((size) => {
       const body = Buffer.alloc(size, size % 251);
       body.write(`body of ${size} bytes`);
       return body;
     });
-    // Signing is asynchronous: concurrent requests of one instance must not share a body buffer.
+    // Large bodies are decoded into one reused buffer: requests signed back to back must not mix.
     const outs = await Promise.all(
       bodies.map((body) =>
         signed({
@@ -298,6 +298,27 @@ describe("edge origin-request signer", () => {
     }
     for (const querystring of ["a=%ZZ", "=v", "a=1#frag"]) {
       expect((await refused({ querystring })).status, querystring).toBe("400");
+    }
+    // The signer re-escapes the whole target (path included: `%41` → `A`) when the query carries a
+    // character a URL escapes; it loses a parameter named `__proto__`, and reads 1000 parameters at most.
+    const many = Array.from({ length: 1001 }, (_, i) => `k${i}=1`).join("&");
+    for (const querystring of [
+      "f=[x]",
+      "f={x}",
+      "a=b c",
+      "a=\u00e9",
+      "__proto__=1",
+      "%5F%5Fproto%5F%5F",
+      many,
+    ]) {
+      expect((await refused({ uri: "/api/records/%41", querystring })).status, querystring).toBe("400");
+    }
+    const fits = Array.from({ length: 1000 }, (_, i) => `k${i}=1`).join("&");
+    for (const querystring of [fits, "valueOf=1&constructor=2&proto=3", "next=/a?b=c", "f=%5Bx%5D"]) {
+      const ok = await signed({ uri: "/api/records/%41", querystring });
+      expect(header(ok, "authorization")![0], querystring.slice(0, 20)).toBe(
+        await oracleAuthorization(ok, "/prod", Buffer.alloc(0)),
+      );
     }
     // Plain dot segments are removed by signer and API Gateway alike; `%2e` inside a name is no segment.
     const out = await signed({ uri: "/api/./records/../records/a%2eb" });

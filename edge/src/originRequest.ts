@@ -1,4 +1,4 @@
-import { AwsV4Signer, amzDate, signingKeys } from "@veil/aws/sigv4";
+import { signRequest } from "@veil/aws/sigv4";
 import { headers as headerNames } from "@veil/core";
 import type {
   CloudFrontCustomOrigin,
@@ -57,7 +57,7 @@ export function environmentCredentials(): EdgeCredentials | undefined {
 
 /**
  * Creates the Lambda@Edge origin-request handler that signs each request for API Gateway (IAM auth)
- * with SigV4 (aws4fetch's `AwsV4Signer`), exactly as API Gateway will see it:
+ * with SigV4 (aws4's signer, through `@veil/aws/sigv4`), exactly as API Gateway will see it:
  *
  * - host: the origin's domain name (CloudFront sends that as `Host` to a custom origin);
  * - path: the origin path (the stage, e.g. `/prod`) followed by the viewer's URI, still encoded;
@@ -80,19 +80,19 @@ export function createOriginRequestHandler(options: OriginRequestHandlerOptions)
   const now = options.now ?? (() => new Date());
   return async (event) => {
     try {
-      return await signRequest(event, options, credentials, now);
+      return signOriginRequest(event, options, credentials, now);
     } catch {
       return generatedResponse(502);
     }
   };
 }
 
-async function signRequest(
+function signOriginRequest(
   event: CloudFrontRequestEvent,
   options: OriginRequestHandlerOptions,
   credentials: () => EdgeCredentials | undefined,
   now: () => Date,
-): Promise<CloudFrontRequest | CloudFrontResultResponse> {
+): CloudFrontRequest | CloudFrontResultResponse {
   const request = event.Records[0]?.cf.request;
   const origin = request?.origin?.custom;
   if (request === undefined || origin === undefined || !options.region) return generatedResponse(502);
@@ -124,24 +124,20 @@ async function signRequest(
     toSign["content-type"] = contentType.map((h) => h.value.trim()).join(",");
   }
   const query = request.querystring ? `?${request.querystring}` : "";
-  const signed = await new AwsV4Signer({
-    method,
-    url: `${origin.protocol}://${host}${path}${query}`,
-    headers: toSign,
-    ...(body.length > 0 ? { body } : {}),
-    accessKeyId: creds.accessKeyId,
-    secretAccessKey: creds.secretAccessKey,
-    ...(creds.sessionToken ? { sessionToken: creds.sessionToken } : {}),
-    service,
-    region: options.region,
-    datetime: amzDate(now()),
-    // Exactly the headers given are signed; content-type is one (aws4fetch leaves it out by default).
-    allHeaders: true,
-    cache: signingKeys,
-  }).sign();
-
-  setHeader(headers, "host", signed.url.host);
-  for (const [name, value] of signed.headers) {
+  const signed = signRequest(
+    {
+      method,
+      host,
+      path: `${path}${query}`,
+      headers: toSign,
+      body,
+      service,
+      region: options.region,
+      date: now(),
+    },
+    creds,
+  );
+  for (const [name, value] of Object.entries(signed)) {
     if (name !== "content-type") setHeader(headers, name, value);
   }
   return request;
@@ -158,12 +154,22 @@ function originHost(origin: CloudFrontCustomOrigin): string {
 }
 
 /**
- * Whether the path can be signed as it is forwarded: only characters a URL path carries unescaped, and
- * no escaped dot segment (`%2e`). A URL parser would rewrite anything else (escape `{`, turn `\` into
- * `/`, drop `/%2e/`) before signing, while API Gateway verifies the path exactly as received.
+ * Characters a URL carries unescaped in a path (and, with `?`, in a query). The signer re-escapes the
+ * whole request target when it meets any other (a raw `{`, `\`, space or non-ASCII character), after
+ * decoding what it can, so the signature would no longer cover the target API Gateway receives.
+ */
+const pathChars = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/;
+const queryChars = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$/;
+/** Parameters the signer's query parser reads (Node's `querystring` stops at 1000). */
+const maxQueryParts = 1000;
+
+/**
+ * Whether the path can be signed as it is forwarded: only unescaped URL path characters, and no escaped
+ * dot segment (`%2e`). The signer keeps `%2e` as text, while RFC 3986 normalisation, which SigV4 cites,
+ * reads it as a dot: whether API Gateway removes such a segment is not something to sign a guess on.
  */
 function signablePath(path: string): boolean {
-  if (!/^[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/.test(path)) return false;
+  if (!pathChars.test(path)) return false;
   return path.split("/").every((segment) => {
     const dots = segment.replace(/%2e/gi, ".");
     return dots === segment || (dots !== "." && dots !== "..");
@@ -171,16 +177,24 @@ function signablePath(path: string): boolean {
 }
 
 /**
- * Whether the query can be signed as it is forwarded: every escape well formed (API Gateway could not
- * verify a broken one either), every parameter named (the signer drops nameless ones), no fragment.
+ * Whether the query can be signed as it is forwarded: only unescaped URL query characters (so no
+ * fragment), every escape well formed (API Gateway could not verify a broken one either), every
+ * parameter named (the signer drops nameless ones) and none named `__proto__` (the signer collects
+ * names in a plain object, where that one is lost), and no more parameters than the signer reads.
  */
 function signableQuery(query: string): boolean {
-  if (query.includes("#")) return false;
-  for (const part of query.split("&")) {
+  if (!queryChars.test(query)) return false;
+  const parts = query.split("&");
+  if (parts.length > maxQueryParts) return false;
+  for (const part of parts) {
     if (part === "") continue;
     if (part.startsWith("=")) return false;
+    const eq = part.indexOf("=");
     try {
       decodeURIComponent(part);
+      if (decodeURIComponent((eq < 0 ? part : part.slice(0, eq)).replace(/\+/g, " ")) === "__proto__") {
+        return false;
+      }
     } catch {
       return false;
     }
@@ -188,16 +202,28 @@ function signableQuery(query: string): boolean {
   return true;
 }
 
+/** Bodies from this size on are decoded into the reused buffer below. */
+const reuseFromBytes = 64 * 1024;
+// The decoded body is only hashed, never kept, and signing is synchronous: one buffer per instance
+// serves every request, which saves a fresh allocation (and its page faults) per large body.
+let decodeBuffer: Buffer | undefined;
+
 /**
  * The body as CloudFront forwards it (`data`, base64 unless `encoding` is `text`); empty when there is
- * none; `undefined` when it cannot be known. A fresh buffer each time: signing is asynchronous, so two
- * requests of the same instance may be signing at once.
+ * none; `undefined` when it cannot be known. Valid only until the next call (large bodies share one
+ * buffer).
  */
 function bodyBytes(request: CloudFrontRequest): Buffer | undefined {
   const body = request.body;
   if (body === undefined)
     return bodilessMethods.has(request.method.toUpperCase()) ? Buffer.alloc(0) : undefined;
-  return Buffer.from(body.data, body.encoding === "text" ? "utf8" : "base64");
+  if (body.encoding === "text") return Buffer.from(body.data, "utf8");
+  const maxBytes = Math.ceil(body.data.length / 4) * 3;
+  if (maxBytes < reuseFromBytes) return Buffer.from(body.data, "base64");
+  if (decodeBuffer === undefined || decodeBuffer.length < maxBytes) {
+    decodeBuffer = Buffer.allocUnsafeSlow(maxBytes);
+  }
+  return decodeBuffer.subarray(0, decodeBuffer.write(body.data, "base64"));
 }
 
 /** Display casing of the few header names the signer sets (`x-amz-date` → `X-Amz-Date`), computed once. */

@@ -1,6 +1,6 @@
 /**
  * @veil/aws — the few AWS calls the handlers make (KMS, Secrets Manager, RDS IAM tokens): a thin typed
- * wrapper over aws4fetch's SigV4 signer and `fetch`, with timeouts, retries, typed errors and
+ * wrapper over aws4's SigV4 signer and Node's HTTP client, with timeouts, retries, typed errors and
  * fail-closed credentials. See README.md for what it does and what it deliberately does not do.
  */
 export {

@@ -194,6 +194,28 @@ describe("createJsonClient", () => {
     expect(err.attempts).toBe(3);
   });
 
+  it("retries an answer cut off before its end", async () => {
+    const cut: Reply = (_q, _b, res) => {
+      res.writeHead(200, { "content-length": "100" });
+      res.write('{"Plaintext":"');
+      setTimeout(() => res.socket?.destroy(), 10);
+    };
+    const { endpoint, seen } = await scripted([cut, cut, json(200, { ok: 4 })]);
+    const err = (await failure(client(endpoint, { maxAttempts: 1 }).call("Decrypt", {}))) as AwsNetworkError;
+    expect([err.name, err.code]).toEqual(["NetworkError", "ECONNRESET"]);
+    expect(await client(endpoint).call("Decrypt", {})).toEqual({ ok: 4 });
+    expect(seen).toHaveLength(3);
+  });
+
+  it("reuses one connection for consecutive calls", async () => {
+    const { endpoint } = await scripted([json(200, { ok: 5 })]);
+    let connections = 0;
+    server!.on("connection", () => connections++);
+    const c = client(endpoint);
+    for (let i = 0; i < 3; i++) await c.call("Decrypt", {});
+    expect(connections).toBe(1);
+  });
+
   it("stops retrying when the retry quota is spent", async () => {
     const { endpoint, seen } = await scripted([error(500, "InternalFailure")]);
     const c = client(endpoint, { maxAttempts: 3 });
@@ -243,21 +265,18 @@ describe("createJsonClient", () => {
 
 describe("errorCode (the SDK's rules for JSON 1.1)", () => {
   it("reads __type, then code, then x-amzn-ErrorType, and strips namespace and suffix", () => {
-    expect(errorCode(new Headers(), { __type: "com.amazonaws.kms#InvalidCiphertextException" })).toBe(
+    expect(errorCode({}, { __type: "com.amazonaws.kms#InvalidCiphertextException" })).toBe(
       "InvalidCiphertextException",
     );
-    expect(errorCode(new Headers(), { code: "ThrottlingException" })).toBe("ThrottlingException");
-    expect(errorCode(new Headers(), { Code: "Throttling" })).toBe("Throttling");
+    expect(errorCode({}, { code: "ThrottlingException" })).toBe("ThrottlingException");
+    expect(errorCode({}, { Code: "Throttling" })).toBe("Throttling");
     expect(
-      errorCode(
-        new Headers({ "x-amzn-errortype": "AccessDeniedException:http://internal.amazon.com/coral/" }),
-        {},
-      ),
+      errorCode({ "x-amzn-errortype": "AccessDeniedException:http://internal.amazon.com/coral/" }, {}),
     ).toBe("AccessDeniedException");
-    expect(errorCode(new Headers({ "x-amzn-errortype": "A" }), { __type: "B" })).toBe("B");
-    expect(errorCode(new Headers(), { __type: "X,Y" })).toBe("X");
-    expect(errorCode(new Headers(), undefined)).toBeUndefined();
-    expect(errorCode(new Headers(), { __type: "bad code with spaces" })).toBeUndefined();
+    expect(errorCode({ "x-amzn-errortype": "A" }, { __type: "B" })).toBe("B");
+    expect(errorCode({}, { __type: "X,Y" })).toBe("X");
+    expect(errorCode({}, undefined)).toBeUndefined();
+    expect(errorCode({}, { __type: "bad code with spaces" })).toBeUndefined();
   });
 });
 

@@ -1,8 +1,8 @@
 /**
  * Calls of AWS JSON-protocol services (KMS, Secrets Manager): `POST /` with `X-Amz-Target: <prefix>.<Op>`
- * and a JSON body, signed by aws4fetch's `AwsV4Signer`, sent with `fetch` (keep-alive connections) under
- * a deadline per attempt, retried by `retry.ts`. Errors are typed (`errors.ts`) and never carry a body,
- * a header value or a secret.
+ * and a JSON body, signed by aws4's signer (`signer.ts`), sent by `http-transport.ts` (keep-alive
+ * connections, a deadline per attempt, a size limit), retried by `retry.ts`. Errors are typed
+ * (`errors.ts`) and never carry a body, a header value or a secret.
  */
 import {
   type AwsCredentials,
@@ -12,8 +12,9 @@ import {
   toCredentialsProvider,
 } from "./credentials.ts";
 import { AwsConfigError, AwsNetworkError, AwsServiceError } from "./errors.ts";
+import { type Answer, type AnswerHeaders, NoAnswer, send } from "./http-transport.ts";
 import { classify, type RetryOptions, RetryStrategy } from "./retry.ts";
-import { AwsV4Signer, amzDate, signingKeys } from "./signer.ts";
+import { signRequest } from "./signer.ts";
 
 /** What a client needs to know about a service. */
 export interface JsonService {
@@ -85,7 +86,7 @@ export function resolveEndpoint(service: JsonService, region: string, options: A
  * The AWS SDK's error-code rule for JSON services: `__type`, then `code`, then the `x-amzn-ErrorType`
  * header; anything after `,` or `:` dropped, and the namespace before `#`.
  */
-export function errorCode(headers: Headers, body: unknown): string | undefined {
+export function errorCode(headers: AnswerHeaders, body: unknown): string | undefined {
   const sanitize = (raw: unknown): string | undefined => {
     if (typeof raw !== "string" && typeof raw !== "number") return undefined;
     let code = String(raw);
@@ -99,64 +100,19 @@ export function errorCode(headers: Headers, body: unknown): string | undefined {
   if (data.__type !== undefined) return sanitize(data.__type);
   const codeKey = Object.keys(data).find((k) => k.toLowerCase() === "code");
   if (codeKey !== undefined && data[codeKey] !== undefined) return sanitize(data[codeKey]);
-  const header = headers.get("x-amzn-errortype");
-  return header === null ? undefined : sanitize(header);
+  const header = headers["x-amzn-errortype"];
+  return typeof header === "string" ? sanitize(header) : undefined;
 }
 
-function requestId(headers: Headers): string | undefined {
-  const id = headers.get("x-amzn-requestid") ?? headers.get("x-amz-request-id") ?? undefined;
-  return id !== undefined && /^[A-Za-z0-9-]{1,100}$/.test(id) ? id : undefined;
+function requestId(headers: AnswerHeaders): string | undefined {
+  const id = headers["x-amzn-requestid"] ?? headers["x-amz-request-id"];
+  return typeof id === "string" && /^[A-Za-z0-9-]{1,100}$/.test(id) ? id : undefined;
 }
 
-/** No answer: the attempt's deadline passed, or the connection failed (`code`: `ECONNREFUSED`, …). */
-class NoAnswer extends Error {
-  constructor(
-    readonly kind: "TimeoutError" | "NetworkError",
-    readonly code: string,
-  ) {
-    super(code);
-  }
-}
-
-function noAnswer(err: unknown): NoAnswer {
-  if (err instanceof NoAnswer) return err;
-  if ((err as { name?: unknown } | null)?.name === "TimeoutError")
-    return new NoAnswer("TimeoutError", "ETIMEDOUT");
-  // fetch rejects with a TypeError whose cause carries the system error code.
-  const code = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
-  return new NoAnswer(
-    "NetworkError",
-    typeof code === "string" && /^[A-Z0-9_]{1,40}$/.test(code) ? code : "EIO",
-  );
-}
-
-/** Reads the whole body, refusing one larger than `maxBytes`. */
-async function readBody(res: Response, maxBytes: number): Promise<Uint8Array> {
-  if (Number(res.headers.get("content-length")) > maxBytes || !res.body) {
-    await res.body?.cancel();
-    if (res.body) throw new NoAnswer("NetworkError", "EMSGSIZE");
-    return new Uint8Array(0);
-  }
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw new NoAnswer("NetworkError", "EMSGSIZE");
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
-}
-
-function parseJson(body: Uint8Array): unknown {
+function parseJson(body: Buffer): unknown {
   if (body.length === 0) return {};
   try {
-    return JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8"));
+    return JSON.parse(body.toString("utf8"));
   } catch {
     return undefined;
   }
@@ -178,14 +134,14 @@ export function createJsonClient(service: JsonService, options: AwsClientOptions
   const minValidityMs = options.minCredentialValidityMs ?? 60_000;
   const now = options.now ?? (() => new Date());
   const label = service.signingName;
-  let target: { region: string; url: string } | undefined;
+  let target: { region: string; url: URL } | undefined;
 
   const resolveTarget = () => {
     if (target) return target;
     const region = options.region || env.AWS_REGION;
     if (!region) throw new AwsConfigError(`${label}: no region (set the region option or AWS_REGION)`);
     if (!/^[a-z0-9-]{1,50}$/.test(region)) throw new AwsConfigError(`${label}: malformed region`);
-    target = { region, url: resolveEndpoint(service, region, options).href };
+    target = { region, url: resolveEndpoint(service, region, options) };
     return target;
   };
 
@@ -196,38 +152,34 @@ export function createJsonClient(service: JsonService, options: AwsClientOptions
     const date = now();
     // Credentials before anything is built: none, or stale ones, is final — never unsigned, never stale.
     const creds = await signingCredentials(credentials, { minValidityMs, now: date.getTime(), label });
-    const signed = await new AwsV4Signer({
-      method: "POST",
-      url,
-      headers: {
-        "content-type": "application/x-amz-json-1.1",
-        "x-amz-target": `${service.targetPrefix}.${operation}`,
+    // Every header set here is signed, content-type included, as the AWS SDK signs it.
+    const headers = signRequest(
+      {
+        method: "POST",
+        host: url.host,
+        path: `${url.pathname}${url.search}`,
+        headers: {
+          "content-type": "application/x-amz-json-1.1",
+          "x-amz-target": `${service.targetPrefix}.${operation}`,
+        },
+        body,
+        service: service.signingName,
+        region,
+        date,
       },
-      body,
-      accessKeyId: creds.accessKeyId,
-      secretAccessKey: creds.secretAccessKey,
-      ...(creds.sessionToken ? { sessionToken: creds.sessionToken } : {}),
-      service: service.signingName,
-      region,
-      datetime: amzDate(date),
-      // Every header set here is signed, content-type included, as the AWS SDK signs it.
-      allHeaders: true,
-      cache: signingKeys,
-    }).sign();
-    let res: Response;
-    let bytes: Uint8Array;
+      creds,
+    );
+    let res: Answer;
     try {
-      const signal = AbortSignal.timeout(timeoutMs);
-      res = await fetch(signed.url, { method: "POST", headers: signed.headers, body, signal });
-      bytes = await readBody(res, maxResponseBytes);
+      res = await send(url, headers, body, { timeoutMs, maxResponseBytes });
     } catch (err) {
-      const failure = noAnswer(err);
+      const failure = err instanceof NoAnswer ? err : new NoAnswer("NetworkError", "EIO");
       return {
         error: new AwsNetworkError(site, failure.kind, failure.code, number),
         kind: classify("network"),
       };
     }
-    const parsed = parseJson(bytes);
+    const parsed = parseJson(res.body);
     const id = requestId(res.headers);
     if (res.status >= 200 && res.status < 300) {
       if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {

@@ -1,7 +1,7 @@
 /**
  * RDS IAM authentication tokens: a presigned `GET https://<host>:<port>/?Action=connect&DBUser=<user>`
  * (service `rds-db`, valid 15 minutes) without its scheme — the password PostgreSQL and MySQL on RDS
- * accept for an IAM-enabled user. Presigned by aws4fetch's `AwsV4Signer` (`signQuery`); byte for byte
+ * accept for an IAM-enabled user. Presigned by aws4's signer (`signQuery`); byte for byte
  * what `@aws-sdk/rds-signer`'s `Signer.getAuthToken()` returns for the same credentials, clock and
  * target (tested against it).
  */
@@ -13,7 +13,7 @@ import {
   toCredentialsProvider,
 } from "./credentials.ts";
 import { AwsConfigError } from "./errors.ts";
-import { AwsV4Signer, amzDate, signingKeys } from "./signer.ts";
+import { presignPath } from "./signer.ts";
 
 /** Options of {@link createRdsTokenSigner}. */
 export interface RdsTokenSignerOptions {
@@ -61,20 +61,18 @@ export function createRdsTokenSigner(options: RdsTokenSignerOptions): RdsTokenSi
   if (!hostname || !Number.isInteger(port) || port < 1 || port > 65535 || !username) {
     throw new AwsConfigError("rds-db: a token needs a hostname, a port (1-65535) and a username");
   }
-  // The signer signs the URL's host, which leaves out the scheme's default port, while the token must
-  // sign `host:port` for every port; the scheme never reaches the token, so pick one whose default
-  // port is not this one.
-  let url: URL;
+  // URL parsing only checks the name: one it would rewrite (`0x1` → `0.0.0.1`) or that is no host at
+  // all is refused rather than signed for another host.
+  let parsed: URL | undefined;
   try {
-    url = new URL(`${port === 443 ? "http" : "https"}://${hostname}:${port}/`);
-  } catch {
+    parsed = new URL(`https://${hostname}:${port}/`);
+  } catch {}
+  if (parsed?.host !== (port === 443 ? hostname : `${hostname}:${port}`)) {
     throw new AwsConfigError("rds-db: the hostname is not a host name");
   }
-  // URL parsing rewrites some names (`0x1` → `0.0.0.1`): sign for exactly the host asked, or refuse.
-  if (url.host !== `${hostname}:${port}`) throw new AwsConfigError("rds-db: the hostname is not a host name");
-  url.searchParams.set("Action", "connect");
-  url.searchParams.set("DBUser", username);
-  url.searchParams.set("X-Amz-Expires", String(tokenLifetimeSeconds));
+  // rds-signer signs `host:port` for every port, 443 included.
+  const host = `${hostname}:${port}`;
+  const path = `/?Action=connect&DBUser=${encode(username)}&X-Amz-Expires=${tokenLifetimeSeconds}`;
 
   return {
     async getAuthToken() {
@@ -86,25 +84,14 @@ export function createRdsTokenSigner(options: RdsTokenSignerOptions): RdsTokenSi
         now: date.getTime(),
         label: "rds-db",
       });
-      const signed = await new AwsV4Signer({
-        method: "GET",
-        url: url.href,
-        accessKeyId: creds.accessKeyId,
-        secretAccessKey: creds.secretAccessKey,
-        ...(creds.sessionToken ? { sessionToken: creds.sessionToken } : {}),
-        service: "rds-db",
-        region,
-        datetime: amzDate(date),
-        signQuery: true,
-        cache: signingKeys,
-      }).sign();
-      // The signed URL's query is written as URLSearchParams writes it (`+` for a space); the token
-      // carries it as rds-signer does: names sorted, SigV4-encoded.
-      const query = [...signed.url.searchParams]
+      const signed = presignPath({ method: "GET", host, path, service: "rds-db", region, date }, creds);
+      // The signer writes the query in its own order; the token carries it as rds-signer does: names
+      // sorted, SigV4-encoded.
+      const query = [...new URLSearchParams(signed.slice(signed.indexOf("?") + 1))]
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .map(([name, value]) => `${encode(name)}=${encode(value)}`)
         .join("&");
-      return `${signed.url.host}/?${query}`;
+      return `${host}/?${query}`;
     },
   };
 }

@@ -1,39 +1,107 @@
 /**
- * The SigV4 signer every AWS call of Veil goes through: `AwsV4Signer` of aws4fetch, a small, widely used
- * signer on WebCrypto. This file only adds what callers share: the date format the signer takes and one
- * bounded cache of derived signing keys. The edge imports it as `@veil/aws/sigv4`.
+ * The SigV4 signer every AWS call of Veil goes through: `aws4`'s `RequestSigner`, a small, widely used
+ * signer on node:crypto (synchronous). This file only fixes how Veil calls it, once for the handlers
+ * and the edge: exactly the headers given are signed (the signer adds none of its own), the signing
+ * time is the caller's clock, and the result is plain header values. The edge imports it as
+ * `@veil/aws/sigv4`.
  */
-export { AwsV4Signer } from "aws4fetch";
+import aws4 from "aws4";
 
-/** `2026-01-02T03:04:05.678Z` → `20260102T030405Z`, the `datetime` the signer takes. */
+/** The credentials a signature is made with. */
+export interface SigningCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+/** One request to sign. */
+export interface SigningRequest {
+  readonly method: string;
+  /** The `Host` the receiver sees: host name, plus `:port` when the port is not the scheme's default. */
+  readonly host: string;
+  /**
+   * The request target as sent, still encoded: path, then `?query` if any. The signer encodes the path
+   * once more (every service but S3 verifies it that way) and removes `.`/`..` segments and `//`.
+   */
+  readonly path: string;
+  /** Further headers to sign and send, lower-case names (e.g. `content-type`, `x-amz-target`). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The body bytes as sent; hashed into the signature. Default: empty. */
+  readonly body?: string | Buffer;
+  /** Signing name, e.g. `kms`, `execute-api`. */
+  readonly service: string;
+  readonly region: string;
+  /** Signing time. */
+  readonly date: Date;
+}
+
+/** `2026-01-02T03:04:05.678Z` → `20260102T030405Z`, SigV4's `X-Amz-Date`. */
 export function amzDate(date: Date): string {
   return date.toISOString().replace(/[-:]|\.\d{3}/g, "");
 }
 
 /**
- * A `Map` that forgets its oldest entry beyond `limit` entries. aws4fetch keeps each derived signing
- * key (per secret, day, region and service) in the `cache` it is given; a process signs with a handful
- * of them, but rotated credentials must not make the map grow for the life of the process.
+ * Signs a request with an `Authorization` header. Returns every header to send with it, all signed:
+ * `host`, `x-amz-date`, `x-amz-security-token` (temporary credentials), the given ones and
+ * `authorization`. Headers the transport adds afterwards (`content-length`, …) are not signed.
+ * Derived signing keys are cached by the signer (per secret, day, region and service; 1000 at most).
+ *
+ * @example
+ * const headers = signRequest(
+ *   { method: "POST", host: "kms.eu-central-2.amazonaws.com", path: "/", body, service: "kms", region, date: new Date(),
+ *     headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": "TrentService.Decrypt" } },
+ *   credentials,
+ * );
  */
-export class BoundedCache<K, V> extends Map<K, V> {
-  readonly #limit: number;
-
-  constructor(limit: number) {
-    super();
-    this.#limit = Math.max(1, limit);
-  }
-
-  override set(key: K, value: V): this {
-    if (!this.has(key) && this.size >= this.#limit) this.delete(this.keys().next().value as K);
-    return super.set(key, value);
-  }
+export function signRequest(
+  request: SigningRequest,
+  credentials: SigningCredentials,
+): Record<string, string> {
+  const headers: Record<string, string> = { ...request.headers, host: request.host };
+  headers["x-amz-date"] = amzDate(request.date);
+  if (credentials.sessionToken) headers["x-amz-security-token"] = credentials.sessionToken;
+  const signer = new aws4.RequestSigner(
+    {
+      method: request.method,
+      host: request.host,
+      path: request.path,
+      headers,
+      body: request.body ?? "",
+      service: request.service,
+      region: request.region,
+      // Sign exactly `headers`: no default content-type, content-length or token header of the signer's.
+      doNotModifyHeaders: true,
+    },
+    credentials,
+  );
+  // With doNotModifyHeaders the signer would take the time from its own clock; it must be ours.
+  signer.datetime = headers["x-amz-date"];
+  headers.authorization = signer.authHeader();
+  return headers;
 }
 
 /**
- * The signing keys of this process, shared by every client: the four HMACs that derive a key run once
- * per secret, day, region and service instead of once per request.
+ * Presigns a `GET` (`signQuery`): returns `path` with the SigV4 query parameters added (`X-Amz-Date`,
+ * `X-Amz-Credential`, `X-Amz-SignedHeaders=host`, `X-Amz-Security-Token`, `X-Amz-Signature`), written
+ * as Node's `querystring` writes them, in the signer's order. Put `X-Amz-Expires` in `path` yourself.
  *
  * @example
- * await new AwsV4Signer({ url, method: "POST", body, ...credentials, service: "kms", region, cache: signingKeys }).sign();
+ * const target = presignPath({ method: "GET", host: "db:5432", path: "/?Action=connect&DBUser=u&X-Amz-Expires=900",
+ *   service: "rds-db", region, date: new Date() }, credentials);
  */
-export const signingKeys: Map<string, ArrayBuffer> = new BoundedCache<string, ArrayBuffer>(32);
+export function presignPath(request: SigningRequest, credentials: SigningCredentials): string {
+  const signer = new aws4.RequestSigner(
+    {
+      method: request.method,
+      host: request.host,
+      path: request.path,
+      headers: { ...request.headers, host: request.host },
+      service: request.service,
+      region: request.region,
+      signQuery: true,
+    },
+    credentials,
+  );
+  signer.datetime = amzDate(request.date);
+  return signer.sign().path ?? request.path;
+}
