@@ -30,7 +30,7 @@ import type { BenchModule, Metric } from "./types.ts";
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
 
-/** The fixed mix of the issue: reads dominate, as a records app's traffic does. */
+/** A fixed mix: reads dominate, as a records app's traffic does. */
 const mix: Record<Operation, number> = { read: 0.6, create: 0.25, update: 0.15 };
 const coldBurst = 50;
 /**

@@ -1,5 +1,5 @@
 /**
- * Every control of the issue, asserted on the resource inputs recorded while `sst.config.ts` runs a
+ * Every infra control, asserted on the resource inputs recorded while `sst.config.ts` runs a
  * stage under Pulumi mocks. One suite, run by stack-<stage>.test.ts for dev, sit and prod; expectations
  * that differ by stage read them from infra/stage.ts.
  */

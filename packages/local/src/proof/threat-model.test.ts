@@ -37,7 +37,7 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const rows = threatRows(doc);
 
 describe("docs/threat-model.md", () => {
-  it("has a data-flow diagram and a row for each threat of the brief", () => {
+  it("has a data-flow diagram and a row for each threat of the threat list", () => {
     expect(doc).toContain("```mermaid");
     const text = rows.map((r) => r.cells[1] ?? "").join("\n");
     for (const threat of [
