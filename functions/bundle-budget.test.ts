@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import type { Metafile } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildBundles, bundleBudgetsKb, type HandlerBundle, weightByPackage } from "./build.ts";
-import { type FunctionName, functionNames, type LinkName, manifest } from "./manifest.ts";
+import { type FunctionName, functionNames, linkNames, manifest } from "./manifest.ts";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 
@@ -30,19 +30,6 @@ function packagesIn(metafile: Metafile, pattern: RegExp): string[] {
     .map((p) => p.name)
     .sort();
 }
-
-const linkNames: readonly LinkName[] = [
-  "RecordsKey",
-  "Database",
-  "DatabaseMaster",
-  "UserPool",
-  "UserPoolClient",
-  "FleKey",
-  "FlePublicKey",
-  "ImagesBucket",
-  "InboxBucket",
-  "RotationTarget",
-];
 
 /** The link names a minified bundle reads (`linked("X")`, `Resource.X`). */
 function linksRead(code: string): string[] {

@@ -13,18 +13,21 @@ import { imageRoutes, recordRoutes } from "@veil/core";
  * What a handler may read as `Resource.<Name>` (functions/src/shared/resources.ts,
  * functions/src/images/resources.ts). SST always adds `App`, so it is never listed.
  */
-export type LinkName =
-  | "RecordsKey"
-  | "Database"
-  | "DatabaseMaster"
-  | "UserPool"
-  | "UserPoolClient"
-  | "FleKey"
-  | "IdempotencySecret"
-  | "FlePublicKey"
-  | "ImagesBucket"
-  | "InboxBucket"
-  | "RotationTarget";
+export const linkNames = [
+  "RecordsKey",
+  "Database",
+  "DatabaseMaster",
+  "UserPool",
+  "UserPoolClient",
+  "FleKey",
+  "IdempotencySecret",
+  "FlePublicKey",
+  "ImagesBucket",
+  "InboxBucket",
+  "RotationTarget",
+] as const;
+
+export type LinkName = (typeof linkNames)[number];
 
 /** An API Gateway route (method and resource), as in the tables of @veil/core. */
 export interface ApiRoute {

@@ -32,6 +32,7 @@ const links = {
   UserPool: { id: "p" },
   UserPoolClient: { id: "c" },
   FleKey: { secretArn: "s", providerId: "v" },
+  IdempotencySecret: { secretArn: "i" },
   FlePublicKey: { pem: "pem", keyName: "n", providerId: "v" },
   ImagesBucket: { name: "images" },
   InboxBucket: { name: "inbox" },
