@@ -6,14 +6,24 @@
  */
 export const fleContentType = "application/x-www-form-urlencoded";
 
+/** The headers the guard reads, every value of each (a header may be repeated). */
+export interface GuardedHeaders {
+  readonly contentType?: readonly string[];
+  readonly contentEncoding?: readonly string[];
+}
+
 /**
  * The guard's decision for one request: `undefined` lets it through, otherwise the status to answer.
- * POST must carry exactly `fleContentType` (a `; charset=…` suffix included, CloudFront may not treat
- * it as the configured type: it would not encrypt); PUT and PATCH bodies are never encrypted.
+ * POST must carry exactly one content type, exactly `fleContentType` (with a `; charset=…` suffix
+ * CloudFront may not treat it as the configured type: it would not encrypt), and no content encoding
+ * (FLE cannot parse a compressed form); PUT and PATCH bodies are never encrypted.
  */
-export function bodyGuard(method: string, contentType: string | undefined): 405 | 415 | undefined {
+export function bodyGuard(method: string, headers: GuardedHeaders): 405 | 415 | undefined {
   if (method === "PUT" || method === "PATCH") return 405;
-  if (method === "POST" && contentType !== fleContentType) return 415;
+  if (method !== "POST") return undefined;
+  const types = headers.contentType ?? [];
+  if (types.length !== 1 || types[0] !== fleContentType) return 415;
+  if ((headers.contentEncoding ?? []).length > 0) return 415;
   return undefined;
 }
 
@@ -38,9 +48,11 @@ export function bodyGuardFunctionCode(): string {
     "  var r = event.request;",
     "  if (r.method === 'PUT' || r.method === 'PATCH')",
     "    return refuse(event, 405, 'Method Not Allowed', 'Send writes as POST: only POST bodies are encrypted at the edge');",
-    "  var type = r.headers['content-type'] ? r.headers['content-type'].value : undefined;",
-    "  if (r.method === 'POST' && type !== FLE_TYPE)",
-    "    return refuse(event, 415, 'Unsupported Media Type', 'Send the form as ' + FLE_TYPE + ', without parameters');",
+    "  if (r.method !== 'POST') return r;",
+    "  var type = r.headers['content-type'];",
+    "  var repeated = type && type.multiValue && type.multiValue.length > 1;",
+    "  if (!type || repeated || type.value !== FLE_TYPE || r.headers['content-encoding'])",
+    "    return refuse(event, 415, 'Unsupported Media Type', 'Send the form as ' + FLE_TYPE + ', once, without parameters or encoding');",
     "  return r;",
     "}",
   ].join("\n");

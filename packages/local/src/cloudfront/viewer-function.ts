@@ -8,7 +8,13 @@ import type { IncomingMessage } from "node:http";
 export interface ViewerFunctionRequest {
   readonly method: string;
   readonly uri: string;
-  readonly headers: Record<string, { value: string }>;
+  readonly headers: Record<string, ViewerHeader>;
+}
+
+/** A header as CloudFront Functions present it: the first value, and every value when repeated. */
+export interface ViewerHeader {
+  readonly value: string;
+  readonly multiValue?: readonly { readonly value: string }[];
 }
 
 export interface ViewerFunctionResponse {
@@ -36,12 +42,19 @@ export function loadViewerFunction(code: string): ViewerFunction {
     }) as ViewerFunctionRequest | ViewerFunctionResponse;
 }
 
-/** The viewer request as a CloudFront Function sees it (the first value of each header). */
+/** The viewer request as a CloudFront Function sees it (`value` first, `multiValue` when repeated). */
 export function viewerRequest(req: IncomingMessage): ViewerFunctionRequest {
-  const headers: Record<string, { value: string }> = {};
+  const values = new Map<string, string[]>();
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     const name = (req.rawHeaders[i] as string).toLowerCase();
-    headers[name] ??= { value: req.rawHeaders[i + 1] as string };
+    values.set(name, [...(values.get(name) ?? []), req.rawHeaders[i + 1] as string]);
+  }
+  const headers: Record<string, ViewerHeader> = {};
+  for (const [name, all] of values) {
+    headers[name] = {
+      value: all[0] as string,
+      ...(all.length > 1 ? { multiValue: all.map((value) => ({ value })) } : {}),
+    };
   }
   return { method: req.method ?? "GET", uri: (req.url ?? "/").split("?")[0] ?? "/", headers };
 }
