@@ -61,7 +61,11 @@ const functionKms = () =>
     credentials: stack.identities.functionRole,
   });
 const keyring = () =>
-  recoveryKeyring({ kms: functionKms(), region: stack.info.region, keyArn: stack.identities.recordsKeyArn });
+  recoveryKeyring({
+    kms: functionKms(),
+    region: stack.info.region,
+    keyArn: stack.identities.recordsKeyArn as string,
+  });
 const deployment = () => ({ app: "veil", stage: stack.info.stage, ownerId });
 const row = async (id: string) => (await readRecord(stack.info.databaseUrl, id, true)) ?? expect.fail(id);
 

@@ -19,7 +19,7 @@ import {
 export const recoverUsage = `usage: pnpm veil recover <record id> [--images] [--out <dir>]
   local (reads .veil/local.json):  pnpm veil recover <id> --images --out ./export
   AWS (the caller's credentials):  pnpm veil recover <id> --database-url <url> --region <region> --stage <stage>
-                                     [--app veil] [--key-arn <data key ARN>] [--kms-endpoint <url>]
+                                     --key-arn <data key ARN> [--app veil] [--kms-endpoint <url>]
                                      [--images --bucket <images bucket> [--s3-endpoint <url>]] [--out <dir>]`;
 
 /** The command line of `recover`, parsed. */
@@ -31,7 +31,7 @@ export interface RecoverArgs {
   readonly region?: string;
   readonly stage?: string;
   readonly app?: string;
-  readonly keyArn?: string;
+  readonly keyArn: string;
   readonly kmsEndpoint?: string;
   readonly s3Endpoint?: string;
   readonly bucket?: string;
@@ -67,7 +67,7 @@ export function parseRecoverArgs(argv: readonly string[]): RecoverArgs {
   if (!recordId) throw new Error("a record id is required");
   if (out.images && !out.out) throw new Error("--images writes files: give --out <dir>");
   if (out.databaseUrl !== undefined) {
-    for (const flag of ["--region", "--stage"] as const) {
+    for (const flag of ["--region", "--stage", "--key-arn"] as const) {
       if (!out[valueFlags[flag]]) throw new Error(`with --database-url, ${flag} is required`);
     }
     if (out.images && !out.bucket) throw new Error("with --database-url, --images needs --bucket");
@@ -81,7 +81,7 @@ interface Target {
   readonly app: string;
   readonly stage: string;
   readonly region: string;
-  readonly keyArn?: string;
+  readonly keyArn: string;
   readonly kms: KMSClient;
   readonly objects?: ObjectSource;
   readonly note?: string;
@@ -120,7 +120,7 @@ async function localTarget(args: RecoverArgs, stateDir: string, env: NodeJS.Proc
     app: args.app ?? "veil",
     stage: info.stage,
     region: info.region,
-    ...(ids.recordsKeyArn ? { keyArn: ids.recordsKeyArn } : {}),
+    keyArn: requireKeyArn(ids.recordsKeyArn),
     kms: new KMSClient({
       region: info.region,
       endpoint: info.kmsEndpoint,
@@ -135,6 +135,11 @@ async function localTarget(args: RecoverArgs, stateDir: string, env: NodeJS.Proc
   };
 }
 
+function requireKeyArn(arn: string | undefined): string {
+  if (!arn) throw new Error("the local stack's identities name no records key ARN: is it running?");
+  return arn;
+}
+
 function awsTarget(args: RecoverArgs): Target {
   const region = args.region as string;
   return {
@@ -142,7 +147,7 @@ function awsTarget(args: RecoverArgs): Target {
     app: args.app ?? "veil",
     stage: args.stage as string,
     region,
-    ...(args.keyArn ? { keyArn: args.keyArn } : {}),
+    keyArn: args.keyArn as string,
     kms: new KMSClient({ region, ...(args.kmsEndpoint ? { endpoint: args.kmsEndpoint } : {}) }),
     ...(args.images
       ? {
@@ -196,7 +201,7 @@ export async function runRecover(
   const keyring = recoveryKeyring({
     kms: target.kms,
     region: target.region,
-    ...(target.keyArn ? { keyArn: target.keyArn } : {}),
+    keyArn: target.keyArn,
   });
   const ids = { app: target.app, stage: target.stage, ownerId: row.ownerId };
   const fields = await recoverRecord(keyring, row.ciphertext, recordContext({ ...ids, recordId: row.id }));

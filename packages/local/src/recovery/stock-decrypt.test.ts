@@ -214,6 +214,8 @@ describe("parseRecoverArgs", () => {
         "eu-central-2",
         "--stage",
         "prod",
+        "--key-arn",
+        "arn:aws:kms:eu-central-2:111122223333:key/k",
         "--images",
         "--bucket",
         "b",
@@ -230,6 +232,10 @@ describe("parseRecoverArgs", () => {
     expect(() => parseRecoverArgs(["r1", "--bogus"])).toThrow("unknown option --bogus");
     expect(() => parseRecoverArgs(["r1", "r2"])).toThrow("unexpected argument r2");
     expect(() => parseRecoverArgs(["r1", "--database-url", "u", "--region", "r"])).toThrow("--stage");
+    // Without the key ARN the stock keyring would ask whatever KMS key a planted row names.
+    expect(() => parseRecoverArgs(["r1", "--database-url", "u", "--region", "r", "--stage", "s"])).toThrow(
+      "--key-arn",
+    );
     expect(() =>
       parseRecoverArgs([
         "r1",
@@ -239,6 +245,8 @@ describe("parseRecoverArgs", () => {
         "r",
         "--stage",
         "s",
+        "--key-arn",
+        "k",
         "--images",
         "--out",
         "o",

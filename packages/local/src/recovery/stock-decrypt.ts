@@ -128,18 +128,17 @@ export interface RecoveryKeyringOptions {
   /** The region of `kms` (the data key's region). */
   readonly region: string;
   /**
-   * The data key's ARN: only data keys wrapped by it are sent to KMS. Without it the keyring runs in
-   * discovery mode and asks KMS about whichever key the message names (the key policy still decides).
+   * The data key's ARN: only data keys wrapped by it are sent to KMS. Required: in discovery mode a
+   * database writer could plant a message wrapped by a key of their own, and recovery would ask their
+   * KMS (telling them who recovers what) and return fields they forged.
    */
-  readonly keyArn?: string;
+  readonly keyArn: string;
 }
 
 /** The stock `KmsKeyringNode` over `partitionContextKms`. */
 export function recoveryKeyring(options: RecoveryKeyringOptions): KmsKeyringNode {
   const clientProvider = partitionContextKms(options.kms, options.region);
-  return options.keyArn
-    ? new KmsKeyringNode({ clientProvider, keyIds: [options.keyArn] })
-    : new KmsKeyringNode({ clientProvider, discovery: true });
+  return new KmsKeyringNode({ clientProvider, keyIds: [options.keyArn] });
 }
 
 /**
