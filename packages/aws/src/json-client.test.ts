@@ -305,6 +305,19 @@ describe("endpoints", () => {
       AwsConfigError,
     );
   });
+
+  it("sends plain http only to loopback: answers carry plaintext data keys", () => {
+    const at = (endpoint: string) => () => resolveEndpoint(kmsService, "eu-central-2", { endpoint });
+    for (const ok of [
+      "http://127.0.0.1:4599",
+      "http://localhost:1",
+      "http://[::1]:2",
+      "https://kms.internal",
+    ])
+      expect(at(ok)).not.toThrow();
+    for (const bad of ["http://kms.internal", "http://10.0.0.5", "http://127.0.0.1.nip.io", "http://[::2]"])
+      expect(at(bad), bad).toThrow(AwsConfigError);
+  });
 });
 
 describe("answers", () => {

@@ -62,6 +62,11 @@ export function defaultEndpoint(endpointPrefix: string, region: string): string 
   return `https://${endpointPrefix}.${region}.amazonaws.com${region.startsWith("cn-") ? ".cn" : ""}`;
 }
 
+/** Whether a URL host name is this machine: `localhost`, 127.0.0.0/8 or `[::1]`. */
+export function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
 /** The endpoint URL a client uses, by the precedence of {@link AwsClientOptions.endpoint}. */
 export function resolveEndpoint(service: JsonService, region: string, options: AwsClientOptions): URL {
   const env = options.env ?? process.env;
@@ -78,6 +83,10 @@ export function resolveEndpoint(service: JsonService, region: string, options: A
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new AwsConfigError(`${service.signingName}: the endpoint must be http or https`);
+  }
+  // Answers carry plaintext data keys and secrets: plain http only to this machine (the local stack).
+  if (url.protocol === "http:" && !isLoopback(url.hostname)) {
+    throw new AwsConfigError(`${service.signingName}: a plain http endpoint must be on loopback; use https`);
   }
   return url;
 }
