@@ -14,10 +14,10 @@ import { EncryptError } from "./errors.ts";
 
 /**
  * The data key for a copy of `material`. In Node the SDK holds it as a `KeyObject`, which is
- * immutable: the copy shares it rather than exporting and importing the key again per message (a
- * copy, an import and a garbage copy each time). Zeroing a material that holds a `KeyObject` only
- * drops its reference (the SDK's rule), so the cached source is unaffected when a copy is disposed,
- * and the key is freed once neither holds it. Bytes (no `KeyObject` support) are still copied.
+ * immutable, so the copy shares it; zeroing a material that holds a `KeyObject` only drops its
+ * reference (the SDK's rule), so the cached source is unaffected when a copy is disposed. The SDK
+ * still exports the key's bytes when it checks and uses a material: those transient copies are left to
+ * the garbage collector, as with the SDK's own caching CMM. Bytes (no `KeyObject` support) are copied.
  */
 function copyDataKey(material: NodeEncryptionMaterial | NodeDecryptionMaterial) {
   const key = material.getUnencryptedDataKey();
