@@ -163,6 +163,10 @@ const bench: BenchModule = {
             privateKeyPem: privateKey.export({ type: "pkcs8", format: "pem" }),
           }),
         );
+        const idempotencySecretArn = await secrets.define("veil/bench/idempotency-key", {
+          readers: [principal.arn],
+          writers: [principal.arn],
+        });
         const env = {
           AWS_REGION: "eu-central-2",
           AWS_ACCESS_KEY_ID: principal.accessKeyId,
@@ -185,6 +189,7 @@ const bench: BenchModule = {
           SST_RESOURCE_UserPool: JSON.stringify({ id: "eu-central-2_bench" }),
           SST_RESOURCE_UserPoolClient: JSON.stringify({ id: "benchclient" }),
           SST_RESOURCE_FleKey: JSON.stringify({ secretArn, providerId: "veil-fle" }),
+          SST_RESOURCE_IdempotencySecret: JSON.stringify({ secretArn: idempotencySecretArn }),
           VEIL_COGNITO_JWKS: JSON.stringify({ keys: [] }),
           VEIL_PROBE_EVENT: JSON.stringify(unauthenticatedCreate),
         };
