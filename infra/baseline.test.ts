@@ -7,9 +7,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { manifest } from "../functions/manifest.ts";
 import { configRules, findingPatterns, foundationalStandard, guardDutyFeatures } from "./baseline.ts";
 import { homeRegion, stageConfig } from "./stage.ts";
 import { type Recorded, repoRoot, type Stack, testAccount } from "./test/harness.ts";
+import { namesFunction, unorderedLambdaReferences } from "./test/lambda-references.ts";
 import { decide } from "./test/simulate.ts";
 import { type SharedStage, sharedStages, synthesizeStages } from "./test/stages.ts";
 
@@ -153,13 +155,24 @@ describe("prod: account baseline", () => {
       expect(r.inputs.name.startsWith(n(""))).toBe(true);
       expect(s.orderedAfter(r, one(T.recorderStatus)), r.name).toBe(true);
     }
-    // Every function that reaches the database is held inside the VPC, one rule each.
-    const inVpc = rules
-      .filter((r) => r.inputs.source.sourceIdentifier === "LAMBDA_INSIDE_VPC")
-      .map((r) => r.inputs.scope.complianceResourceId);
-    expect(inVpc.sort()).toEqual(
-      ["api", "ingest", "images-api", "images-download", "images-cleanup", "db-bootstrap"].map(n).sort(),
-    );
+    // Every function the manifest puts in the VPC (all that reach the database) is held there, one
+    // rule each, naming the deployed function and created after it.
+    const inVpcRules = rules.filter((r) => r.inputs.source.sourceIdentifier === "LAMBDA_INSIDE_VPC");
+    const vpcFunctions = Object.values(manifest)
+      .filter((f) => f.vpc)
+      .map((f) => n(f.name));
+    expect(vpcFunctions).toEqual(expect.arrayContaining(["records", "images-ingest", "db-bootstrap"].map(n)));
+    expect(inVpcRules.map((r) => r.inputs.scope.complianceResourceId).sort()).toEqual(vpcFunctions.sort());
+    const lambdas = s.ofType("aws:lambda/function:Function");
+    for (const r of inVpcRules) {
+      const name = String(r.inputs.scope.complianceResourceId);
+      const fn = lambdas.find((f) => f.inputs.name === name);
+      expect(fn?.inputs.vpcConfig, name).toBeDefined();
+      // The ordering check sees the rule (so it would catch a name typed by hand) and finds it ordered.
+      expect(namesFunction(r, name), name).toBe(true);
+      expect(s.orderedAfter(r, fn as Recorded), name).toBe(true);
+    }
+    expect(unorderedLambdaReferences(s)).toEqual([]);
   });
 
   it("analyzes external access and scans the Lambda functions' packages and code", () => {

@@ -66,9 +66,10 @@ describe("dev: the idempotency-key secret", () => {
   });
 
   it("is linked to the records function only", () => {
-    expect(s.builds.Api.links.IdempotencySecret).toMatchObject({ secretArn });
+    expect(s.builds.Records.links.IdempotencySecret).toMatchObject({ secretArn });
+    expect(s.get("aws:lambda/function:Function", "RecordsFunction").inputs.role).toBe(roleArn(n("api")));
     for (const [fn, build] of Object.entries(s.builds))
-      if (fn !== "Api") expect(Object.keys(build.links ?? {}), fn).not.toContain("IdempotencySecret");
+      if (fn !== "Records") expect(Object.keys(build.links ?? {}), fn).not.toContain("IdempotencySecret");
   });
 
   it("only the records role may read or write its value, whatever IAM grants the others", async () => {

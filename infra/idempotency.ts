@@ -49,7 +49,9 @@ export function createIdempotencySecret(ctx: Ctx, args: IdempotencySecretArgs): 
       description:
         "Key of the idempotency request hash (32 random bytes), written once by the records function",
       kmsKeyId: args.dataKeyArn,
-      recoveryWindowInDays: ctx.stage.protect ? 30 : 7,
+      // Fixed name, like the FLE secret: no recovery window on unprotected stages, or a removed stage
+      // could not be deployed again for a week (stage.ts).
+      recoveryWindowInDays: ctx.stage.secretRecoveryWindowDays,
     },
     { ...p, ...ctx.keep },
   );

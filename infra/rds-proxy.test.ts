@@ -6,6 +6,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { manifest } from "../functions/manifest.ts";
+import { resourceName } from "./functions.ts";
 import { proxyPool, proxyResourceId } from "./rds-proxy.ts";
 import { homeRegion } from "./stage.ts";
 import { type Recorded, repoRoot, type Stack, testAccount } from "./test/harness.ts";
@@ -24,7 +26,23 @@ const T = {
 } as const;
 
 /** The functions that query the database (their roles may connect, through the proxy only). */
-const dataFunctions = ["api", "ingest", "images-api", "images-download", "images-cleanup"] as const;
+const dataFunctions = [
+  "records",
+  "images-api",
+  "images-download",
+  "images-ingest",
+  "images-cleanup",
+] as const;
+/** The one function that logs in to the instance itself, as the master user (db-bootstrap.ts). */
+const adminFunction = "db-bootstrap" as const;
+
+it("covers every function of the manifest that reads the Database link", () => {
+  const readers = Object.values(manifest)
+    .filter((f) => (f.links as readonly string[]).includes("Database") && f.name !== adminFunction)
+    .map((f) => f.name);
+  expect([...dataFunctions].sort()).toEqual(readers.sort());
+  for (const name of [...dataFunctions, adminFunction]) expect(manifest[name].vpc, name).toBe(true);
+});
 
 let stacks: Record<SharedStage, Stack>;
 beforeAll(async () => {
@@ -48,6 +66,12 @@ for (const stageName of sharedStages) {
     let s: Stack;
     const n = (part: string) => `veil-${stageName}-${part}`;
     const roleArn = (name: string) => `arn:aws:iam::${testAccount}:role/${name}`;
+    /** The role a function runs with (roles keep their own names: `records` runs as `…-api`). */
+    const roleOf = (fnName: string): string => {
+      const fn = s.ofType(T.lambda).find((f) => f.inputs.name === fnName);
+      if (!fn) throw new Error(`no function ${fnName}`);
+      return String(fn.inputs.role).split(":role/")[1] ?? "";
+    };
     // biome-ignore lint/suspicious/noExplicitAny: parsed policy documents
     const policyOf = (roleName: string): any[] =>
       s
@@ -128,7 +152,7 @@ for (const stageName of sharedStages) {
           .ofType(T.lambda)
           .filter((f) => (f.inputs.vpcConfig?.securityGroupIds ?? []).includes(id))
           .map((f) => String(f.inputs.name));
-      expect(inGroup(group("DatabaseAdminSecurityGroup"))).toEqual([n("db-bootstrap")]);
+      expect(inGroup(group("DatabaseAdminSecurityGroup"))).toEqual([n(adminFunction)]);
       expect(inGroup(group("FunctionSecurityGroup")).sort()).toEqual(dataFunctions.map(n).sort());
     });
 
@@ -154,7 +178,8 @@ for (const stageName of sharedStages) {
     it("links the functions to the proxy's endpoint, the host their IAM tokens are signed for", () => {
       const endpoint = String(proxy().state.endpoint);
       expect(endpoint).toContain(".proxy-");
-      for (const id of ["Api", "Ingest", "ImagesApi", "ImagesDownload", "ImagesCleanup"]) {
+      for (const id of dataFunctions.map((f) => resourceName(manifest[f]))) {
+        expect(s.builds[id], id).toBeDefined();
         const link = s.builds[id].links.Database;
         expect(link.host, id).toBe(endpoint);
         expect(link.username, id).toBe("veil_app");
@@ -163,22 +188,25 @@ for (const stageName of sharedStages) {
 
     it("lets each data function connect to the proxy as veil_app only, never to the instance (simulated)", async () => {
       for (const fn of dataFunctions) {
+        const role = roleOf(n(fn));
         const ask = (resource: string) =>
-          decide({ role: roleArn(n(fn)), identity: policyOf(n(fn)), action: "rds-db:connect", resource });
+          decide({ role: roleArn(role), identity: policyOf(role), action: "rds-db:connect", resource });
         expect(await ask(proxyUser("veil_app")), fn).toBe("Allowed");
         expect(await ask(instanceUser("veil_app")), fn).toBe("ImplicitlyDenied");
         expect(await ask(proxyUser("veil_master")), fn).toBe("ImplicitlyDenied");
       }
-      for (const other of ["rotate-api-key", "fle-bootstrap", "db-bootstrap"])
+      for (const other of ["rotate-api-key", "fle-key-bootstrap", adminFunction] as const) {
+        const role = roleOf(n(other));
         expect(
           await decide({
-            role: roleArn(n(other)),
-            identity: policyOf(n(other)),
+            role: roleArn(role),
+            identity: policyOf(role),
             action: "rds-db:connect",
             resource: proxyUser("veil_app"),
           }),
           other,
         ).toBe("ImplicitlyDenied");
+      }
     });
 
     it("puts traffic on the database only once the proxy's target is registered", () => {

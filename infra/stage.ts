@@ -62,9 +62,9 @@ export interface StageConfig {
     readonly auditLogDays: number;
   };
   /**
-   * Days a deleted secret stays restorable. 0 on unprotected stages: the FLE secret has a fixed name,
-   * and a secret scheduled for deletion blocks a new one of that name for the whole window, so a stage
-   * could not be deployed again within a week of `sst remove`.
+   * Days a deleted secret stays restorable. 0 on unprotected stages: the FLE and idempotency secrets
+   * have fixed names, and a secret scheduled for deletion blocks a new one of that name for the whole
+   * window, so a stage could not be deployed again within a week of `sst remove`.
    */
   readonly secretRecoveryWindowDays: number;
   /** How often the CloudFront → API Gateway API key is replaced. */

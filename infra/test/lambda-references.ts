@@ -19,12 +19,14 @@ function strings(value: unknown, key = "", out: [string, string][] = []): [strin
 /**
  * Whether an input of `r` names the function `name`: its ARN (qualified, in a URI or a policy) anywhere,
  * or its bare name in a field meant for a function (`function`, `functionName`, a `FunctionName`
- * dimension). Other fields may hold the same string for something else (the role, a schedule's name).
+ * dimension, a Config rule's `complianceResourceId`). Other fields may hold the same string for
+ * something else (the role, a schedule's name).
  */
 export function namesFunction(r: Recorded, name: string): boolean {
   const arn = new RegExp(`:function:${escapeRegExp(name)}(?![\\w-])`);
   return strings(r.inputs).some(
-    ([key, s]) => arn.test(s) || (/function/i.test(key) && (s === name || s.includes(`"${name}"`))),
+    ([key, s]) =>
+      arn.test(s) || (/function|complianceResourceId/i.test(key) && (s === name || s.includes(`"${name}"`))),
   );
 }
 
