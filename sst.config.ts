@@ -18,7 +18,8 @@ export default $config({
     };
   },
   async run() {
-    const { stageConfig } = await import("./infra/stage.ts");
+    const { assertDevStage, stageConfig } = await import("./infra/stage.ts");
+    assertDevStage($app.stage, $dev);
     const { createContext } = await import("./infra/context.ts");
     const ctx = createContext(stageConfig($app.stage, process.env), $app.stage, process.env);
 
@@ -79,10 +80,12 @@ export default $config({
       dataKeyArn: keys.dataKey.arn,
       readerRoleArns: [roles.api.arn, roles.ingest.arn],
       writerRoleArn: roles.fleBootstrap.arn,
+      adminRoleArn: keys.keyAdminRoleArn,
     });
     const idempotency = createIdempotencySecret(ctx, {
       dataKeyArn: keys.dataKey.arn,
       recordsRole: roles.api,
+      adminRoleArn: keys.keyAdminRoleArn,
     });
     const links = createLinks({
       dataKeyArn: keys.dataKey.arn,

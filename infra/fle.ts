@@ -13,6 +13,7 @@ import { fleContentType, fleFields } from "@veil/core";
 import type { Ctx } from "./context.ts";
 import { policyJson } from "./context.ts";
 import { fleSecretName } from "./kms.ts";
+import { managedByKeyAdminOnly } from "./secrets.ts";
 
 /** The provider ID of the FLE profile: the key namespace the handler's RSA keyring must use. */
 export const fleProviderId = "veil";
@@ -31,9 +32,14 @@ export interface FleSecretArgs {
   /** The only roles that may read the private key: the records function and the image ingest. */
   readonly readerRoleArns: $util.Input<string>[];
   readonly writerRoleArn: $util.Input<string>;
+  /** The key-admin (deploy) role: the only one that may change the secret or its policy (secrets.ts). */
+  readonly adminRoleArn: $util.Input<string>;
 }
 
-/** Creates the private-key secret: encrypted with the data key, readable by the reader roles only. */
+/**
+ * Creates the private-key secret: encrypted with the data key, readable by the reader roles only,
+ * written by the bootstrap role only, changed by the key-admin role only.
+ */
 export function createFleSecret(ctx: Ctx, args: FleSecretArgs): FleSecret {
   const p = { provider: ctx.home };
   const secret = new aws.secretsmanager.Secret(
@@ -54,6 +60,7 @@ export function createFleSecret(ctx: Ctx, args: FleSecretArgs): FleSecret {
       policy: policyJson({
         Version: "2012-10-17",
         Statement: [
+          managedByKeyAdminOnly({ accountId: ctx.accountId, adminRoleArn: args.adminRoleArn }),
           {
             Sid: "ReadByReaderRolesOnly",
             Effect: "Deny",

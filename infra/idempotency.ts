@@ -1,7 +1,7 @@
 /**
  * The key of the idempotency request hash: a Secrets Manager secret of its own, encrypted with the data
- * key like the FLE private key, readable and writable by the records function's role only, and linked
- * to that function only (`IdempotencySecret`).
+ * key like the FLE private key, readable and writable by the records function's role only, changed by
+ * the key-admin (deploy) role only (secrets.ts), and linked to that function only (`IdempotencySecret`).
  *
  * It is not derived from the FLE private key, so a keyed retry still replays after an FLE key rotation.
  * Pulumi creates the secret without a value: the records function's first use writes 32 random bytes
@@ -12,6 +12,7 @@
  */
 import { type Ctx, policyJson } from "./context.ts";
 import { grant } from "./roles.ts";
+import { managedByKeyAdminOnly, secretValueActions } from "./secrets.ts";
 
 /** The secret's name. */
 export function idempotencySecretName(ctx: Ctx): string {
@@ -22,6 +23,8 @@ export interface IdempotencySecretArgs {
   readonly dataKeyArn: $util.Input<string>;
   /** The records function's role: the only reader and writer. */
   readonly recordsRole: aws.iam.Role;
+  /** The key-admin (deploy) role: the only one that may change the secret or its policy (secrets.ts). */
+  readonly adminRoleArn: $util.Input<string>;
 }
 
 export interface IdempotencySecret {
@@ -33,11 +36,7 @@ export interface IdempotencySecret {
 }
 
 /** The actions on the key's value: only the records role may take them, whatever IAM says elsewhere. */
-export const idempotencySecretValueActions = [
-  "secretsmanager:GetSecretValue",
-  "secretsmanager:PutSecretValue",
-  "secretsmanager:UpdateSecretVersionStage",
-] as const;
+export const idempotencySecretValueActions = secretValueActions;
 
 /** Creates the secret, its resource policy, the records role's grant and the link. */
 export function createIdempotencySecret(ctx: Ctx, args: IdempotencySecretArgs): IdempotencySecret {
@@ -63,6 +62,7 @@ export function createIdempotencySecret(ctx: Ctx, args: IdempotencySecretArgs): 
       policy: policyJson({
         Version: "2012-10-17",
         Statement: [
+          managedByKeyAdminOnly({ accountId: ctx.accountId, adminRoleArn: args.adminRoleArn }),
           {
             Sid: "ValueOnlyForTheRecordsRole",
             Effect: "Deny",

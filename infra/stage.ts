@@ -187,3 +187,19 @@ export function stageConfig(
 export function isSharedStage(stage: string): stage is StageName {
   return stage === "dev" || stage === "sit" || stage === "prod";
 }
+
+/**
+ * Stops `sst dev` on a shared stage or the governance stage: SST would replace the stage's live
+ * functions with its stub and relay real users' events, and the answers decrypted for them, to the
+ * laptop running it. `sst dev` runs only on a personal stage.
+ *
+ * @example
+ * assertDevStage($app.stage, $dev); // in sst.config.ts, before anything is planned
+ */
+export function assertDevStage(stage: string, dev: boolean): void {
+  if (dev && (isSharedStage(stage) || stage === governanceStage))
+    throw new VisibleError(
+      `sst dev does not run on the ${stage} stage: it would relay that stage's live traffic to this` +
+        " machine. Use a personal stage: VEIL_PERSONAL_STAGE=<name> sst dev --stage <name>.",
+    );
+}

@@ -1,6 +1,6 @@
 import { headers } from "@veil/core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { apiKeyPlaceholder, liveApiKeyValue } from "../cdn.ts";
+import { apiKeyPlaceholder, type ListedApiKey, liveApiKeyValue } from "../cdn.ts";
 import { apiKeyStageTag } from "../rotation.ts";
 import { type Stack, synthesize, updateInputs } from "./harness.ts";
 
@@ -18,6 +18,10 @@ const rotated = [
     tags: tags("dev-x"),
   },
   { name: "veil-dev-cloudfront-disabled", value: "disabled-key", enabled: false, tags: tags("dev") },
+  // Newer keys under this stage's prefix that the rotation did not make: one untagged, one tagged for
+  // another stage (anyone who may create API keys can name one so).
+  { name: keyName("2026-03-01T10-00-00-000Z"), value: "untagged-key", enabled: true },
+  { name: keyName("2026-03-02T10-00-00-000Z"), value: "foreign-key", enabled: true, tags: tags("prod") },
 ];
 
 const apiOrigin = (inputs: Record<string, unknown>) =>
@@ -63,5 +67,20 @@ describe("cdn: the API key header survives every later deploy", () => {
     // A stage whose name extends this prefix does not count, neither does a key tagged for another stage.
     const clash = [{ name: keyName("2027-01-01T00-00-00-000Z"), value: "x", enabled: true, tags: tags("y") }];
     expect(liveApiKeyValue([...rotated, ...clash], p)).toBe("live-key");
+  });
+
+  it("never takes a key without this stage's tag, however it is named: the placeholder rather than one", () => {
+    const p = { keyNamePrefix: "veil-dev-cloudfront-", stageTag: apiKeyStageTag, stageName: "dev" };
+    const untagged = rotated.filter((k) => k.tags === undefined);
+    const foreign = rotated.filter((k) => k.tags !== undefined && k.tags[apiKeyStageTag] !== "dev");
+    expect(untagged).toHaveLength(1);
+    expect(liveApiKeyValue(untagged, p)).toBe(apiKeyPlaceholder);
+    expect(liveApiKeyValue(foreign, p)).toBe(apiKeyPlaceholder);
+    // Other tags beside it do not make a key ours, nor does a tag key differing in case.
+    const lookalikes: ListedApiKey[] = [
+      { name: keyName("2027-02-01T00-00-00-000Z"), value: "a", enabled: true, tags: { other: "dev" } },
+      { name: keyName("2027-02-02T00-00-00-000Z"), value: "b", enabled: true, tags: { "VEIL:STAGE": "dev" } },
+    ];
+    expect(liveApiKeyValue(lookalikes, p)).toBe(apiKeyPlaceholder);
   });
 });

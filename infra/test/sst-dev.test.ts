@@ -7,6 +7,23 @@ import { decide } from "./simulate.ts";
 // biome-ignore lint/suspicious/noExplicitAny: parsed policy documents
 type Doc = { Statement: any[] };
 
+/**
+ * `sst dev` on a shared stage would swap its live functions for SST's stub and relay real users' events
+ * and decrypted answers to a laptop: refused before anything is planned.
+ */
+describe("sst dev on a shared stage", () => {
+  for (const stage of ["dev", "sit", "prod", "governance"])
+    it(`stops ${stage} with a VisibleError naming the personal-stage way`, async () => {
+      const plan = synthesize(
+        stage,
+        { VEIL_KEY_ADMIN_ROLE_ARN: "arn:aws:iam::123456789012:role/x" },
+        { dev: true },
+      );
+      await expect(plan).rejects.toThrow(/sst dev.*personal stage.*VEIL_PERSONAL_STAGE=<name>/s);
+      await expect(plan).rejects.toMatchObject({ name: "VisibleError" });
+    }, 120_000);
+});
+
 /** `sst dev` on a personal stage: handlers run on the laptop, except what must never be there. */
 describe("sst dev on a personal stage", () => {
   let s: Stack;
