@@ -3,7 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { goals } from "./goals.ts";
-import { readResults, renderGoalTable, renderPerformanceDoc, writeReport } from "./report.ts";
+import {
+  readResults,
+  renderGoalTable,
+  renderMissReasons,
+  renderPerformanceDoc,
+  writeReport,
+} from "./report.ts";
 
 const fixture = readResults(join(import.meta.dirname, "fixtures", "results.json"));
 
@@ -29,6 +35,21 @@ describe("docs/performance.md from results.json", () => {
         "| `image_stream_mib_s`                  |     — |       |       |              |                            |",
       ].join("\n"),
     );
+  });
+
+  it("explains every missed goal: the known reason, or a call to investigate", () => {
+    const table = {
+      kms_calls_cold_burst_50: { min: 1, max: 1 },
+      edge_sign_1mb_vs_sha256_plus_base64: { min: 0.9 },
+      local_errors: { min: 0, max: 0 },
+    };
+    expect(renderMissReasons(fixture, table, {})).toBe(
+      "\n\nWhy goals are missed:\n\n- `edge_sign_1mb_vs_sha256_plus_base64`: no known reason: investigate.",
+    );
+    expect(renderMissReasons(fixture, table, { edge_sign_1mb_vs_sha256_plus_base64: "Because." })).toBe(
+      "\n\nWhy goals are missed:\n\n- `edge_sign_1mb_vs_sha256_plus_base64`: Because.",
+    );
+    expect(renderMissReasons(fixture, { kms_calls_cold_burst_50: { min: 1, max: 1 } }, {})).toBe("");
   });
 
   it("lists every goal of goals.ts, in order, before the headline figures", () => {

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { type Goal, goals, goalText, headlineFigures, meetsGoal } from "./goals.ts";
+import { type Goal, goals, goalText, headlineFigures, knownMisses, meetsGoal } from "./goals.ts";
 import type { BenchResults, StoredMetric } from "./types.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -66,6 +66,20 @@ export function renderGoalTable(
     ];
   });
   return markdownTable(["metric", "value", "unit", "goal", "", "what it measures"], rows, [1]);
+}
+
+/** The reasons for the goals this run misses that have a known reason (`knownMisses`). */
+export function renderMissReasons(
+  results: BenchResults,
+  goalTable: Readonly<Record<string, Goal>> = goals,
+  reasons: Readonly<Record<string, string>> = knownMisses,
+): string {
+  const missed = Object.keys(goalTable).filter((name) => {
+    const m = results.metrics[name];
+    return m !== undefined && meetsGoal(m.value, goalTable[name]) === false;
+  });
+  const lines = missed.map((name) => `- \`${name}\`: ${reasons[name] ?? "no known reason: investigate."}`);
+  return lines.length === 0 ? "" : `\n\nWhy goals are missed:\n\n${lines.join("\n")}`;
 }
 
 /** Every figure not in the goal table, grouped by module. */
@@ -162,7 +176,7 @@ with their measurements in \`docs/adr/\`.
 
 ## Goals and headline figures
 
-${renderGoalTable(results)}${quickNote}
+${renderGoalTable(results)}${renderMissReasons(results)}${quickNote}
 
 ## Method
 
