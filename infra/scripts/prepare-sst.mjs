@@ -32,6 +32,8 @@ const env = {
   SST_NO_BUN: "1",
   SST_TELEMETRY_DISABLED: "1",
   XDG_CONFIG_HOME: join(root, ".sst-home"),
+  // `sst install` evaluates the app; the stack refuses undeclared stages.
+  VEIL_PERSONAL_STAGE: "ci",
 };
 const sst = join(infra, "node_modules", ".bin", "sst");
 const r = spawnSync(sst, ["install", "--stage", "ci"], { cwd: root, env, stdio: "inherit" });
