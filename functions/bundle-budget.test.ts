@@ -31,18 +31,20 @@ function packagesIn(metafile: Metafile, pattern: RegExp): string[] {
     .sort();
 }
 
-const linkNames: readonly LinkName[] = [
-  "RecordsKey",
-  "Database",
-  "DatabaseMaster",
-  "UserPool",
-  "UserPoolClient",
-  "FleKey",
-  "FlePublicKey",
-  "ImagesBucket",
-  "InboxBucket",
-  "RotationTarget",
-];
+// Every link name, checked by the compiler: a new one in the manifest type must be listed here.
+const linkNames = Object.keys({
+  RecordsKey: true,
+  Database: true,
+  DatabaseMaster: true,
+  UserPool: true,
+  UserPoolClient: true,
+  FleKey: true,
+  IdempotencySecret: true,
+  FlePublicKey: true,
+  ImagesBucket: true,
+  InboxBucket: true,
+  RotationTarget: true,
+} satisfies Record<LinkName, true>) as LinkName[];
 
 /** The link names a minified bundle reads (`linked("X")`, `Resource.X`). */
 function linksRead(code: string): string[] {
