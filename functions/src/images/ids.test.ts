@@ -10,11 +10,11 @@ import { startTestPostgres, type TestPostgres } from "@veil/db/testing";
 import { inboxKey, type ObjectStore } from "@veil/storage";
 import type { APIGatewayProxyEvent, Context } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { type ImagesApiDeps, routes } from "../images-api/handler.ts";
+import { type DownloadDeps, type ResponseStreaming, serveDownload } from "../images-download/handler.ts";
 import { createApiHandler } from "../shared/api-handler.ts";
 import { UnauthorizedError } from "../shared/errors.ts";
-import { type ImagesApiDeps, routes } from "../images-api/handler.ts";
 import type { Pool } from "./deps.ts";
-import { type DownloadDeps, type ResponseStreaming, serveDownload } from "../images-download/handler.ts";
 import { toImageHttpError } from "./http-errors.ts";
 
 // The download handler builds its entry point from the Lambda runtime's `awslambda` global on import; outside
