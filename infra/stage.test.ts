@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { VisibleError } from "./errors.ts";
 import { edgeRegion, homeRegion, isSharedStage, stageConfig } from "./stage.ts";
@@ -70,5 +72,13 @@ describe("stage config", () => {
     for (const bad of [long, "Alice", "1alice", "al_ice"])
       expect(() => stageConfig(bad, { VEIL_PERSONAL_STAGE: bad }), bad).toThrow(/not a valid name/);
     expect(stageConfig("a".repeat(32), { VEIL_PERSONAL_STAGE: "a".repeat(32) }).protect).toBe(false);
+  });
+
+  it("accepts the stage prepare:sst installs the platform with (sst install evaluates the app)", () => {
+    const script = readFileSync(join(import.meta.dirname, "scripts", "prepare-sst.mjs"), "utf8");
+    const stage = /"--stage", "([^"]+)"/.exec(script)?.[1] ?? "";
+    const declared = /VEIL_PERSONAL_STAGE: "([^"]+)"/.exec(script)?.[1];
+    expect(stage).not.toBe("");
+    expect(() => stageConfig(stage, { VEIL_PERSONAL_STAGE: declared })).not.toThrow();
   });
 });

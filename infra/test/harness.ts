@@ -187,6 +187,8 @@ function computed(type: string, id: string, inputs: Record<string, any>, region:
       return { arn: `arn:aws:logs:${region}:${acct}:log-group:${n}` };
     case "aws:wafv2/webAcl:WebAcl":
       return { arn: `arn:aws:wafv2:${region}:${acct}:global/webacl/${n}/${id}` };
+    case "aws:sns/topic:Topic":
+      return { arn: `arn:aws:sns:${region}:${acct}:${n}` };
     case "aws:route53/record:Record":
       return { fqdn: inputs.name };
     default:

@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { manifest } from "@veil/functions/manifest";
+import { type LinkName, manifest } from "@veil/functions/manifest";
 import { afterAll, describe, expect, it } from "vitest";
 import type { LocalLambda } from "../lambda/index.ts";
 import { gatewayRoutes, localBundleFlavour, localFunctions, startFunction } from "./functions.ts";
@@ -26,9 +26,11 @@ for (const name of localFunctions) {
   );
 }
 
+// A stand-in for every link name (the compiler checks none is missing): each function must get its own.
 const links = {
   RecordsKey: { arn: "k" },
   Database: { url: "u" },
+  DatabaseMaster: { secretArn: "m", host: "h" },
   UserPool: { id: "p" },
   UserPoolClient: { id: "c" },
   FleKey: { secretArn: "s", providerId: "v" },
@@ -36,7 +38,8 @@ const links = {
   FlePublicKey: { pem: "pem", keyName: "n", providerId: "v" },
   ImagesBucket: { name: "images" },
   InboxBucket: { name: "inbox" },
-};
+  RotationTarget: { usagePlanId: "u" },
+} satisfies Record<LinkName, unknown>;
 
 describe("local functions", () => {
   it.each(localFunctions)("%s runs its bundle with exactly the links of its manifest entry", async (name) => {
