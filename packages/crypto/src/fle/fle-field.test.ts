@@ -113,6 +113,17 @@ describe("CloudFront-shaped messages from the stock Encryption SDK client", () =
     });
   });
 
+  it("a message with an encryption context is refused (CloudFront never writes one)", async () => {
+    const { result } = await legacy.encrypt(rsaKeyring(pair.publicKeyPem), Buffer.from("x"), {
+      suiteId: cloudFrontSuite,
+      encryptionContext: { field: "fullName" },
+    });
+    await expect(decryptFleField(result.toString("base64"), dec)).rejects.toMatchObject({
+      name: "FleDecryptError",
+      reason: "undecryptable",
+    });
+  });
+
   it("a message with two encrypted data keys is refused with a typed error", async () => {
     const other = generateFleKeyPair();
     const keyring = new MultiKeyringNode({

@@ -41,12 +41,15 @@ export function readMessageHeader(bytes: Uint8Array): HeaderInfo | undefined {
 }
 
 /**
- * CloudFront's shape, checked before any RSA work: suite 0x0178 and exactly one encrypted data key.
- * The SDK client checks both again when it decrypts.
+ * CloudFront's shape, checked before any RSA work: suite 0x0178, exactly one encrypted data key and no
+ * encryption context (CloudFront writes none). The materials manager checks them again on decrypt.
  */
 export function assertCloudFrontShape(header: HeaderInfo, field?: string): void {
   if (header.algorithmSuite.id !== fleSuite) throw new FleDecryptError("unsupportedSuite", field);
   if (header.messageHeader.encryptedDataKeys.length !== 1) {
+    throw new FleDecryptError("undecryptable", field);
+  }
+  if (Object.keys(header.messageHeader.encryptionContext).length > 0) {
     throw new FleDecryptError("undecryptable", field);
   }
 }

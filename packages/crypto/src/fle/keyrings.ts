@@ -90,6 +90,7 @@ export function fleDecryptManager(key: FleDecryptKey): NodeMaterialsManager {
       getEncryptionMaterials: () => Promise.reject(new EncryptError("FLE keys only decrypt here")),
       decryptMaterials: async (request) => {
         if (request.suite.id !== fleSuite) throw new FleDecryptError("unsupportedSuite");
+        if (Object.keys(request.encryptionContext).length > 0) throw new FleDecryptError("undecryptable");
         return backing.decryptMaterials(request);
       },
     };

@@ -76,10 +76,13 @@ describe("the browser encryptor (Encryption SDK for browsers)", () => {
     expect(Buffer.from((await sdk.decrypt(sdkKeyring, message)).plaintext).equals(view)).toBe(true);
   });
 
-  it("a small upload is exactly a CloudFront FLE value: decryptFleField reads it", async () => {
+  it("an upload is CloudFront's format but never passes as a form value: its image-id context is refused", async () => {
     const message = await encryptUpload(Buffer.from("tiny"), { publicKey, context });
-    const plaintext = await decryptFleField(Buffer.from(message).toString("base64"), decryptKey);
-    expect(Buffer.from(plaintext).toString()).toBe("tiny");
+    expect(Buffer.from((await sdk.decrypt(sdkKeyring, message)).plaintext).toString()).toBe("tiny");
+    await expect(decryptFleField(Buffer.from(message).toString("base64"), decryptKey)).rejects.toMatchObject({
+      name: "FleDecryptError",
+      reason: "undecryptable",
+    });
   });
 
   it("refuses a frame length the ingest would refuse", async () => {
