@@ -12,15 +12,25 @@ type Doc = { Statement: any[] };
  * and decrypted answers to a laptop: refused before anything is planned.
  */
 describe("sst dev on a shared stage", () => {
+  // `run()` of sst.config.ts itself, with the globals SST sets: the refusal comes before any resource,
+  // so no engine is needed (inside one, the refused program leaves the engine's own promises rejected).
+  // Without the check, `run()` goes on to build resources without an engine and fails otherwise.
+  // biome-ignore lint/suspicious/noExplicitAny: SST's globals
+  const g = globalThis as any;
   for (const stage of ["dev", "sit", "prod", "governance"])
     it(`stops ${stage} with a VisibleError naming the personal-stage way`, async () => {
-      const plan = synthesize(
-        stage,
-        { VEIL_KEY_ADMIN_ROLE_ARN: "arn:aws:iam::123456789012:role/x" },
-        { dev: true },
-      );
-      await expect(plan).rejects.toThrow(/sst dev.*personal stage.*VEIL_PERSONAL_STAGE=<name>/s);
-      await expect(plan).rejects.toMatchObject({ name: "VisibleError" });
+      const saved = { $config: g.$config, $dev: g.$dev, $app: g.$app };
+      g.$config ??= (c: unknown) => c;
+      g.$dev = true;
+      g.$app = { name: "veil", stage };
+      try {
+        const config = (await import("../../sst.config.ts")).default as { run(): Promise<unknown> };
+        const run = config.run();
+        await expect(run).rejects.toThrow(/sst dev.*personal stage.*VEIL_PERSONAL_STAGE=<name>/s);
+        await expect(run).rejects.toMatchObject({ name: "VisibleError" });
+      } finally {
+        Object.assign(g, saved);
+      }
     }, 120_000);
 });
 
