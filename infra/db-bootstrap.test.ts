@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { dbBootstrapHandler, dbSetupHash, dbSetupSources } from "./db-bootstrap.ts";
 import { repoRoot, type Stack, synthesize, testAccount } from "./test/harness.ts";
 import { decide } from "./test/simulate.ts";
+import { type SharedStack, sharedStack, sharedStages } from "./test/stages.ts";
 
 const T = {
   role: "aws:iam/role:Role",
@@ -126,3 +127,43 @@ describe("dev: database bootstrap", () => {
       ).not.toBe("Allowed");
   });
 });
+
+/**
+ * The database bootstrap's place in the deploy order, on each shared stage.
+ */
+for (const stageName of sharedStages) {
+  let s: SharedStack;
+  beforeAll(async () => {
+    s = await sharedStack(stageName);
+  }, 120_000);
+
+  describe(`${stageName}: database bootstrap first`, () => {
+    const bootstrap = () => s.get("aws:lambda/invocation:Invocation", "DbBootstrap");
+
+    it("puts the API stage, the inbox notification and the cleanup schedule live only after it", () => {
+      // What makes a function run against the database: without the schema and `veil_app`, it fails.
+      for (const [type, name] of [
+        ["aws:apigateway/stage:Stage", "ApiStage"],
+        ["aws:s3/bucketNotification:BucketNotification", "InboxNotification"],
+        ["aws:cloudwatch/eventRule:EventRule", "ImagesCleanupSchedule"],
+        ["aws:cloudwatch/eventTarget:EventTarget", "ImagesCleanupTarget"],
+      ] as const)
+        expect(s.orderedAfter(s.get(type, name), bootstrap()), name).toBe(true);
+    });
+
+    it("leaves the functions and the API's routes free to build alongside it", () => {
+      // The check sees real dependencies: the invocation itself waits for its role's policy.
+      expect(s.orderedAfter(bootstrap(), s.get(T.rolePolicy, "DbBootstrapRolePolicy"))).toBe(true);
+      const dataFunctions = s
+        .ofType(T.lambda)
+        .filter((f) =>
+          ["records", "images-ingest", "images-api", "images-download", "images-cleanup"].includes(
+            String(f.inputs.name).replace(`veil-${stageName}-`, ""),
+          ),
+        );
+      expect(dataFunctions).toHaveLength(5);
+      for (const r of [...dataFunctions, ...s.ofType("aws:apigateway/deployment:Deployment")])
+        expect(s.orderedAfter(r, bootstrap()), r.name).toBe(false);
+    });
+  });
+}

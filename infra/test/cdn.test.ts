@@ -1,8 +1,16 @@
-import { headers } from "@veil/core";
+import { fleFields, headers } from "@veil/core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { apiKeyPlaceholder, type ListedApiKey, liveApiKeyValue } from "../cdn.ts";
+import {
+  apiKeyPlaceholder,
+  type ListedApiKey,
+  liveApiKeyValue,
+  managedPolicies,
+  managedRuleGroups,
+} from "../cdn.ts";
 import { apiKeyStageTag } from "../rotation.ts";
 import { type Stack, synthesize, updateInputs } from "./harness.ts";
+import { stackHelpers, T } from "./stack-helpers.ts";
+import { type SharedStack, sharedStack, sharedStages } from "./stages.ts";
 
 const keyName = (time: string, stage = "dev") => `veil-${stage}-cloudfront-${time}`;
 const tags = (stage: string) => ({ [apiKeyStageTag]: stage });
@@ -84,3 +92,120 @@ describe("cdn: the API key header survives every later deploy", () => {
     expect(liveApiKeyValue(lookalikes, p)).toBe(apiKeyPlaceholder);
   });
 });
+
+/**
+ * The distribution (cdn.ts) on each shared stage: field-level encryption, behaviours, security
+ * headers, WAF and Shield.
+ */
+for (const stageName of sharedStages) {
+  let s: SharedStack;
+  const { stage } = stackHelpers(stageName, () => s);
+  beforeAll(async () => {
+    s = await sharedStack(stageName);
+  }, 120_000);
+
+  describe(`${stageName}: CloudFront`, () => {
+    const dist = () => s.get(T.distribution, "Distribution").inputs;
+    const apiBehavior = () =>
+      dist().orderedCacheBehaviors.find((b: { pathPattern: string }) => b.pathPattern === "/api/*");
+
+    it("encrypts exactly the classification's sensitive fields with the bootstrap's public key", () => {
+      const key = s.get("aws:cloudfront/publicKey:PublicKey", "FlePublicKey").inputs;
+      expect(key.encodedKey).toContain("BEGIN PUBLIC KEY");
+      const profile = s.get(
+        "aws:cloudfront/fieldLevelEncryptionProfile:FieldLevelEncryptionProfile",
+        "FleProfile",
+      ).inputs;
+      expect(profile.encryptionEntities.items).toHaveLength(1);
+      expect(profile.encryptionEntities.items[0].fieldPatterns.items).toEqual([...fleFields]);
+      const config = s.get(
+        "aws:cloudfront/fieldLevelEncryptionConfig:FieldLevelEncryptionConfig",
+        "FleConfig",
+      ).inputs;
+      expect(config.contentTypeProfileConfig.contentTypeProfiles.items[0]).toMatchObject({
+        contentType: "application/x-www-form-urlencoded",
+        format: "URLEncoded",
+      });
+      expect(apiBehavior().fieldLevelEncryptionId).toBeTruthy();
+    });
+
+    it("sends /api/* to the API: https only, all methods, no caching, API key header, signer on origin-request", () => {
+      const b = apiBehavior();
+      expect(b.viewerProtocolPolicy).toBe("https-only");
+      expect([...b.allowedMethods].sort()).toEqual([
+        "DELETE",
+        "GET",
+        "HEAD",
+        "OPTIONS",
+        "PATCH",
+        "POST",
+        "PUT",
+      ]);
+      expect(b.cachePolicyId).toBe(managedPolicies.cachingDisabled);
+      expect(b.lambdaFunctionAssociations).toEqual([
+        {
+          eventType: "origin-request",
+          includeBody: true,
+          lambdaArn: expect.stringMatching(/:function:veil-\w+-edge-signer:1$/),
+        },
+      ]);
+      const origin = dist().origins.find((o: { originId: string }) => o.originId === b.targetOriginId);
+      expect(origin.domainName).toBe(s.outputs.apiHost);
+      expect(origin.customOriginConfig).toMatchObject({
+        originProtocolPolicy: "https-only",
+        originSslProtocols: ["TLSv1.2"],
+      });
+      expect(origin.customHeaders.map((h: { name: string }) => h.name)).toEqual(["x-api-key"]);
+      // The header is a real input (the live key, cdn.test.ts), never ignored: see cdn.ts.
+      expect(s.get(T.distribution, "Distribution").opts.ignoreChanges ?? []).toEqual([]);
+    });
+
+    it("serves the static site through origin access control, TLS 1.2+, security headers, WAF", () => {
+      const d = dist();
+      const web = d.origins.find(
+        (o: { originId: string }) => o.originId === d.defaultCacheBehavior.targetOriginId,
+      );
+      expect(web.originAccessControlId).toBeTruthy();
+      expect(d.viewerCertificate).toMatchObject({
+        minimumProtocolVersion: "TLSv1.2_2021",
+        sslSupportMethod: "sni-only",
+      });
+      expect(d.viewerCertificate.cloudfrontDefaultCertificate).toBeUndefined();
+      expect(d.webAclId).toMatch(/webacl/);
+      const h = s.get("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy", "SecurityHeaders").inputs
+        .securityHeadersConfig;
+      expect(h.strictTransportSecurity.accessControlMaxAgeSec).toBeGreaterThanOrEqual(31536000);
+      const csp = String(h.contentSecurityPolicy.contentSecurityPolicy);
+      const scriptSrc = csp.split(";").find((d) => d.trim().startsWith("script-src")) ?? "";
+      expect(scriptSrc).not.toContain("unsafe-inline");
+      expect(scriptSrc).not.toContain("unsafe-eval");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(h.contentTypeOptions.override).toBe(true);
+      expect(h.referrerPolicy.referrerPolicy).toBe("no-referrer");
+      expect(d.defaultCacheBehavior.responseHeadersPolicyId).toBe(apiBehavior().responseHeadersPolicyId);
+    });
+
+    it("has a WAF with the AWS managed rule groups and a per-IP rate rule at the stage's limit", () => {
+      const acl = s.get("aws:wafv2/webAcl:WebAcl", "WebAcl").inputs;
+      expect(acl.scope).toBe("CLOUDFRONT");
+      const groups = acl.rules.flatMap(
+        (r: { statement: { managedRuleGroupStatement?: { name: string } } }) =>
+          r.statement.managedRuleGroupStatement ? [r.statement.managedRuleGroupStatement.name] : [],
+      );
+      expect(groups).toEqual([...managedRuleGroups]);
+      const rate = acl.rules.find(
+        (r: { statement: { rateBasedStatement?: unknown } }) => r.statement.rateBasedStatement,
+      );
+      expect(rate.action).toEqual({ block: {} });
+      expect(rate.statement.rateBasedStatement).toMatchObject({
+        limit: stage.waf.ratePerIp5Min,
+        aggregateKeyType: "IP",
+      });
+    });
+
+    it("is protected by Shield Advanced exactly in prod", () => {
+      expect(s.ofType("aws:shield/protection:Protection")).toHaveLength(stage.shieldAdvanced ? 1 : 0);
+      expect(stage.shieldAdvanced).toBe(stageName === "prod");
+    });
+  });
+}

@@ -1,10 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { edgeDeleteTimeout } from "../edge.ts";
 import { maskedDataIdentifiers } from "../logs.ts";
-import { edgeRegion, stageConfig } from "../stage.ts";
-import { type Stack, synthesize } from "./harness.ts";
+import { edgeRegion, homeRegion, stageConfig } from "../stage.ts";
+import { type Stack, synthesize, testAccount } from "./harness.ts";
+import { asArray, parse, T } from "./stack-helpers.ts";
+import { type SharedStack, sharedStack, sharedStages } from "./stages.ts";
 
-const asArray = <V>(v: V | V[] | undefined): V[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 const hours = (t: string) =>
   Number(/^(\d+)h$/.exec(t)?.[1] ?? /^(\d+)m$/.exec(t)?.[1] ?? 0) / (t.endsWith("m") ? 60 : 1);
 
@@ -52,3 +53,49 @@ describe("edge: the Lambda@Edge signer", () => {
     );
   });
 });
+
+/**
+ * The Lambda@Edge signer (edge.ts) on each shared stage: its region, role, rights and bundle.
+ */
+for (const stageName of sharedStages) {
+  let s: SharedStack;
+  beforeAll(async () => {
+    s = await sharedStack(stageName);
+  }, 120_000);
+
+  describe(`${stageName}: Lambda@Edge signer`, () => {
+    it("is a published us-east-1 function with a role trusted by edgelambda and lambda", () => {
+      const fn = s.get(T.lambda, "EdgeSigner");
+      expect(fn.region).toBe(edgeRegion);
+      expect(fn.inputs).toMatchObject({ publish: true, runtime: "nodejs22.x", handler: "index.handler" });
+      expect(fn.inputs.environment).toBeUndefined();
+      expect(fn.inputs.layers ?? []).toEqual([]);
+      expect(fn.inputs.tracingConfig).toBeUndefined();
+      const trust = parse(s.get(T.role, "EdgeSignerRole").inputs.assumeRolePolicy);
+      expect(trust.Statement[0].Principal.Service.sort()).toEqual([
+        "edgelambda.amazonaws.com",
+        "lambda.amazonaws.com",
+      ]);
+    });
+
+    it("may invoke this API only", () => {
+      const doc = parse(s.get(T.rolePolicy, "EdgeSignerPolicy").inputs.policy);
+      const invoke = doc.Statement.filter((st) =>
+        asArray(st.Action).some((a: string) => a.startsWith("execute-api:")),
+      );
+      expect(invoke).toHaveLength(1);
+      expect(asArray(invoke[0].Action)).toEqual(["execute-api:Invoke"]);
+      const apiId = String(s.outputs.apiHost).split(".")[0];
+      expect(asArray(invoke[0].Resource)).toEqual([
+        `arn:aws:execute-api:${homeRegion}:${testAccount}:${apiId}/v1/*`,
+      ]);
+    });
+
+    it("bundles the API host and region at build time (no environment at the edge)", () => {
+      // The real edge/build.ts ran during synthesis (sharedStack removed any earlier bundle).
+      const bundle = s.edgeBundle;
+      expect(bundle).toContain(String(s.outputs.apiHost));
+      expect(bundle).toContain(homeRegion);
+    });
+  });
+}

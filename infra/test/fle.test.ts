@@ -2,11 +2,9 @@ import { bodyGuardFunctionCode, fleContentType } from "@veil/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { homeRegion, stageConfig } from "../stage.ts";
 import { type Stack, synthesize, testAccount } from "./harness.ts";
-import { decide } from "./simulate.ts";
-
-// biome-ignore lint/suspicious/noExplicitAny: parsed policy documents
-type Doc = { Statement: any[] };
-const roleArn = (name: string) => `arn:aws:iam::${testAccount}:role/${name}`;
+import { allowAll, decide } from "./simulate.ts";
+import { type Doc, parse, roleArn, stackHelpers, T } from "./stack-helpers.ts";
+import { type SharedStack, sharedStack, sharedStages } from "./stages.ts";
 
 /** The FLE private-key secret (fle.ts) and who may read it, on an unprotected and a protected stage. */
 describe("fle: the private-key secret", () => {
@@ -83,3 +81,59 @@ describe("fle: the private-key secret", () => {
     }
   });
 });
+
+/**
+ * The FLE key bootstrap (fle.ts) on each shared stage: the key pair made in AWS, and who may read it.
+ */
+for (const stageName of sharedStages) {
+  let s: SharedStack;
+  let dataKeyArn: string;
+  const { stage, n, policyOf } = stackHelpers(stageName, () => s);
+  beforeAll(async () => {
+    s = await sharedStack(stageName);
+    dataKeyArn = String(s.get(T.key, "DataKey").state.arn);
+  }, 120_000);
+
+  describe(`${stageName}: FLE key bootstrap`, () => {
+    it("generates the key pair in AWS and keeps the private key out of Pulumi", () => {
+      const inv = s.get("aws:lambda/invocation:Invocation", "FleKeyBootstrap").inputs;
+      expect(JSON.parse(inv.input)).toMatchObject({
+        action: "generate",
+        generation: stage.fleKeyGeneration,
+        providerId: "veil",
+      });
+      expect(JSON.stringify(s.resources.map((r) => r.inputs))).not.toMatch(/PRIVATE KEY/);
+    });
+
+    it("stores it in a secret encrypted with the data key, readable by the records function and the ingest only", async () => {
+      const secret = s.get("aws:secretsmanager/secret:Secret", "FlePrivateKey").inputs;
+      expect(secret.kmsKeyId).toBe(dataKeyArn);
+      const doc = parse(
+        s.get("aws:secretsmanager/secretPolicy:SecretPolicy", "FlePrivateKeyPolicy").inputs.policy,
+      );
+      const arn = `arn:aws:secretsmanager:${homeRegion}:${testAccount}:secret:${n("fle-private-key")}-AbCdEf`;
+      const ask = (role: string, identity: unknown[], action = "secretsmanager:GetSecretValue") =>
+        decide({
+          role: roleArn(role),
+          identity,
+          action,
+          resource: arn,
+          resourcePolicy: doc,
+          context: { "secretsmanager:VersionStage": "AWSCURRENT" },
+        });
+      expect(await ask(n("api"), policyOf(n("api")))).toBe("Allowed");
+      expect(await ask(n("ingest"), policyOf(n("ingest")))).toBe("Allowed");
+      // The image functions that never need the private key cannot read it, whatever IAM says.
+      for (const role of [n("images-api"), n("images-download")]) {
+        expect(await ask(role, policyOf(role)), role).not.toBe("Allowed");
+        expect(await ask(role, [allowAll]), role).toBe("ExplicitlyDenied");
+      }
+      expect(await ask("veil-developer", [allowAll])).toBe("ExplicitlyDenied");
+      expect(await ask(n("fle-bootstrap"), [allowAll])).toBe("ExplicitlyDenied");
+      expect(
+        await ask(n("fle-bootstrap"), policyOf(n("fle-bootstrap")), "secretsmanager:PutSecretValue"),
+      ).toBe("Allowed");
+      expect(await ask(n("api"), [allowAll], "secretsmanager:PutSecretValue")).toBe("ExplicitlyDenied");
+    });
+  });
+}

@@ -59,6 +59,8 @@ export interface Stack {
   /** What SST was asked to build per function (handler, links), keyed by the component name. */
   // biome-ignore lint/suspicious/noExplicitAny: build inputs
   readonly builds: Record<string, any>;
+  /** Every registration's direct dependencies (`type::name` keys), components and providers included. */
+  readonly graph: Readonly<Record<string, string[]>>;
   /** All resources of a type (`aws:kms/key:Key`). */
   ofType(type: string): Recorded[];
   /** The one resource of a type and logical name; throws when absent. */
@@ -367,10 +369,22 @@ export async function synthesize(
     r.dependencies.push(...(dependencies.get(key) ?? []));
   }
 
-  return {
+  return stackOf({
     resources,
     outputs,
     builds: (globalThis as { __veilBuilds?: Record<string, unknown> }).__veilBuilds ?? {},
+    graph: Object.fromEntries(dependencies),
+  });
+}
+
+/** The recorded data of a stack (plain values, which `node:v8` can serialize). */
+export type StackData = Pick<Stack, "resources" | "outputs" | "builds" | "graph">;
+
+/** A stack with its look-ups, over recorded data (just synthesized, or read back from a cache). */
+export function stackOf(data: StackData): Stack {
+  const { resources, graph } = data;
+  return {
+    ...data,
     ofType: (type) => resources.filter((r) => r.type === type),
     get(type, name) {
       const found = resources.find((r) => r.type === type && r.name === name);
@@ -385,7 +399,7 @@ export async function synthesize(
         if (key === target) return true;
         if (seen.has(key)) continue;
         seen.add(key);
-        queue.push(...(dependencies.get(key) ?? []));
+        queue.push(...(graph[key] ?? []));
       }
       return false;
     },

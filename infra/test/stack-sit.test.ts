@@ -1,3 +1,0 @@
-import { describeStack } from "./stack-assertions.ts";
-
-describeStack("sit");
