@@ -24,9 +24,24 @@ const rolePolicy = block("recovery-role-policy");
 const recovery = `arn:aws:iam::${testAccount}:role/veil-prod-recovery`;
 const keyArn = `arn:aws:kms:eu-central-2:${testAccount}:key/DATA-KEY-ID`;
 const prod = { "kms:EncryptionContext:app": "veil", "kms:EncryptionContext:stage": "prod" };
+/** A session signed in with MFA, within the statements' expiry. */
+const session = { "aws:MultiFactorAuthPresent": "true", "aws:CurrentTime": "2027-01-02T00:00:00Z" };
 
-const ask = (action: string, context: Record<string, string>, role = recovery, identity = [rolePolicy]) =>
-  decide({ role, action, resource: keyArn, identity, resourcePolicy: keyPolicy, context });
+const ask = (
+  action: string,
+  context: Record<string, string>,
+  role = recovery,
+  identity = [rolePolicy],
+  when: Record<string, string> = session,
+) =>
+  decide({
+    role,
+    action,
+    resource: keyArn,
+    identity,
+    resourcePolicy: keyPolicy,
+    context: { ...when, ...context },
+  });
 
 describe("the recovery role of docs/recovery.md", () => {
   it("may decrypt the records and images of its stage", async () => {
@@ -39,6 +54,21 @@ describe("the recovery role of docs/recovery.md", () => {
     expect(await ask("kms:Decrypt", { ...prod, "kms:EncryptionContext:stage": "sit" })).not.toBe("Allowed");
     expect(await ask("kms:Decrypt", { ...prod, "kms:EncryptionContext:app": "other" })).not.toBe("Allowed");
     expect(await ask("kms:Decrypt", {})).not.toBe("Allowed");
+  });
+
+  it("needs an MFA session and stops working when the statement expires", async () => {
+    const records = { ...prod, "kms:EncryptionContext:purpose": "record.sensitive" };
+    const noMfa = { ...session, "aws:MultiFactorAuthPresent": "false" };
+    const expired = { ...session, "aws:CurrentTime": "2027-01-09T00:00:00Z" };
+    expect(await ask("kms:Decrypt", records, recovery, [rolePolicy], noMfa)).not.toBe("Allowed");
+    expect(await ask("kms:Decrypt", records, recovery, [rolePolicy], expired)).not.toBe("Allowed");
+    const viaS3 = {
+      "kms:ViaService": "s3.eu-central-2.amazonaws.com",
+      "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::IMAGES-BUCKET/images/o/r/i",
+    };
+    expect(await ask("kms:Decrypt", viaS3)).toBe("Allowed");
+    expect(await ask("kms:Decrypt", viaS3, recovery, [rolePolicy], noMfa)).not.toBe("Allowed");
+    expect(await ask("kms:Decrypt", viaS3, recovery, [rolePolicy], expired)).not.toBe("Allowed");
   });
 
   it("gets no other use of the key, even with an identity policy allowing everything", async () => {

@@ -236,7 +236,7 @@ describe("pnpm veil recover", () => {
         endpoint: stack.info.kmsEndpoint,
         credentials: stack.identities.adminRole,
       });
-    /** The statement of docs/recovery.md, for the local developer principal. */
+    /** The context conditions of the statement of docs/recovery.md (the local KMS has no MFA sessions or expiry), for the local developer principal. */
     const recoveryStatement = (stage: string) => ({
       Sid: "RecoveryDecryptsOneStage",
       Effect: "Allow",
