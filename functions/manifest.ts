@@ -10,8 +10,9 @@
 import { imageRoutes, recordRoutes } from "@veil/core";
 
 /**
- * What a handler may read as `Resource.<Name>` (functions/src/shared/resources.ts,
- * functions/src/images/resources.ts). SST always adds `App`, so it is never listed.
+ * What a handler may read as `Resource.<Name>`: the one list of link names. `linked(name)` of
+ * functions/src/shared/resources.ts accepts exactly these (and `App`, which SST always adds, so it is
+ * never listed); its types are checked against this list.
  */
 export const linkNames = [
   "RecordsKey",

@@ -35,7 +35,7 @@ export function createLinks(i: LinkInputs) {
 
 /**
  * `FlePublicKey`: the public half of the FLE key pair as registered with CloudFront, for the images
- * API to hand to browsers (they encrypt uploads under it; functions/src/images/resources.ts). The key
+ * API to hand to browsers (they encrypt uploads under it; functions/src/shared/resources.ts). The key
  * name is the one the bootstrap stored with the private key, which the ingest matches.
  */
 export function createFlePublicKeyLink(i: { pem: $util.Input<string>; keyName: $util.Input<string> }) {

@@ -19,13 +19,13 @@ import {
   uploadSuiteId,
 } from "@veil/storage";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
-import { callerVerifier, databasePool, objectStore, once, uploadPublicKey } from "../images/deps.ts";
-import { toImageHttpError } from "../images/http-errors.ts";
-import { linkedImage } from "../images/resources.ts";
+import { callerVerifier, objectStore, once, uploadPublicKey } from "../images/deps.ts";
 import { imageView } from "../images/view.ts";
 import { type ApiRoute, type ApiRouteInput, createApiHandler } from "../shared/api-handler.ts";
-import { HttpError } from "../shared/errors.ts";
+import { databasePool } from "../shared/database.ts";
+import { HttpError, toImageHttpError } from "../shared/errors.ts";
 import { json, requireFormBody } from "../shared/http.ts";
+import { linked } from "../shared/resources.ts";
 
 const logger = createLogger({ serviceName: "veil-images-api" });
 
@@ -34,7 +34,7 @@ const deps = once(async () => ({
   store: objectStore(),
   verifyCaller: callerVerifier(),
   publicKey: uploadPublicKey(),
-  inboxBucket: linkedImage("InboxBucket").name,
+  inboxBucket: linked("InboxBucket").name,
 }));
 export type ImagesApiDeps = Awaited<ReturnType<typeof deps>>;
 

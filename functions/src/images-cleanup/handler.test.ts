@@ -4,7 +4,7 @@ import { startTestPostgres, type TestPostgres } from "@veil/db/testing";
 import { createObjectStore, imageKey, type ObjectStore, StorageUnavailableError } from "@veil/storage";
 import { startTestS3rver, type TestS3rver } from "@veil/storage/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Pool } from "../images/deps.ts";
+import type { Pool } from "../shared/database.ts";
 import { type CleanupDeps, cleanUpErasedImages } from "./handler.ts";
 
 let pg: TestPostgres;

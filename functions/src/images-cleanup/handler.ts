@@ -15,8 +15,9 @@ import { type ImageObjectDeletion, imageDeletions, withTransaction } from "@veil
 import { createLogger } from "@veil/log";
 import { imageKey, type ObjectStore } from "@veil/storage";
 import type { Context } from "aws-lambda";
-import { databasePool, objectStore, once, type Pool } from "../images/deps.ts";
-import { linkedImage } from "../images/resources.ts";
+import { objectStore, once } from "../images/deps.ts";
+import { databasePool, type Pool } from "../shared/database.ts";
+import { linked } from "../shared/resources.ts";
 
 const logger = createLogger({ serviceName: "veil-images-cleanup" });
 
@@ -86,7 +87,7 @@ const deps = once(
   async (): Promise<CleanupDeps> => ({
     pool: await databasePool(),
     store: objectStore(),
-    imagesBucket: linkedImage("ImagesBucket").name,
+    imagesBucket: linked("ImagesBucket").name,
   }),
 );
 

@@ -16,12 +16,12 @@ import { audit, images } from "@veil/db";
 import { createLogger } from "@veil/log";
 import { imageEnvelopeContext, imageKey, type ObjectStore } from "@veil/storage";
 import type { APIGatewayProxyEvent, Context } from "aws-lambda";
-import { callerVerifier, databasePool, envelope, objectStore, once, type Pool } from "../images/deps.ts";
-import { toImageHttpError } from "../images/http-errors.ts";
-import { linkedImage } from "../images/resources.ts";
+import { callerVerifier, envelope, objectStore, once } from "../images/deps.ts";
 import type { VerifyCaller } from "../shared/auth.ts";
-import { HttpError } from "../shared/errors.ts";
+import { databasePool, type Pool } from "../shared/database.ts";
+import { HttpError, toImageHttpError } from "../shared/errors.ts";
 import { errorResponse } from "../shared/http.ts";
+import { linked } from "../shared/resources.ts";
 
 const logger = createLogger({ serviceName: "veil-images-download" });
 
@@ -186,7 +186,7 @@ const deps = once(
     store: objectStore(),
     envelope: envelope(),
     verifyCaller: callerVerifier(),
-    imagesBucket: linkedImage("ImagesBucket").name,
+    imagesBucket: linked("ImagesBucket").name,
   }),
 );
 

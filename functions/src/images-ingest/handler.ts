@@ -6,8 +6,9 @@
 import { createPublicKey } from "node:crypto";
 import { createLogger } from "@veil/log";
 import type { Context, S3Event } from "aws-lambda";
-import { databasePool, envelope, objectStore, once, uploadDecryptKeys } from "../images/deps.ts";
-import { linkedImage } from "../images/resources.ts";
+import { envelope, objectStore, once, uploadDecryptKeys } from "../images/deps.ts";
+import { databasePool } from "../shared/database.ts";
+import { linked } from "../shared/resources.ts";
 import { type IngestDeps, ingestUpload } from "./ingest-pipeline.ts";
 
 const logger = createLogger({ serviceName: "veil-images-ingest" });
@@ -21,8 +22,8 @@ const deps = once(async (): Promise<IngestDeps> => {
     envelope: envelope(),
     keys,
     modulusBytes: bits / 8,
-    inboxBucket: linkedImage("InboxBucket").name,
-    imagesBucket: linkedImage("ImagesBucket").name,
+    inboxBucket: linked("InboxBucket").name,
+    imagesBucket: linked("ImagesBucket").name,
   };
 });
 

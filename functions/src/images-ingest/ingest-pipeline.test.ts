@@ -16,7 +16,7 @@ import {
 } from "@veil/storage";
 import { jpegFixture, pdfFixture, startTestS3rver, type TestS3rver } from "@veil/storage/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Pool } from "../images/deps.ts";
+import type { Pool } from "../shared/database.ts";
 import { type IngestDeps, ingestUpload } from "./ingest-pipeline.ts";
 
 const names = { providerId: "veil-test-fle", keyName: "veil-test-key" };

@@ -28,8 +28,8 @@ import {
   uploadCiphertextLengths,
   uploadEncryptionContext,
 } from "@veil/storage";
-import type { Pool } from "../images/deps.ts";
 import { pendingGraceMs } from "../images/view.ts";
+import type { Pool } from "../shared/database.ts";
 
 /** What the ingest needs. */
 export interface IngestDeps {

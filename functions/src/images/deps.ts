@@ -1,11 +1,10 @@
 /**
  * The dependencies of the image functions, each built from linked resources only when a function needs
  * it: the API function never sees the FLE private key, the download function never sees the inbox.
+ * The database pool is the one of every function (../shared/database.ts).
  */
 import { createPublicKey } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { createEnvelopeCrypto, type EnvelopeCrypto } from "@veil/crypto";
-import { createPool } from "@veil/db";
 import {
   createObjectStore,
   type ObjectStore,
@@ -15,48 +14,6 @@ import {
 import { createCallerVerifier, type VerifyCaller } from "../shared/auth.ts";
 import { loadFleKeys } from "../shared/fle-key.ts";
 import { linked } from "../shared/resources.ts";
-import { linkedImage } from "./resources.ts";
-
-export type Pool = ReturnType<typeof createPool>;
-
-/** Where Lambda's Node.js runtime keeps the CA bundle that includes the RDS certificate authorities. */
-const lambdaCaBundle = "/var/runtime/ca-cert.pem";
-
-/**
- * The database pool. On the local stack's embedded PGlite every connection shares one session, so
- * statements are sent unnamed: a named one would clash with another function's of the same name.
- */
-export async function databasePool(): Promise<Pool> {
-  const db = linked("Database");
-  if (!db.url) {
-    return createPool({
-      rds: {
-        host: db.host,
-        port: db.port,
-        user: db.username,
-        database: db.database,
-        region: process.env.AWS_REGION ?? "",
-      },
-      ca: await readFile(lambdaCaBundle),
-      max: 2,
-    });
-  }
-  // No session reset on connect here: on a shared session it would drop the other functions' statements.
-  const pool = createPool({ connectionString: db.url, max: db.singleSession ? 1 : 2 });
-  if (db.singleSession) {
-    pool.on("connect", (client) => {
-      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-      (client as { query: unknown }).query = (config: unknown, ...rest: unknown[]) =>
-        query(
-          typeof config === "object" && config !== null && "name" in config
-            ? { ...config, name: undefined }
-            : config,
-          ...rest,
-        );
-    });
-  }
-  return pool;
-}
 
 /**
  * The S3 object store. In AWS: the SDK's default endpoint and the function role. Locally:
@@ -92,7 +49,7 @@ export function callerVerifier(): VerifyCaller {
 
 /** The FLE public key browsers encrypt uploads with, and its modulus size (for the signed length). */
 export function uploadPublicKey(): UploadPublicKey & { readonly modulusBytes: number } {
-  const key = linkedImage("FlePublicKey");
+  const key = linked("FlePublicKey");
   const bits = createPublicKey(key.pem).asymmetricKeyDetails?.modulusLength ?? 0;
   if (bits < 2048) throw new Error("FlePublicKey must be an RSA key of at least 2048 bits");
   return { pem: key.pem, providerId: key.providerId, keyName: key.keyName, modulusBytes: bits / 8 };

@@ -13,9 +13,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type ImagesApiDeps, routes } from "../images-api/handler.ts";
 import { type DownloadDeps, type ResponseStreaming, serveDownload } from "../images-download/handler.ts";
 import { createApiHandler } from "../shared/api-handler.ts";
-import { UnauthorizedError } from "../shared/errors.ts";
-import type { Pool } from "./deps.ts";
-import { toImageHttpError } from "./http-errors.ts";
+import type { Pool } from "../shared/database.ts";
+import { toImageHttpError, UnauthorizedError } from "../shared/errors.ts";
 
 // The download handler builds its entry point from the Lambda runtime's `awslambda` global on import; outside
 // Lambda, Powertools leaves an `awslambda` object without it. The tests call `serveDownload` directly.

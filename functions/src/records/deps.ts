@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import { createSecretsManagerClient } from "@veil/aws";
 import {
   createInMemoryEnvelopeCrypto,
@@ -6,15 +5,15 @@ import {
   FleDecryptError,
   type InMemoryEnvelopeCrypto,
 } from "@veil/crypto";
-import { createPool } from "@veil/db";
 import { createCallerVerifier, type VerifyCaller } from "../shared/auth.ts";
+import { databasePool, type Pool } from "../shared/database.ts";
 import { type FleKeys, loadFleKeys } from "../shared/fle-key.ts";
 import { linked } from "../shared/resources.ts";
 import { createRequestHasher, loadRequestHashKey } from "./request-hash.ts";
 
 /** Everything the records routes need, built once per Lambda instance. */
 export interface RecordsDeps {
-  readonly pool: ReturnType<typeof createPool>;
+  readonly pool: Pool;
   /** In-memory messages only: the records routes never stream. */
   readonly envelope: InMemoryEnvelopeCrypto;
   readonly verifyCaller: VerifyCaller;
@@ -26,9 +25,6 @@ export interface RecordsDeps {
    */
   requestHash(parts: readonly string[]): Promise<string>;
 }
-
-/** Where Lambda's Node.js runtime keeps the CA bundle that includes the RDS certificate authorities. */
-const lambdaCaBundle = "/var/runtime/ca-cert.pem";
 
 function formOpener(keys: FleKeys): RecordsDeps["openForm"] {
   return async (body) => {
@@ -44,7 +40,6 @@ function formOpener(keys: FleKeys): RecordsDeps["openForm"] {
 /** Builds the dependencies from the linked resources and the runtime's credentials. */
 export async function createRecordsDeps(): Promise<RecordsDeps> {
   const app = linked("App");
-  const db = linked("Database");
   const fle = linked("FleKey");
   const { secretArn: requestHashSecretArn } = linked("IdempotencySecret");
   const secrets = createSecretsManagerClient();
@@ -52,22 +47,7 @@ export async function createRecordsDeps(): Promise<RecordsDeps> {
   // Read while the cold start loads the FLE keys; a failure here only affects keyed creates, later.
   requestHash.warm();
   const keys = await loadFleKeys(fle.secretArn, fle.providerId, secrets);
-  const pool = db.url
-    ? createPool({
-        connectionString: db.url,
-        ...(db.singleSession ? { max: 1, resetSessionOnConnect: true } : { max: 2 }),
-      })
-    : createPool({
-        rds: {
-          host: db.host,
-          port: db.port,
-          user: db.username,
-          database: db.database,
-          region: process.env.AWS_REGION ?? "",
-        },
-        ca: await readFile(lambdaCaBundle),
-        max: 2,
-      });
+  const pool = await databasePool();
   return {
     pool,
     envelope: createInMemoryEnvelopeCrypto({

@@ -11,9 +11,9 @@ import { startTestPostgres, type TestPostgres } from "@veil/db/testing";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiHandler } from "../shared/api-handler.ts";
-import { UnauthorizedError } from "../shared/errors.ts";
+import { toHttpError, UnauthorizedError } from "../shared/errors.ts";
 import type { RecordsDeps } from "./deps.ts";
-import { routes, toHttpError } from "./handler.ts";
+import { routes } from "./handler.ts";
 import { createRequestHasher } from "./request-hash.ts";
 
 let server: TestPostgres;

@@ -19,17 +19,8 @@ import {
 import { headers } from "@veil/core";
 import { createLogger } from "@veil/log";
 import type { Context } from "aws-lambda";
-import { Resource } from "sst/resource";
+import { linked } from "../shared/resources.ts";
 import { type CdnPort, type GatewayPort, type RotateResult, rotateApiKey } from "./rotate.ts";
-
-interface RotationTarget {
-  readonly usagePlanId: string;
-  readonly distributionId: string;
-  readonly originId: string;
-  readonly keyNamePrefix: string;
-  /** Tags every created key carries: the role may delete only keys tagged for its stage. */
-  readonly keyTags: Record<string, string>;
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -92,7 +83,7 @@ function cdnPort(client: CloudFrontClient, id: string, originId: string, deadlin
 
 /** Lambda entry point (schedule or deploy-time invocation). */
 export async function handler(_event: unknown, context: Context): Promise<RotateResult> {
-  const target = (Resource as unknown as { RotationTarget: RotationTarget }).RotationTarget;
+  const target = linked("RotationTarget");
   const logger = createLogger({ serviceName: "veil-rotate-api-key" });
   // Leave a minute of the Lambda timeout for the last calls and the response.
   const deadline = () => Date.now() + context.getRemainingTimeInMillis() - 60_000;
