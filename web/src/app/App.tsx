@@ -42,12 +42,14 @@ function Gate({ config }: { readonly config: RuntimeConfig }) {
   // flow from the config) only from an Authenticator rendered while it starts up. A page loaded signed
   // in would otherwise first render one after a sign-out, too late, and sign in with Amplify's default
   // flow (SRP), which the local stand-in lacks.
+  // The app mounts once both agree the user is signed in, never inside the sign-in page.
+  const signedIn = authStatus === "authenticated";
   const authenticator = (
     <Authenticator services={services} initialState="signIn">
-      {() => <Shell />}
+      {() => <>{signedIn ? <Shell /> : null}</>}
     </Authenticator>
   );
-  return authStatus === "authenticated" ? authenticator : <SignIn>{authenticator}</SignIn>;
+  return signedIn ? authenticator : <SignIn>{authenticator}</SignIn>;
 }
 
 /** The sign-in page around the Authenticator's forms. */
