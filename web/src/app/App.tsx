@@ -1,6 +1,6 @@
 import { Authenticator, useAuthenticator } from "@aws-amplify/ui-react";
 import { Hub } from "aws-amplify/utils";
-import { useEffect, useMemo } from "react";
+import { type ReactNode, useEffect, useMemo } from "react";
 import type { RuntimeConfig } from "../config.ts";
 import { authServices } from "./auth.ts";
 import { Logo } from "./Logo.tsx";
@@ -27,6 +27,7 @@ export function App({ config }: { readonly config: RuntimeConfig }) {
 
 function Gate({ config }: { readonly config: RuntimeConfig }) {
   const { authStatus } = useAuthenticator((c) => [c.authStatus]);
+  const services = useMemo(() => authServices(config.cognito.authFlow), [config.cognito.authFlow]);
   useEffect(() => {
     if (authStatus === "authenticated") clearSessionNotice();
   }, [authStatus]);
@@ -37,11 +38,22 @@ function Gate({ config }: { readonly config: RuntimeConfig }) {
       </p>
     );
   }
-  return authStatus === "authenticated" ? <Shell /> : <SignIn config={config} />;
+  // The Authenticator wraps the signed-in app too: its state machine takes the services (the sign-in
+  // flow from the config) only from an Authenticator rendered while it starts up. A page loaded signed
+  // in would otherwise first render one after a sign-out, too late, and sign in with Amplify's default
+  // flow (SRP), which the local stand-in lacks.
+  // The app mounts once both agree the user is signed in, never inside the sign-in page.
+  const signedIn = authStatus === "authenticated";
+  const authenticator = (
+    <Authenticator services={services} initialState="signIn">
+      {() => <>{signedIn ? <Shell /> : null}</>}
+    </Authenticator>
+  );
+  return signedIn ? authenticator : <SignIn>{authenticator}</SignIn>;
 }
 
-function SignIn({ config }: { readonly config: RuntimeConfig }) {
-  const services = useMemo(() => authServices(config.cognito.authFlow), [config.cognito.authFlow]);
+/** The sign-in page around the Authenticator's forms. */
+function SignIn({ children }: { readonly children: ReactNode }) {
   const notice = useSessionNotice();
   useEffect(() => {
     document.title = "Sign in · Veil";
@@ -65,7 +77,7 @@ function SignIn({ config }: { readonly config: RuntimeConfig }) {
             {notice}
           </div>
         ) : null}
-        <Authenticator services={services} initialState="signIn" />
+        {children}
       </main>
     </div>
   );
