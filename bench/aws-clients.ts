@@ -9,22 +9,21 @@
  * those of the function's process; medians and best of the runs.
  * docs/adr/0002-aws-clients.md records the decision taken on these figures.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { productionOptions } from "../functions/build.ts";
 import { keyPolicy } from "../packages/local/src/kms/key-policy.ts";
 import { startLocalKms } from "../packages/local/src/kms/server.ts";
 import { startLocalSecrets } from "../packages/local/src/secrets/server.ts";
 import { baselineRef, extractBaseline } from "./_baseline.ts";
+import { type ProbeResult, runProbe } from "./_probe.ts";
 import { round } from "./timing.ts";
 import type { BenchModule, Metric } from "./types.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const probe = join(here, "_init-probe.mjs");
 /** Where the handlers' imports resolve: `packages/aws` has the SDK clients (dev dependencies) and aws4. */
 const resolveDir = join(here, "..", "packages", "aws");
 
@@ -66,30 +65,6 @@ ${handlerBody(`
   baseline: veilHandler,
 } as const;
 type Variant = keyof typeof variants;
-
-interface ProbeResult {
-  importMs: number;
-  importCpuMs: number;
-  exported: boolean;
-  firstInvokeMs?: number;
-  firstInvokeCpuMs?: number;
-  firstStatus?: number;
-  secondInvokeMs?: number;
-}
-
-function runProbe(bundle: string, env: Record<string, string>): Promise<ProbeResult> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [probe, pathToFileURL(bundle).href],
-      { env: { PATH: process.env.PATH ?? "", ...env }, timeout: 60_000 },
-      (err, stdout, stderr) => {
-        if (err) return reject(new Error(`init probe failed: ${stderr.split("\n")[0] ?? err.message}`));
-        resolve(JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as ProbeResult);
-      },
-    );
-  });
-}
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const best = (values: number[]) => Math.min(...values);

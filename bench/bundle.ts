@@ -6,47 +6,22 @@
  * key from the local Secrets Manager, KMS keyring and client, pool object, token verifier) and stops at
  * authentication with 401 — no KMS, database or key-set request.
  */
-import { execFile } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { build, type Metafile } from "esbuild";
-import { bundleHandler, productionOptions } from "../functions/build.ts";
+import { bundleHandler, productionOptions, weightByPackage } from "../functions/build.ts";
 import { functionNames } from "../functions/manifest.ts";
 import { startLocalSecrets } from "../packages/local/src/secrets/server.ts";
+import { type ProbeResult, runProbe } from "./_probe.ts";
 import { round } from "./timing.ts";
 import type { BenchModule, Metric } from "./types.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const probe = join(here, "_init-probe.mjs");
 const peerEntry = join(here, "peer", "handler.ts");
-
-interface ProbeResult {
-  importMs: number;
-  importCpuMs: number;
-  exported: boolean;
-  readyMs?: number;
-  readyCpuMs?: number;
-  firstStatus?: number;
-}
-
-function runProbe(bundle: string, env: Record<string, string>): Promise<ProbeResult> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [probe, pathToFileURL(bundle).href],
-      // Only what a Lambda environment would have: nothing of this process's environment leaks in.
-      { env: { PATH: process.env.PATH ?? "", ...env }, timeout: 60_000 },
-      (err, stdout, stderr) => {
-        if (err) return reject(new Error(`init probe failed: ${stderr.split("\n")[0] ?? err.message}`));
-        resolve(JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as ProbeResult);
-      },
-    );
-  });
-}
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -55,24 +30,9 @@ const median = (values: number[]) => {
 
 /** The heaviest npm packages (or workspace folders) of a bundle, as "name KB, …". */
 function heaviest(metafile: Metafile, count = 5): string {
-  const totals = new Map<string, number>();
-  for (const output of Object.values(metafile.outputs)) {
-    for (const [file, { bytesInOutput }] of Object.entries(output.inputs)) {
-      const inPackage = file.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/);
-      const name =
-        inPackage?.[1] ??
-        file
-          .replace(/^(\.\.\/)+/, "")
-          .split("/")
-          .slice(0, 2)
-          .join("/");
-      totals.set(name, (totals.get(name) ?? 0) + bytesInOutput);
-    }
-  }
-  return [...totals]
-    .sort((a, b) => b[1] - a[1])
+  return weightByPackage(metafile)
     .slice(0, count)
-    .map(([name, bytes]) => `${name} ${round(bytes / 1024, 0)}`)
+    .map(({ name, bytes }) => `${name} ${round(bytes / 1024, 0)}`)
     .join(", ");
 }
 
