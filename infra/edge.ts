@@ -17,7 +17,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Ctx } from "./context.ts";
 import { policyJson, serviceTrust } from "./context.ts";
-import { logsKeyPolicy } from "./kms.ts";
+import { customerKeySettings, logsKeyPolicy } from "./kms.ts";
 import { createLogGroup } from "./logs.ts";
 
 /** Builds the edge bundle for an API and returns the path of its `index.mjs`. */
@@ -78,12 +78,7 @@ export function createEdge(ctx: Ctx, args: EdgeArgs): Edge {
     "EdgeLogsKey",
     {
       description: `Veil ${ctx.stageName}: logs of the edge signer (us-east-1), no health data`,
-      keyUsage: "ENCRYPT_DECRYPT",
-      customerMasterKeySpec: "SYMMETRIC_DEFAULT",
-      enableKeyRotation: true,
-      rotationPeriodInDays: 365,
-      deletionWindowInDays: 30,
-      multiRegion: false,
+      ...customerKeySettings,
       policy: policyJson(
         logsKeyPolicy({
           accountId: ctx.accountId,

@@ -51,6 +51,19 @@ export const keyAdminActions = [
 ] as const;
 
 /** The only cryptographic operations the function roles get. */
+/**
+ * What every customer-managed key of Veil is: symmetric, rotated yearly, 30 days to cancel a deletion,
+ * one region (a multi-Region key would carry health-data keys out of the home region).
+ */
+export const customerKeySettings = {
+  keyUsage: "ENCRYPT_DECRYPT",
+  customerMasterKeySpec: "SYMMETRIC_DEFAULT",
+  enableKeyRotation: true,
+  rotationPeriodInDays: 365,
+  deletionWindowInDays: 30,
+  multiRegion: false,
+} as const;
+
 export const keyUseActions = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"] as const;
 
 export interface Keys {
@@ -291,12 +304,7 @@ export function createKeys(ctx: Ctx, args: KeysArgs): Keys {
     "DataKey",
     {
       description: `Veil ${ctx.stageName}: health data (records, images, FLE private key, database)`,
-      keyUsage: "ENCRYPT_DECRYPT",
-      customerMasterKeySpec: "SYMMETRIC_DEFAULT",
-      enableKeyRotation: true,
-      rotationPeriodInDays: 365,
-      deletionWindowInDays: 30,
-      multiRegion: false,
+      ...customerKeySettings,
       bypassPolicyLockoutSafetyCheck: false,
       policy: policyJson(
         dataKeyPolicy({
@@ -324,12 +332,7 @@ export function createKeys(ctx: Ctx, args: KeysArgs): Keys {
     "LogsKey",
     {
       description: `Veil ${ctx.stageName}: operational logs, audit trail, alarm topic`,
-      keyUsage: "ENCRYPT_DECRYPT",
-      customerMasterKeySpec: "SYMMETRIC_DEFAULT",
-      enableKeyRotation: true,
-      rotationPeriodInDays: 365,
-      deletionWindowInDays: 30,
-      multiRegion: false,
+      ...customerKeySettings,
       policy: policyJson(
         logsKeyPolicy({ accountId: ctx.accountId, region: ctx.homeRegion, adminRoleArn: keyAdminRoleArn }),
       ),
