@@ -101,3 +101,13 @@ export async function screenshots(page: Page, name: string): Promise<void> {
   }
   await page.setViewportSize(viewports.desktop);
 }
+
+/** Signs up on the open sign-in page (the local stack confirms at once) and waits for the empty list. */
+export async function signUp(page: Page, user: { email: string; password: string }): Promise<void> {
+  await page.getByRole("tab", { name: "Create Account" }).click();
+  await page.getByLabel("Email").fill(user.email);
+  await page.getByLabel("Password", { exact: true }).fill(user.password);
+  await page.getByLabel("Confirm Password").fill(user.password);
+  await page.getByRole("button", { name: "Create Account" }).click();
+  await page.getByRole("heading", { name: "No records yet" }).waitFor();
+}

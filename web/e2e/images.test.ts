@@ -4,7 +4,7 @@ import { recordFields } from "@veil/core";
 import type { Page, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jpegFixture } from "../../packages/storage/src/testing/images.ts";
-import { type Harness, screenshots, startHarness } from "./harness.ts";
+import { type Harness, screenshots, signUp, startHarness } from "./harness.ts";
 import { type Observations, observe } from "./leaks.ts";
 
 // Pixel bytes kept in the image, and an EXIF text next to its GPS position (removed by the server).
@@ -35,12 +35,7 @@ describe("images in the web app (Chromium against the local stack)", () => {
 
   it("signs up and creates a record", async () => {
     await page.goto(h.baseUrl);
-    await page.getByRole("tab", { name: "Create Account" }).click();
-    await page.getByLabel("Email").fill(user.email);
-    await page.getByLabel("Password", { exact: true }).fill(user.password);
-    await page.getByLabel("Confirm Password").fill(user.password);
-    await page.getByRole("button", { name: "Create Account" }).click();
-    await page.getByRole("heading", { name: "No records yet" }).waitFor();
+    await signUp(page, user);
     await page.getByRole("main").getByRole("link", { name: "New record" }).click();
     await page.getByLabel(recordFields.category.label, { exact: false }).selectOption("radiology");
     await page.getByLabel(recordFields.fullName.label, { exact: false }).fill("Image Owner");

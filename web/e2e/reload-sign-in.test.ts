@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness } from "./harness.ts";
+import { type Harness, signUp, startHarness } from "./harness.ts";
 
 const tag = randomBytes(5).toString("hex");
 const user = { email: `reload-${tag}@example.com`, password: `Pw-${tag}-Aa1!` };
@@ -28,12 +28,7 @@ describe("sign-in after a reload against the local stack", () => {
 
   it("signs up and lands on the records list", async () => {
     await page.goto(h.baseUrl);
-    await page.getByRole("tab", { name: "Create Account" }).click();
-    await page.getByLabel("Email").fill(user.email);
-    await page.getByLabel("Password", { exact: true }).fill(user.password);
-    await page.getByLabel("Confirm Password").fill(user.password);
-    await page.getByRole("button", { name: "Create Account" }).click();
-    await page.getByRole("heading", { name: "No records yet" }).waitFor();
+    await signUp(page, user);
   });
 
   it("reloads still signed in, signs out, and signs in again with the same password", async () => {
