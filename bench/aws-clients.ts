@@ -20,7 +20,7 @@ import { startLocalKms } from "../packages/local/src/kms/server.ts";
 import { startLocalSecrets } from "../packages/local/src/secrets/server.ts";
 import { baselineRef, extractBaseline } from "./_baseline.ts";
 import { type ProbeResult, runProbe } from "./_probe.ts";
-import { round } from "./timing.ts";
+import { median, round } from "./timing.ts";
 import type { BenchModule, Metric } from "./types.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -66,7 +66,6 @@ ${handlerBody(`
 } as const;
 type Variant = keyof typeof variants;
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const best = (values: number[]) => Math.min(...values);
 
 const labels: Record<Variant, string> = {

@@ -17,16 +17,11 @@ import { bundleHandler, productionOptions, weightByPackage } from "../functions/
 import { functionNames } from "../functions/manifest.ts";
 import { startLocalSecrets } from "../packages/local/src/secrets/server.ts";
 import { type ProbeResult, runProbe } from "./_probe.ts";
-import { round } from "./timing.ts";
+import { median, round } from "./timing.ts";
 import type { BenchModule, Metric } from "./types.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const peerEntry = join(here, "peer", "handler.ts");
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-};
 
 /** The heaviest npm packages (or workspace folders) of a bundle, as "name KB, …". */
 function heaviest(metafile: Metafile, count = 5): string {

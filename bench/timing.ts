@@ -22,10 +22,11 @@ export interface Timing {
   readonly medianCpuUs: number;
 }
 
-const median = (values: number[]) => {
+/** The middle value (the upper one of an even count); 0 for none. */
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-};
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
 
 /** Runs every case `rounds` times (after one warm-up round), interleaved. */
 export async function timeCases<K extends string>(
