@@ -6,6 +6,7 @@ export * from "./fle.ts";
 export * from "./headers.ts";
 export * from "./patterns.ts";
 export * from "./purposes.ts";
+export * from "./sealing.ts";
 export * from "./security-headers.ts";
 export * from "./validate.ts";
 export * from "./web-content-types.ts";
