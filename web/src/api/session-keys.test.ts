@@ -6,7 +6,7 @@ import { createSessionKeyring, type KeyStore } from "./session-keys.ts";
 
 const b64urlBytes = (s: string) => Buffer.from(s, "base64url").byteLength;
 
-describe("session key pairs", () => {
+describe("session key pairs", { timeout: 30_000 }, () => {
   it("makes a P-256 proof key and a 3072-bit RSA-OAEP-256 seal key whose private halves cannot be exported", async () => {
     const keys = await createSessionKeyring({ store: memoryKeyStore() }).forToken(accessTokenFor("ada"));
     for (const { privateKey } of [keys.proof, keys.seal]) {

@@ -105,11 +105,7 @@ function sessionOf(accessToken: string): { user: string; session: string } {
   }
 }
 
-async function describeKeys(
-  user: string,
-  stored: StoredKeys,
-  remade: boolean,
-): Promise<SessionKeys> {
+async function describeKeys(user: string, stored: StoredKeys, remade: boolean): Promise<SessionKeys> {
   const { kty, crv, x, y } = await exportJWK(stored.proof.publicKey);
   const { n, e } = await exportJWK(stored.seal.publicKey);
   if (!n || !e) throw new Error("the seal key has no RSA public key");

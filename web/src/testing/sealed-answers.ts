@@ -48,11 +48,15 @@ export async function seal(
   sek: SealJwk | JWK,
   jti: string,
   options: SealOptions = {},
-): Promise<Uint8Array> {
+): Promise<Uint8Array<ArrayBuffer>> {
   const keyring = new RawRsaKeyringNode({
     keyNamespace: sealedAnswer.keyNamespace,
     keyName: await calculateJwkThumbprint(sek as JWK),
-    rsaKey: { publicKey: createPublicKey({ key: sek as JWK & { kty: "RSA" }, format: "jwk" }) },
+    rsaKey: {
+      publicKey: createPublicKey({ key: sek as JWK & { kty: "RSA" }, format: "jwk" })
+        .export({ type: "spki", format: "pem" })
+        .toString(),
+    },
     oaepHash: "sha256",
   });
   const { result } = await client.encrypt(keyring, plaintext, {
@@ -63,7 +67,7 @@ export async function seal(
     suiteId: options.suiteId ?? AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY,
     ...(options.frameLength ? { frameLength: options.frameLength } : {}),
   });
-  return new Uint8Array(result);
+  return new Uint8Array(result) as Uint8Array<ArrayBuffer>;
 }
 
 /** The `jti` and `sek` of the DPoP proof in request headers. */
