@@ -172,7 +172,7 @@ export function createSessionKeyring(options: SessionKeyringOptions = {}): Sessi
     },
     signingIn() {
       signInSeen = true;
-      pending = generateKeyPairs();
+      pending ??= generateKeyPairs();
       pending.catch(() => undefined);
     },
     async forget() {
