@@ -118,6 +118,24 @@ describe("API client", { timeout: 30_000 }, () => {
     expect(onUnauthorized).toHaveBeenCalledExactlyOnceWith("keysLost");
   });
 
+  it("does not sign out a new session for a 401 answering a request of the one before", async () => {
+    const onUnauthorized = vi.fn();
+    let current = accessTokenFor("ada", "old-session");
+    const { fetch } = fakeFetch(() => {
+      current = accessTokenFor("ada", "new-session"); // signed out and in while the request was under way
+      return json(401, { error: "Unauthorized", message: "no", requestId: "r" });
+    });
+    const call = createApiClient({
+      accessToken: async () => current,
+      keys: keyring,
+      fetch,
+      baseUrl,
+      onUnauthorized,
+    });
+    await expect(call({ method: "GET", path: "/api/records" })).rejects.toBeInstanceOf(SessionExpiredError);
+    expect(onUnauthorized).not.toHaveBeenCalled();
+  });
+
   it("reports a failed connection as a NetworkError", async () => {
     const { call } = client(() => {
       throw new TypeError("Failed to fetch");
@@ -196,9 +214,9 @@ describe("proofs of possession", { timeout: 30_000 }, () => {
     const shared = memoryKeyStore();
     const pageA = createSessionKeyring({ store: shared });
     pageA.signingIn();
-    const thumbprintOf = async (ring: ReturnType<typeof createSessionKeyring>) => {
+    const thumbprintOf = async (ring: ReturnType<typeof createSessionKeyring>, accessToken = token) => {
       const { fetch, sent } = fakeFetch((s) => sealedResponse(s.init.headers, {}));
-      await createApiClient({ accessToken: async () => token, keys: ring, fetch, baseUrl })({
+      await createApiClient({ accessToken: async () => accessToken, keys: ring, fetch, baseUrl })({
         method: "GET",
         path: "/api/records",
       });
@@ -209,7 +227,7 @@ describe("proofs of possession", { timeout: 30_000 }, () => {
     await pageA.forget();
     expect(shared.entries.size).toBe(0);
     pageA.signingIn();
-    expect(await thumbprintOf(pageA)).not.toBe(first);
+    expect(await thumbprintOf(pageA, accessTokenFor("ada", "next-sign-in"))).not.toBe(first);
   });
 });
 

@@ -9,7 +9,7 @@ import {
 } from "./errors.ts";
 import { makeProof } from "./proof.ts";
 import { fromBase64, openSealed, preloadOpener } from "./sealed.ts";
-import type { SessionKeyring, SessionKeys } from "./session-keys.ts";
+import { type SessionKeyring, type SessionKeys, sessionOf } from "./session-keys.ts";
 
 /** Why the API refused the session: it ended, or this browser lost the session's keys. */
 export type UnauthorizedReason = "expired" | "keysLost";
@@ -95,7 +95,13 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     } catch {
       throw new NetworkError();
     }
-    if (res.status === 401) return refuse(keys);
+    if (res.status === 401) {
+      // An answer for a session that has ended since (a sign-out, then a new sign-in while this
+      // request was under way) must not sign out the session that replaced it.
+      const current = await options.accessToken().catch(() => undefined);
+      if (current && current !== token && !sameSession(current, token)) throw new SessionExpiredError();
+      return refuse(keys);
+    }
     if (!res.ok) throw await toApiError(res);
     return {
       status: res.status,
@@ -104,6 +110,11 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     };
   };
 }
+
+const sameSession = (a: string, b: string) => {
+  const [x, y] = [sessionOf(a), sessionOf(b)];
+  return x.user === y.user && x.session === y.session;
+};
 
 /** The media type of a header value, without parameters, lower case. */
 const mediaType = (value: string | null) => (value ?? "").split(";")[0]?.trim().toLowerCase() ?? "";

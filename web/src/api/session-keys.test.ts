@@ -2,6 +2,7 @@ import { sealedAnswer } from "@veil/core";
 import { calculateJwkThumbprint } from "jose";
 import { describe, expect, it, vi } from "vitest";
 import { accessTokenFor, memoryKeyStore } from "../testing/sealed-answers.ts";
+import { SessionExpiredError } from "./errors.ts";
 import { createSessionKeyring, type KeyStore } from "./session-keys.ts";
 
 const b64urlBytes = (s: string) => Buffer.from(s, "base64url").byteLength;
@@ -65,9 +66,24 @@ describe("session key pairs", { timeout: 30_000 }, () => {
     await ring.forget();
     expect(store.entries.size).toBe(0);
     ring.signingIn();
-    const after = await ring.forToken(accessTokenFor("ada"));
+    const after = await ring.forToken(accessTokenFor("ada", "next-sign-in"));
     expect(after.sealKeyName).not.toBe(before.sealKeyName);
     expect(after.remade).toBe(false);
+  });
+
+  it("makes no keys again for a session signed out of, not even for a request under way", async () => {
+    const store = memoryKeyStore();
+    const ring = createSessionKeyring({ store });
+    const token = accessTokenFor("ada");
+    const making = ring.forToken(token); // a request under way while the user signs out
+    await ring.forget();
+    await expect(making).rejects.toBeInstanceOf(SessionExpiredError);
+    await expect(ring.forToken(token)).rejects.toBeInstanceOf(SessionExpiredError);
+    expect(store.entries.size).toBe(0);
+    // The next sign-in is another session.
+    await expect(ring.forToken(accessTokenFor("ada", "next-session"))).resolves.toMatchObject({
+      session: "next-session",
+    });
   });
 
   it("marks keys made again for a session that began before this page as remade", async () => {

@@ -8,6 +8,7 @@
 import { sealedAnswer } from "@veil/core";
 import { createStore, clear as idbClear, get as idbGet, set as idbSet, type UseStore } from "idb-keyval";
 import { calculateJwkThumbprint, decodeJwt, exportJWK, type JWK } from "jose";
+import { SessionExpiredError } from "./errors.ts";
 
 /** What is stored per user: the two key pairs and the session (the token's `origin_jti`) they serve. */
 export interface StoredKeys {
@@ -53,11 +54,14 @@ export interface SessionKeys {
 
 /** Hands out the keys of the session an access token belongs to. */
 export interface SessionKeyring {
-  /** The key pairs for the session of `accessToken`: stored ones if they serve it, otherwise new ones. */
+  /**
+   * The key pairs for the session of `accessToken`: stored ones if they serve it, otherwise new ones.
+   * Rejects with `SessionExpiredError` for a session this page has signed out of.
+   */
   forToken(accessToken: string): Promise<SessionKeys>;
   /** A sign-in is under way in this page: keys made for the session it starts are expected. */
   signingIn(): void;
-  /** Deletes every key pair of this browser (at sign-out). */
+  /** Deletes every key pair of this browser (at sign-out); the sessions used so far get none again. */
   forget(): Promise<void>;
 }
 
@@ -95,7 +99,7 @@ export async function generateKeyPairs(subtle: SubtleCrypto = crypto.subtle) {
 }
 
 /** Who and which sign-in session a token is for; not verified (the API does), only used to pick keys. */
-function sessionOf(accessToken: string): { user: string; session: string } {
+export function sessionOf(accessToken: string): { user: string; session: string } {
   try {
     const claims = decodeJwt(accessToken);
     const str = (v: unknown) => (typeof v === "string" ? v : "");
@@ -140,6 +144,8 @@ export interface SessionKeyringOptions {
 export function createSessionKeyring(options: SessionKeyringOptions = {}): SessionKeyring {
   const store = options.store ?? indexedDbKeyStore();
   const loading = new Map<string, Promise<SessionKeys>>();
+  // Sessions signed out of: a request still under way for one must not make and store keys again.
+  const ended = new Set<string>();
   let signInSeen = false;
   // Made while the sign-in's round trips are under way, for the session it starts.
   let pending: ReturnType<typeof generateKeyPairs> | undefined;
@@ -152,6 +158,8 @@ export function createSessionKeyring(options: SessionKeyringOptions = {}): Sessi
     const pairs = pending ?? generateKeyPairs();
     pending = undefined;
     const fresh: StoredKeys = { session, ...(await pairs) };
+    // Signed out while the keys were being made: store nothing after the sign-out cleared the store.
+    if (ended.has(`${user}\n${session}`)) throw new SessionExpiredError();
     await store.set(user, fresh).catch(() => undefined);
     // Keys of an earlier session were replaced (a new sign-in); none at all without a sign-in in
     // this page means they were lost while the session went on.
@@ -162,6 +170,7 @@ export function createSessionKeyring(options: SessionKeyringOptions = {}): Sessi
     forToken(accessToken) {
       const { user, session } = sessionOf(accessToken);
       const id = `${user}\n${session}`;
+      if (ended.has(id)) return Promise.reject(new SessionExpiredError());
       let keys = loading.get(id);
       if (!keys) {
         keys = load(user, session);
@@ -176,6 +185,7 @@ export function createSessionKeyring(options: SessionKeyringOptions = {}): Sessi
       pending.catch(() => undefined);
     },
     async forget() {
+      for (const id of loading.keys()) ended.add(id);
       loading.clear();
       pending = undefined;
       await store.clear();
