@@ -134,6 +134,22 @@ describe("API client", { timeout: 30_000 }, () => {
     });
     await expect(call({ method: "GET", path: "/api/records" })).rejects.toBeInstanceOf(SessionExpiredError);
     expect(onUnauthorized).not.toHaveBeenCalled();
+    // Nor when the user has signed out meanwhile (no token any more): no message on the sign-in page.
+    const signedOut = createApiClient({
+      accessToken: async () => (fetched ? undefined : token),
+      keys: keyring,
+      fetch: async () => {
+        fetched = true;
+        return json(401, { error: "Unauthorized", message: "no", requestId: "r" });
+      },
+      baseUrl,
+      onUnauthorized,
+    });
+    let fetched = false;
+    await expect(signedOut({ method: "GET", path: "/api/records" })).rejects.toBeInstanceOf(
+      SessionExpiredError,
+    );
+    expect(onUnauthorized).not.toHaveBeenCalled();
   });
 
   it("reports a failed connection as a NetworkError", async () => {

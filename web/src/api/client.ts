@@ -96,10 +96,10 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       throw new NetworkError();
     }
     if (res.status === 401) {
-      // An answer for a session that has ended since (a sign-out, then a new sign-in while this
-      // request was under way) must not sign out the session that replaced it.
+      // Only a refusal of the current session signs out: an answer for one that has ended since (a
+      // sign-out, perhaps a new sign-in, while this request was under way) must not end the next.
       const current = await options.accessToken().catch(() => undefined);
-      if (current && current !== token && !sameSession(current, token)) throw new SessionExpiredError();
+      if (current === undefined || !sameSession(current, token)) throw new SessionExpiredError();
       return refuse(keys);
     }
     if (!res.ok) throw await toApiError(res);
