@@ -1,11 +1,26 @@
-import { fleContentType, headers as headerNames } from "@veil/core";
-import { ApiError, type FieldProblem, NetworkError, SessionExpiredError } from "./errors.ts";
+import { fleContentType, headers as headerNames, proofOfPossession, sealedAnswer } from "@veil/core";
+import {
+  ApiError,
+  type FieldProblem,
+  NetworkError,
+  SealedAnswerError,
+  SessionExpiredError,
+  SessionKeysLostError,
+} from "./errors.ts";
+import { makeProof } from "./proof.ts";
+import { fromBase64, openSealed, preloadOpener } from "./sealed.ts";
+import { type SessionKeyring, type SessionKeys, sessionOf } from "./session-keys.ts";
+
+/** Why the API refused the session: it ended, or this browser lost the session's keys. */
+export type UnauthorizedReason = "expired" | "keysLost";
 
 export interface ApiClientOptions {
   /** The Cognito access token of the signed-in user, or undefined when there is none. */
   readonly accessToken: () => Promise<string | undefined>;
+  /** The session's key pairs: they sign each request's proof and open its sealed answer. */
+  readonly keys: SessionKeyring;
   /** Called once a request was refused with 401, before the error is thrown. */
-  readonly onUnauthorized?: () => void;
+  readonly onUnauthorized?: (reason: UnauthorizedReason) => void;
   readonly fetch?: typeof fetch;
   /** Default: same origin (CloudFront routes `/api/*` to the API). */
   readonly baseUrl?: string;
@@ -17,6 +32,8 @@ export interface ApiRequest {
   /** A url-encoded form: the only body type CloudFront field-level encryption protects. */
   readonly form?: URLSearchParams;
   readonly headers?: Readonly<Record<string, string>>;
+  /** The answer is a file of one of these media types (the body is then a `Blob`), not JSON. */
+  readonly fileTypes?: readonly string[];
 }
 
 export interface ApiResponse<T> {
@@ -28,29 +45,45 @@ export interface ApiResponse<T> {
 export type ApiClient = <T>(request: ApiRequest) => Promise<ApiResponse<T>>;
 
 /**
- * Makes the function every API call goes through: adds the bearer token, sends writes as
- * `application/x-www-form-urlencoded` (JSON would travel past the edge unencrypted) and turns error
- * answers into typed errors.
+ * Makes the function every API call goes through: adds the bearer token and a DPoP proof signed by
+ * the session's proof key, sends writes as `application/x-www-form-urlencoded` (JSON would travel
+ * past the edge unencrypted), opens the sealed answer (refusing any success that is not sealed to
+ * this session for this very request) and turns error answers into typed errors.
+ *
+ * @example
+ * const call = createApiClient({ accessToken, keys: createSessionKeyring() });
+ * const { body } = await call<{ items: RecordMeta[] }>({ method: "GET", path: "/api/records" });
  */
 export function createApiClient(options: ApiClientOptions): ApiClient {
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   const base = options.baseUrl ?? "";
+  const refuse = (keys: SessionKeys | undefined): never => {
+    const lost = keys?.remade === true;
+    options.onUnauthorized?.(lost ? "keysLost" : "expired");
+    throw lost ? new SessionKeysLostError() : new SessionExpiredError();
+  };
   return async <T>(request: ApiRequest): Promise<ApiResponse<T>> => {
     const token = await options.accessToken();
-    if (!token) {
-      options.onUnauthorized?.();
-      throw new SessionExpiredError();
-    }
+    if (!token) return refuse(undefined);
+    preloadOpener();
+    const keys = await options.keys.forToken(token);
+    const target = `${base}${request.path}`;
+    const proof = await makeProof(keys, {
+      method: request.method,
+      url: new URL(target, globalThis.location?.href).href,
+      accessToken: token,
+    });
     const headers: Record<string, string> = {
-      accept: "application/json",
+      accept: `${request.fileTypes ? sealedAnswer.streamContentType : sealedAnswer.contentType}, application/json`,
       authorization: `Bearer ${token}`,
       ...request.headers,
+      [proofOfPossession.header]: proof.jwt,
     };
     // Exactly the type CloudFront encrypts (no charset parameter): the edge refuses any other body.
     if (request.form) headers["content-type"] = fleContentType;
     let res: Response;
     try {
-      res = await doFetch(`${base}${request.path}`, {
+      res = await doFetch(target, {
         method: request.method,
         headers,
         ...(request.form ? { body: request.form.toString() } : {}),
@@ -63,17 +96,66 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       throw new NetworkError();
     }
     if (res.status === 401) {
-      options.onUnauthorized?.();
-      throw new SessionExpiredError();
+      // Only a refusal of the current session signs out: an answer for one that has ended since (a
+      // sign-out, perhaps a new sign-in, while this request was under way) must not end the next.
+      const current = await options.accessToken().catch(() => undefined);
+      if (current === undefined || !sameSession(current, token)) throw new SessionExpiredError();
+      return refuse(keys);
     }
     if (!res.ok) throw await toApiError(res);
-    const text = res.status === 204 ? "" : await res.text();
     return {
       status: res.status,
-      body: (text ? JSON.parse(text) : undefined) as T,
+      body: (await openAnswer(res, keys, proof.jti, request.fileTypes)) as T,
       etag: res.headers.get("etag") ?? undefined,
     };
   };
+}
+
+const sameSession = (a: string, b: string) => {
+  const [x, y] = [sessionOf(a), sessionOf(b)];
+  return x.user === y.user && x.session === y.session;
+};
+
+/** The media type of a header value, without parameters, lower case. */
+const mediaType = (value: string | null) => (value ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+
+/**
+ * The plaintext of a successful answer: JSON, or a `Blob` of one of `fileTypes`. A body that is not
+ * sealed to `keys` for the proof `jti` is refused, whatever it holds.
+ */
+async function openAnswer(
+  res: Response,
+  keys: SessionKeys,
+  jti: string,
+  fileTypes: readonly string[] | undefined,
+): Promise<unknown> {
+  const requestId = res.headers.get(headerNames.requestId) ?? undefined;
+  let raw: Uint8Array;
+  try {
+    raw = res.status === 204 ? new Uint8Array() : new Uint8Array(await res.arrayBuffer());
+  } catch {
+    // A stream cut short (the server stops an answer that fails a check after the first bytes).
+    throw new ApiError(502, "IncompleteAnswer", "The answer could not be loaded completely.", requestId);
+  }
+  if (raw.byteLength === 0 && !fileTypes) return undefined;
+  const type = mediaType(res.headers.get("content-type"));
+  const plainType = mediaType(res.headers.get(sealedAnswer.plaintextTypeHeader));
+  try {
+    let message: Uint8Array;
+    if (type === sealedAnswer.contentType) message = fromBase64(new TextDecoder().decode(raw));
+    else if (type === sealedAnswer.streamContentType) message = raw;
+    else throw new Error("not sealed");
+    const plaintext = await openSealed(message, keys, jti);
+    if (fileTypes) {
+      if (!fileTypes.includes(plainType)) throw new Error("unexpected file type");
+      return new Blob([plaintext as Uint8Array<ArrayBuffer>], { type: plainType });
+    }
+    if (plainType !== "application/json") throw new Error("not JSON");
+    return JSON.parse(new TextDecoder().decode(plaintext)) as unknown;
+  } catch (err) {
+    if (err instanceof NetworkError) throw err;
+    throw new SealedAnswerError(requestId);
+  }
 }
 
 const fallbackMessages: Record<number, string> = {

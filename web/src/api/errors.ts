@@ -12,7 +12,7 @@ export interface FieldProblem {
 
 /** The API answered with an error status. */
 export class ApiError extends Error {
-  override readonly name = "ApiError";
+  override readonly name: string = "ApiError";
   constructor(
     readonly status: number,
     /** The API's stable error code (`ValidationError`, `NotFound`, …), or the edge's. */
@@ -41,8 +41,31 @@ export class NetworkError extends Error {
 
 /** The session is gone (no token, or the API said 401): the user must sign in again. */
 export class SessionExpiredError extends Error {
-  override readonly name = "SessionExpiredError";
+  override readonly name: string = "SessionExpiredError";
   constructor() {
     super("Your session has ended. Please sign in again.");
+  }
+}
+
+/**
+ * This browser no longer holds the keys of the session (its stored keys were removed while the user
+ * stayed signed in): the API refuses new ones for the same session, so the user must sign in again.
+ */
+export class SessionKeysLostError extends SessionExpiredError {
+  override readonly name = "SessionKeysLostError";
+  constructor() {
+    super();
+    this.message = "This browser no longer holds the keys of your session. Please sign in again.";
+  }
+}
+
+/**
+ * A successful answer that could not be opened: not sealed, sealed to another key, or for another
+ * request. Nothing of it is shown, and the message gives nothing of it away.
+ */
+export class SealedAnswerError extends ApiError {
+  override readonly name = "SealedAnswerError";
+  constructor(requestId: string | undefined) {
+    super(502, "SealedAnswerRefused", "The answer could not be verified. Please try again.", requestId);
   }
 }

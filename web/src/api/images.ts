@@ -6,8 +6,8 @@
  */
 import { type ImageContentType, imageLimits } from "@veil/core";
 import { encryptUpload } from "@veil/storage/upload-web";
-import { type ApiClient, toApiError } from "./client.ts";
-import { ApiError, NetworkError, SessionExpiredError } from "./errors.ts";
+import type { ApiClient } from "./client.ts";
+import { ApiError, NetworkError } from "./errors.ts";
 
 /** An image as the API lists it. */
 export interface ImageInfo {
@@ -59,9 +59,7 @@ const imagesPath = (recordId: string) => `/api/records/${encodeURIComponent(reco
 
 export interface ImagesApiOptions {
   readonly call: ApiClient;
-  /** The access token for the download (a binary answer, fetched directly). */
-  readonly accessToken: () => Promise<string | undefined>;
-  readonly onUnauthorized?: () => void;
+  /** For the upload to S3 (the presigned URL), the one request that does not go to the API. */
   readonly fetch?: typeof fetch;
 }
 
@@ -119,41 +117,17 @@ export function imagesApi(options: ImagesApiOptions) {
       return ticket.imageId;
     },
 
-    /** The decrypted image (it is written to the record's access history). */
+    /**
+     * The decrypted image (it is written to the record's access history): sealed by the function to
+     * this session's key, opened in this page.
+     */
     async download(recordId: string, imageId: string): Promise<Blob> {
-      const token = await options.accessToken();
-      if (!token) {
-        options.onUnauthorized?.();
-        throw new SessionExpiredError();
-      }
-      let res: Response;
-      try {
-        res = await doFetch(`${imagesPath(recordId)}/${encodeURIComponent(imageId)}`, {
-          headers: { authorization: `Bearer ${token}` },
-          cache: "no-store",
-          credentials: "omit",
-          redirect: "error",
-          referrerPolicy: "no-referrer",
-        });
-      } catch {
-        throw new NetworkError();
-      }
-      if (res.status === 401) {
-        options.onUnauthorized?.();
-        throw new SessionExpiredError();
-      }
-      if (!res.ok) throw await toApiError(res);
-      try {
-        // A stream cut short (an integrity failure after the first bytes) rejects here.
-        return await res.blob();
-      } catch {
-        throw new ApiError(
-          502,
-          "ImageIntegrityError",
-          "The image could not be loaded completely.",
-          undefined,
-        );
-      }
+      const res = await options.call<Blob>({
+        method: "GET",
+        path: `${imagesPath(recordId)}/${encodeURIComponent(imageId)}`,
+        fileTypes: imageLimits.contentTypes,
+      });
+      return res.body;
     },
   };
 }

@@ -1,7 +1,12 @@
 import { fetchAuthSession, signOut } from "aws-amplify/auth";
 import { useSyncExternalStore } from "react";
-import { createApiClient } from "../api/client.ts";
+import { createApiClient, type UnauthorizedReason } from "../api/client.ts";
+import { SessionExpiredError, SessionKeysLostError } from "../api/errors.ts";
 import { recordsApi } from "../api/records.ts";
+import { createSessionKeyring } from "../api/session-keys.ts";
+
+/** The key pairs of the signed-in session (IndexedDB), shared by every API client of the page. */
+export const sessionKeys = createSessionKeyring();
 
 let notice: string | undefined;
 const listeners = new Set<() => void>();
@@ -26,13 +31,17 @@ export function clearSessionNotice() {
 }
 
 let ending = false;
-/** Signs out (everywhere in this browser) and leaves a message for the sign-in screen. */
+/**
+ * Signs out (everywhere in this browser), deletes the session's key pairs and leaves a message for
+ * the sign-in screen.
+ */
 export async function endSession(message?: string): Promise<void> {
   if (ending) return;
   ending = true;
   notice = message;
   emit();
   try {
+    await sessionKeys.forget().catch(() => undefined);
     await signOut();
   } finally {
     ending = false;
@@ -48,10 +57,17 @@ async function accessToken(): Promise<string | undefined> {
   }
 }
 
-/** The records API of the signed-in user. A 401 signs the user out. */
-export const api = recordsApi(
-  createApiClient({
-    accessToken,
-    onUnauthorized: () => void endSession("Your session has ended. Please sign in again."),
-  }),
-);
+const unauthorizedText: Record<UnauthorizedReason, string> = {
+  expired: new SessionExpiredError().message,
+  keysLost: new SessionKeysLostError().message,
+};
+
+/** Every API call of the signed-in user goes through this client. A 401 signs the user out. */
+export const apiClient = createApiClient({
+  accessToken,
+  keys: sessionKeys,
+  onUnauthorized: (reason) => void endSession(unauthorizedText[reason]),
+});
+
+/** The records API of the signed-in user. */
+export const api = recordsApi(apiClient);
