@@ -19,6 +19,7 @@ import { prepareLocalDatabase } from "./database.ts";
 import { gatewayRoutes, localBundleFlavour, prepareBundles, startFunction } from "./functions.ts";
 import { type LocalIdentities, type LocalPrincipal, loadIdentities, saveIdentities } from "./identities.ts";
 import { reservePort } from "./ports.ts";
+import { localStageConfig, type StageConfig, type StageName, usagePlanThrottle } from "./stage.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 
@@ -32,7 +33,14 @@ export interface StartStackOptions {
   /** Folder of the built web app; default `web/dist` when it exists. */
   readonly webRoot?: string;
   readonly region?: string;
+  /** Stage name: the gateway's path prefix, the functions' names and encryption context; default `local`. */
   readonly stage?: string;
+  /**
+   * The stage whose settings (the usage plan's throttle) the stack applies, read from the same typed
+   * stage config as the infrastructure; default `dev`. Test and bench runs that drive more requests
+   * than a developer does choose `prod` explicitly.
+   */
+  readonly stageSettings?: StageName;
   /**
    * Use this S3-compatible server (e.g. a test Swift, which keeps versions) instead of the embedded
    * s3rver. Its SigV4 region must be `region`.
@@ -54,6 +62,8 @@ export interface StartStackOptions {
 export interface LocalStack {
   readonly info: LocalStackInfo;
   readonly identities: LocalIdentities;
+  /** The stage settings it applies (`StartStackOptions.stageSettings`). */
+  readonly settings: StageConfig;
   readonly kms: LocalKms;
   readonly gateway: LocalGateway;
   readonly cognito: LocalCognito;
@@ -86,6 +96,7 @@ const idempotencySecretName = "veil/local/idempotency-request-hash-key";
 export async function startLocalStack(options: StartStackOptions = {}): Promise<LocalStack> {
   const region = options.region ?? "eu-central-2";
   const stage = options.stage ?? "local";
+  const settings = localStageConfig(options.stageSettings);
   const testing = testStackSettings(options.test);
   const paths = stackPaths(options.stateDir ?? join(repoRoot, ".veil"));
   mkdirSync(paths.logDir, { recursive: true });
@@ -245,7 +256,7 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
       stage,
       region,
       accountId: ids.accountId,
-      apiKeys: { keys: ids.apiKeys, throttle: { rateLimit: 200, burstLimit: 400 } },
+      apiKeys: { keys: ids.apiKeys, throttle: usagePlanThrottle(settings) },
       principals: principalLookup([ids.edgeRole, ids.developer]),
       allowedPrincipalArns: [ids.edgeRole.arn],
       ...(testing.gatewayChecksOff.length > 0 ? { disabledChecks: testing.gatewayChecksOff } : {}),
@@ -330,12 +341,14 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
       logDir: paths.logDir,
       region,
       stage,
+      stageSettings: settings.name,
       pid: process.pid,
     };
     await writeStackInfo(paths.infoFile, info);
     return {
       info,
       identities: { ...ids, recordsKeyArn },
+      settings,
       kms,
       gateway,
       cognito,
