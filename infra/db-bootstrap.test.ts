@@ -100,7 +100,7 @@ describe("dev: database bootstrap", () => {
       ["secretsmanager:PutSecretValue", masterSecretArn],
       ["kms:Decrypt", dataKey],
       ["rds-db:connect", `arn:aws:rds-db:eu-central-2:${testAccount}:dbuser:db-TESTRESOURCEID/veil_app`],
-    ])
+    ] as const)
       expect(await ask(action, resource), `${action} ${resource}`).toBe("ImplicitlyDenied");
   });
 
