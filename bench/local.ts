@@ -12,122 +12,22 @@
  * cores with the stack, so the figures describe the whole request path on this machine, not AWS.
  */
 import { fork } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startTestPostgres, type TestPostgres } from "../packages/db/src/testing/postgres.ts";
-import { signUpAndSignIn } from "../packages/local/src/cognito/client.ts";
-import { ephemeralPorts, type LocalStackInfo } from "../packages/local/src/stack/config.ts";
 import { localStageConfig } from "../packages/local/src/stack/stage.ts";
-import { type LocalStack, startLocalStack } from "../packages/local/src/stack/start.ts";
-import type { LoadPlan, LoadResult, LoadUser, Operation } from "./_load-client.ts";
-import { recordForm } from "./_load-client.ts";
+import type { LoadPlan, LoadResult, Operation } from "./_load-client.ts";
+import { burstOfCreates, devStack, freshStack, signUpUsers } from "./_local-stack.ts";
 import { cpuByRole } from "./_proc-cpu.ts";
 import { round } from "./timing.ts";
 import type { BenchModule, Metric } from "./types.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, "..");
 
 /** A fixed mix: reads dominate, as a records app's traffic does. */
 const mix: Record<Operation, number> = { read: 0.6, create: 0.25, update: 0.15 };
 const coldBurst = 50;
-/**
- * The fresh stack applies prod's settings (infra/stage.ts), the highest usage plan of any stage, and
- * the users together start no more requests than its rate, so the stack is measured at the rate prod
- * admits instead of answering a storm of 429s. `--unpaced` drops the pacing.
- */
-const benchStageSettings = "prod" as const;
-
-interface Target {
-  readonly info: Pick<LocalStackInfo, "edgeUrl" | "cognito" | "logDir" | "stageSettings">;
-  readonly stack?: LocalStack;
-  stop(): Promise<void>;
-}
-
-async function freshStack(log: (m: string) => void): Promise<Target> {
-  log("starting PostgreSQL and a fresh local stack on ephemeral ports…");
-  const pg: TestPostgres = await startTestPostgres();
-  const stateDir = mkdtempSync(join(tmpdir(), "veil-bench-stack-"));
-  let stack: LocalStack | undefined;
-  try {
-    stack = await startLocalStack({
-      stateDir,
-      ports: ephemeralPorts,
-      databaseUrl: pg.connectionString,
-      webRoot: stateDir,
-      stageSettings: benchStageSettings,
-    });
-  } catch (err) {
-    await pg.stop();
-    rmSync(stateDir, { recursive: true, force: true });
-    throw err;
-  }
-  const running = stack;
-  return {
-    info: running.info,
-    stack: running,
-    async stop() {
-      await running.stop();
-      await pg.stop();
-      rmSync(stateDir, { recursive: true, force: true });
-    },
-  };
-}
-
-function devStack(): Target {
-  const info = JSON.parse(readFileSync(join(root, ".veil", "local.json"), "utf8")) as LocalStackInfo;
-  return { info, stop: async () => {} };
-}
-
-async function signUpUsers(target: Target, count: number): Promise<LoadUser[]> {
-  const tag = randomBytes(4).toString("hex");
-  const users: LoadUser[] = [];
-  for (let i = 0; i < count; i++) {
-    const tokens = await signUpAndSignIn(target.info.cognito.endpoint, target.info.cognito.clientId, {
-      email: `load-${tag}-${i}@users.example.net`,
-      password: `Pw-${randomBytes(9).toString("base64url")}-1a`,
-    });
-    users.push({ token: tokens.accessToken, records: [] });
-  }
-  return users;
-}
-
-/** One create per entry, all at once: the first writes of a cold function. */
-async function burstOfCreates(edgeUrl: string, users: LoadUser[], count: number): Promise<number> {
-  let failed = 0;
-  await Promise.all(
-    Array.from({ length: count }, async (_, i) => {
-      const user = users[i % users.length]!;
-      const create = () =>
-        fetch(`${edgeUrl}/api/records`, {
-          method: "POST",
-          headers: {
-            authorization: `Bearer ${user.token}`,
-            "content-type": "application/x-www-form-urlencoded",
-          },
-          body: recordForm(i),
-        }).catch(() => undefined);
-      let res = await create();
-      // A burst above the stage's usage plan (dev's, with --against-dev) is asked again, as a client would.
-      for (let tries = 0; res?.status === 429 && tries < 20; tries++) {
-        await res.body?.cancel();
-        await new Promise((r) => setTimeout(r, 50 + Math.random() * 50));
-        res = await create();
-      }
-      if (res?.status !== 201) {
-        failed++;
-        await res?.body?.cancel();
-        return;
-      }
-      const { id, version } = (await res.json()) as { id: string; version: number };
-      user.records.push({ id, version });
-    }),
-  );
-  return failed;
-}
 
 function runClient(plan: LoadPlan): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
