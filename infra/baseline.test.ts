@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { manifest } from "../functions/manifest.ts";
-import { configRules, findingPatterns, foundationalStandard, guardDutyFeatures } from "./baseline.ts";
+import { configRules, findingPatterns, foundationalStandard, guardDutyFeatures } from "./baseline-checks.ts";
 import { homeRegion, stageConfig } from "./stage.ts";
 import { type Recorded, type Stack, testAccount } from "./test/harness.ts";
 import { namesFunction, unorderedLambdaReferences } from "./test/lambda-references.ts";
