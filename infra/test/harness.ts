@@ -1,3 +1,4 @@
+// Over 300 lines: the Pulumi mock monitor, its recording and the look-ups are one mechanism.
 /**
  * Runs `sst.config.ts` for a stage under Pulumi mocks, on the same `@pulumi/pulumi` and `@pulumi/aws`
  * copies the SST platform in `.sst/platform` uses (made by `pnpm --filter @veil/infra prepare:sst`),

@@ -1,3 +1,4 @@
+// Over 300 lines: one stack start shared by every test of the request path.
 /**
  * The operator-blind request path end to end on a real PostgreSQL: browser-like calls through the
  * local CloudFront, the edge signer, the gateway, the records function, KMS and the database.
