@@ -12,112 +12,22 @@
  * cores with the stack, so the figures describe the whole request path on this machine, not AWS.
  */
 import { fork } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startTestPostgres, type TestPostgres } from "../packages/db/src/testing/postgres.ts";
-import { signUpAndSignIn } from "../packages/local/src/cognito/client.ts";
-import { ephemeralPorts, type LocalStackInfo } from "../packages/local/src/stack/config.ts";
-import { type LocalStack, startLocalStack } from "../packages/local/src/stack/start.ts";
-import type { LoadPlan, LoadResult, LoadUser, Operation } from "./_load-client.ts";
-import { recordForm } from "./_load-client.ts";
+import { localStageConfig } from "../packages/local/src/stack/stage.ts";
+import type { LoadPlan, LoadResult, Operation } from "./_load-client.ts";
+import { burstOfCreates, devStack, freshStack, signUpUsers } from "./_local-stack.ts";
 import { cpuByRole } from "./_proc-cpu.ts";
 import { round } from "./timing.ts";
 import type { BenchModule, Metric } from "./types.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, "..");
 
 /** A fixed mix: reads dominate, as a records app's traffic does. */
 const mix: Record<Operation, number> = { read: 0.6, create: 0.25, update: 0.15 };
 const coldBurst = 50;
-/**
- * The local usage plan's rate (packages/local/src/stack/start.ts: 200 req/s, burst 400), as API
- * Gateway's: the users together start no more requests than that, so the stack is measured at the
- * rate it admits instead of answering a storm of 429s. `--unpaced` drops the pacing.
- */
-const planRatePerSecond = 200;
-
-interface Target {
-  readonly info: Pick<LocalStackInfo, "edgeUrl" | "cognito" | "logDir">;
-  readonly stack?: LocalStack;
-  stop(): Promise<void>;
-}
-
-async function freshStack(log: (m: string) => void): Promise<Target> {
-  log("starting PostgreSQL and a fresh local stack on ephemeral ports…");
-  const pg: TestPostgres = await startTestPostgres();
-  const stateDir = mkdtempSync(join(tmpdir(), "veil-bench-stack-"));
-  let stack: LocalStack | undefined;
-  try {
-    stack = await startLocalStack({
-      stateDir,
-      ports: ephemeralPorts,
-      databaseUrl: pg.connectionString,
-      webRoot: stateDir,
-    });
-  } catch (err) {
-    await pg.stop();
-    rmSync(stateDir, { recursive: true, force: true });
-    throw err;
-  }
-  const running = stack;
-  return {
-    info: running.info,
-    stack: running,
-    async stop() {
-      await running.stop();
-      await pg.stop();
-      rmSync(stateDir, { recursive: true, force: true });
-    },
-  };
-}
-
-function devStack(): Target {
-  const info = JSON.parse(readFileSync(join(root, ".veil", "local.json"), "utf8")) as LocalStackInfo;
-  return { info, stop: async () => {} };
-}
-
-async function signUpUsers(target: Target, count: number): Promise<LoadUser[]> {
-  const tag = randomBytes(4).toString("hex");
-  const users: LoadUser[] = [];
-  for (let i = 0; i < count; i++) {
-    const tokens = await signUpAndSignIn(target.info.cognito.endpoint, target.info.cognito.clientId, {
-      email: `load-${tag}-${i}@users.example.net`,
-      password: `Pw-${randomBytes(9).toString("base64url")}-1a`,
-    });
-    users.push({ token: tokens.accessToken, records: [] });
-  }
-  return users;
-}
-
-/** One create per entry, all at once: the first writes of a cold function. */
-async function burstOfCreates(edgeUrl: string, users: LoadUser[], count: number): Promise<number> {
-  let failed = 0;
-  await Promise.all(
-    Array.from({ length: count }, async (_, i) => {
-      const user = users[i % users.length]!;
-      const res = await fetch(`${edgeUrl}/api/records`, {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${user.token}`,
-          "content-type": "application/x-www-form-urlencoded",
-        },
-        body: recordForm(i),
-      }).catch(() => undefined);
-      if (res?.status !== 201) {
-        failed++;
-        await res?.body?.cancel();
-        return;
-      }
-      const { id, version } = (await res.json()) as { id: string; version: number };
-      user.records.push({ id, version });
-    }),
-  );
-  return failed;
-}
 
 function runClient(plan: LoadPlan): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
@@ -172,6 +82,8 @@ const bench: BenchModule = {
     const concurrency = quick ? 8 : 16;
     const durationMs = quick ? 5_000 : 20_000;
     const target = againstDev ? devStack() : await freshStack(log);
+    const settings = localStageConfig(target.info.stageSettings);
+    const usagePlan = settings.api;
     try {
       log(`signing up ${concurrency} users…`);
       const users = await signUpUsers(target, concurrency);
@@ -208,7 +120,7 @@ const bench: BenchModule = {
         durationMs,
         mix,
         seed: 20261123,
-        pacePerSecond: flags.has("--unpaced") ? 0 : planRatePerSecond,
+        pacePerSecond: flags.has("--unpaced") ? 0 : usagePlan.rateLimit,
       });
       const cpuAfter = cpuByRole(process.pid, roleOf);
       const loadGdk = gdk() - gdkBefore;
@@ -225,7 +137,7 @@ const bench: BenchModule = {
         local_rps: {
           value: round(all.length / seconds, 1),
           unit: "req/s",
-          note: `${concurrency} users, 60/25/15 read/create/update, ${durationMs / 1000} s, via local CloudFront, paced to the plan's ${planRatePerSecond}/s`,
+          note: `${concurrency} users, 60/25/15 read/create/update, ${durationMs / 1000} s, via local CloudFront, paced to the ${settings.name} usage plan's ${usagePlan.rateLimit}/s`,
         },
         local_p50_ms: ms(percentile(all, 50), "all operations"),
         local_p99_ms: ms(percentile(all, 99), "all operations"),
@@ -238,7 +150,7 @@ const bench: BenchModule = {
         local_requests: { value: all.length, note: "completed in the measured window" },
         local_throttled: {
           value: result.throttled,
-          note: "429s of the usage plan (local: 200 req/s, burst 400), each sent again after ~25 ms",
+          note: `429s of the usage plan (${usagePlan.rateLimit} req/s, burst ${usagePlan.burstLimit}), each sent again after ~25 ms`,
         },
         local_errors: {
           value: errors,

@@ -1,3 +1,4 @@
+// Over 300 lines: one concern, the REST API: routes, integrations, auth, usage plan and logs together.
 /**
  * API Gateway REST API, regional. Every method requires AWS_IAM (SigV4 from the Lambda@Edge signer) and
  * an API key (the secret origin header CloudFront adds); a usage plan throttles; access logs record

@@ -17,7 +17,8 @@ import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Ctx } from "./context.ts";
 import { policyJson, serviceTrust } from "./context.ts";
-import { customerKeySettings, logsKeyPolicy } from "./kms.ts";
+import { logsKeyPolicy } from "./key-policies.ts";
+import { customerKeySettings } from "./kms.ts";
 import { createLogGroup } from "./logs.ts";
 
 /** Builds the edge bundle for an API and returns the path of its `index.mjs`. */

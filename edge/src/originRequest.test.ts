@@ -1,3 +1,4 @@
+// Over 300 lines: one oracle setup shared by every signing case.
 /**
  * The edge signer against an independent oracle: every request it forwards must carry exactly the
  * Authorization that @smithy/signature-v4 (the AWS SDK's signer) computes for the request API Gateway

@@ -4,7 +4,7 @@
  */
 import { encryptionPurposes } from "@veil/core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { keyUseActions } from "../kms.ts";
+import { keyUseActions } from "../key-policies.ts";
 import { homeRegion } from "../stage.ts";
 import { testAccount } from "./harness.ts";
 import { allowAll, decide } from "./simulate.ts";

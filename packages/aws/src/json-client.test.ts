@@ -1,3 +1,4 @@
+// Over 300 lines: one scripted server shared by every retry and error case.
 /**
  * The JSON 1.1 client against a tiny scripted server: retries (throttling, 5xx, timeouts, dropped
  * connections), no retry of client errors, the SDK's error-code rules, endpoints, and no secret in any

@@ -1,3 +1,4 @@
+// Over 300 lines: the envelope, its materials manager and caches share one client setup.
 /**
  * Envelope encryption of records and objects with the AWS Encryption SDK client and a KMS keyring:
  * every ciphertext is bound to `{app, stage, ownerId, recordId, purpose}`, data keys are cached with

@@ -1,3 +1,4 @@
+// Over 300 lines: one database and role setup shared by every grant check.
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,3 +1,4 @@
+// Over 300 lines: one adapter over the S3 client; its operations share client and errors.
 /**
  * The S3 object store of encrypted objects: presigned uploads, streamed reads and writes in bounded
  * memory, and the versions a versioned bucket keeps (list, delete one, copy one back on top). One small

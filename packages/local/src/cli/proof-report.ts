@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { controlNames } from "../proof/controls.ts";
 import { readResults, resultsEnv } from "../proof/results.ts";
+import { controlNames } from "../stack/test-switches.ts";
 
 const repoRoot = resolve(import.meta.dirname, "../../../..");
 const { values } = parseArgs({

@@ -1,3 +1,4 @@
+// Over 300 lines: one gateway setup shared by a test per check, in request order.
 import { request as httpRequest } from "node:http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";

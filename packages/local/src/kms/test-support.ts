@@ -71,3 +71,16 @@ export async function fixture(overrides: Partial<LocalKmsOptions> = {}) {
     },
   };
 }
+
+/** Rejects with the error the SDK parsed, to assert its `name` (the `__type`) and HTTP status. */
+export async function failure(
+  p: Promise<unknown>,
+): Promise<{ name: string; message: string; status?: number }> {
+  try {
+    await p;
+  } catch (err) {
+    const e = err as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
+    return { name: e.name, message: e.message, status: e.$metadata?.httpStatusCode };
+  }
+  throw new Error("expected a failure");
+}

@@ -80,6 +80,9 @@ export async function startProofStack(options: ProofStackOptions): Promise<Proof
   for (let attempt = 1; stack === undefined; attempt += 1) {
     try {
       stack = await startLocalStack({
+        // The proof tests (fast-check inputs, the load test) drive more requests than a developer: they
+        // run under prod's usage plan, the highest of any stage, unless a test asks for another.
+        stageSettings: "prod",
         ...rest,
         stateDir,
         ports: ephemeralPorts,

@@ -2,6 +2,8 @@
  * Load: concurrent users create, read and update records for a fixed time on a real PostgreSQL. Every
  * acknowledged write is read back and decrypts to what was sent: 0 lost, 0 mismatched, 0 5xx.
  * Throughput and latencies are reported, never asserted. `VEIL_LOAD_SECONDS` sets the duration (default 30).
+ * The stack applies prod's usage plan (the proof harness's default): requests above it get 429, which
+ * the load counts as refused, so the figures show the request path at the rate prod admits.
  */
 import { startTestPostgres, type TestPostgres } from "@veil/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,3 +1,4 @@
+// Over 300 lines: one independent signer setup shared by every check.
 /**
  * Behaviour of verifySigV4 beyond the official vectors: requests signed by an independent signer
  * (@smithy/signature-v4, what the AWS SDK uses), each security check on its own, and presigned URLs.

@@ -1,5 +1,6 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import type { StageName } from "./stage.ts";
 
 /**
  * `.veil/local.json`: how outside tools find the running local stack. Field names are a public
@@ -23,6 +24,8 @@ export interface LocalStackInfo {
   readonly logDir: string;
   readonly region: string;
   readonly stage: string;
+  /** The stage whose settings (usage-plan throttle) the stack applies: `dev` unless told otherwise. */
+  readonly stageSettings?: StageName;
   readonly pid: number;
 }
 

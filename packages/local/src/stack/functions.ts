@@ -14,7 +14,7 @@ import { type BundleFlavour, bundleDir, bundleFile, ensureBundles } from "@veil/
 import { type FunctionName, type LinkName, manifest } from "@veil/functions/manifest";
 import type { GatewayRoute } from "../gateway/index.ts";
 import { type LocalLambda, startLocalLambda } from "../lambda/index.ts";
-import { isTestRun } from "../proof/controls.ts";
+import { isTestRun } from "./test-switches.ts";
 
 /** The functions the local stack runs (the deploy-time bootstraps and the key rotation run only in AWS). */
 export const localFunctions = [

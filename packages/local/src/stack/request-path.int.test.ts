@@ -1,3 +1,4 @@
+// Over 300 lines: one stack start shared by every test of the request path.
 /**
  * The operator-blind request path end to end on a real PostgreSQL: browser-like calls through the
  * local CloudFront, the edge signer, the gateway, the records function, KMS and the database.
@@ -10,6 +11,7 @@ import { DecryptCommand, EncryptCommand, GenerateDataKeyCommand, KMSClient } fro
 import { headers as headerNames, type sensitiveFields } from "@veil/core";
 import { startTestPostgres, type TestPostgres } from "@veil/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stageConfig } from "../../../../infra/stage.ts";
 import { signIn, signUpAndSignIn } from "../cognito/index.ts";
 import { sendDirect } from "../proof/harness.ts";
 import { scanDatabase, scanFiles } from "../scan/index.ts";
@@ -77,6 +79,11 @@ afterAll(async () => {
 });
 
 describe("the request path through the local CloudFront", () => {
+  it("applies dev's stage settings of infra unless told otherwise, and says so in local.json", () => {
+    expect(stack.settings).toEqual(stageConfig("dev"));
+    expect(stack.info.stageSettings).toBe("dev");
+  });
+
   it("creates a record with a canary in every sensitive field and reads it back equal", async () => {
     const res = await api("/api/records", {
       method: "POST",
