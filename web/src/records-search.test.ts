@@ -61,7 +61,6 @@ describe("buildSearchIndex", () => {
     expect(ids("lovelacefracture")).toEqual([]);
     expect(ids(".*")).toEqual([]);
     expect(ids("/")).toEqual([]); // a separator alone is no insurance number
-
   });
 });
 

@@ -13,12 +13,7 @@ export type Searchable = Pick<RecordSearchItem, "fullName" | "insuranceNumber" |
  * whitespace as one space. `fold("  Zoë  MÜLLER ") === "zoe muller"`.
  */
 export function fold(text: string): string {
-  return text
-    .toLowerCase()
-    .normalize("NFD")
-    .replace(/\p{M}/gu, "")
-    .replace(/\s+/g, " ")
-    .trim();
+  return text.toLowerCase().normalize("NFD").replace(/\p{M}/gu, "").replace(/\s+/g, " ").trim();
 }
 
 /** Insurance numbers are typed with or without their separators: compare them without. */
