@@ -121,7 +121,7 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
         body,
         ...(proof ? { proofJti: proof.jti } : {}),
       };
-      let opened = body;
+      let opened: Uint8Array<ArrayBuffer> = body;
       const out = new Headers(res.headers);
       if (isSealed(res.headers.get("content-type"))) {
         if (!proof) throw new SealedAnswerError("wrongContext");

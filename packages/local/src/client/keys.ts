@@ -2,7 +2,7 @@
  * The two key pairs of one sign-in session, made with WebCrypto as the browser makes them: an ES256
  * proof key (DPoP) and an RSA-OAEP-256 seal key (answers are encrypted to it).
  */
-import { KeyObject } from "node:crypto";
+import { KeyObject, type webcrypto } from "node:crypto";
 import { sealedAnswer } from "@veil/core";
 import { calculateJwkThumbprint, exportJWK, importJWK, type JWK } from "jose";
 
@@ -29,7 +29,10 @@ export interface SessionKeyOptions {
   readonly extractable?: boolean;
 }
 
-const sealParams: RsaHashedKeyGenParams = {
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+type CryptoKey = webcrypto.CryptoKey;
+
+const sealParams: webcrypto.RsaHashedKeyGenParams = {
   name: "RSA-OAEP",
   modulusLength: sealedAnswer.rsaModulusBits,
   publicExponent: new Uint8Array([1, 0, 1]),

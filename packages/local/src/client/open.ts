@@ -49,7 +49,11 @@ export function isSealed(contentType: string | null | undefined): boolean {
  * @example
  * const plaintext = await openAnswer(keys, { contentType, body }, proof.jti);
  */
-export async function openAnswer(keys: SessionKeys, answer: SealedBody, jti: string): Promise<Uint8Array> {
+export async function openAnswer(
+  keys: SessionKeys,
+  answer: SealedBody,
+  jti: string,
+): Promise<Uint8Array<ArrayBuffer>> {
   const type = answer.contentType.split(";")[0]?.trim().toLowerCase();
   let message: Buffer;
   if (type === sealedAnswer.contentType) message = Buffer.from(Buffer.from(answer.body).toString(), "base64");
