@@ -57,6 +57,11 @@ export interface ApiClient {
    * the wire.
    */
   fetch(input: string | URL, init?: ApiRequestInit): Promise<Response>;
+  /**
+   * Opens an answer received some other way (e.g. straight from the gateway) for the request described;
+   * as `fetch` does with its own answers.
+   */
+  receive(res: Response, request: { url: string | URL; method: string; proof?: Proof }): Promise<Response>;
 }
 
 const raw = new WeakMap<Response, RawAnswer>();
@@ -113,7 +118,9 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
           });
         if (proof) headers.set(proofOfPossession.header, proof.jwt);
       }
-      const res = await send(url, { ...rest, method, headers });
+      return client.receive(await send(url, { ...rest, method, headers }), { url, method, proof });
+    },
+    async receive(res, { url, method, proof }) {
       const body = new Uint8Array(await res.arrayBuffer());
       const answer: RawAnswer = {
         status: res.status,
@@ -136,10 +143,10 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
         out.delete(sealedAnswer.plaintextTypeHeader);
         out.delete("content-length");
         out.delete("content-encoding");
-      } else if (body.byteLength > 0 && mustBeSealed(url, res.status)) {
+      } else if (body.byteLength > 0 && mustBeSealed(new URL(url), res.status)) {
         throw new SealedAnswerError("unsealed");
       }
-      const response = new Response(bodiless(res.status) || method === "HEAD" ? null : opened, {
+      const response = new Response(bodiless(res.status) || method.toUpperCase() === "HEAD" ? null : opened, {
         status: res.status,
         statusText: res.statusText,
         headers: out,

@@ -22,3 +22,4 @@ export {
 } from "./keys.ts";
 export { answerKeyring, isSealed, openAnswer, type SealedBody } from "./open.ts";
 export { accessTokenHash, makeProof, type Proof, type ProofRequest, proofTarget } from "./proof.ts";
+export { createSessionClients, type SessionClients, sessionClients, sessionOf } from "./sessions.ts";

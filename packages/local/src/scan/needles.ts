@@ -16,7 +16,7 @@ export function canaryForms(canary: string): string[] {
   out.add(
     json
       .replace(/\//g, "\\/")
-      .replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`),
+      .replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`),
   );
   const utf8 = Buffer.from(canary, "utf8");
   for (let shift = 0; shift < 3; shift += 1) {
