@@ -52,7 +52,7 @@ interface Target {
   stop(): Promise<void>;
 }
 
-async function freshStack(log: (m: string) => void): Promise<Target> {
+export async function freshStack(log: (m: string) => void): Promise<Target> {
   log("starting PostgreSQL and a fresh local stack on ephemeral ports…");
   const pg: TestPostgres = await startTestPostgres();
   const stateDir = mkdtempSync(join(tmpdir(), "veil-bench-stack-"));

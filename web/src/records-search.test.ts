@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { RecordPage } from "./api/records.ts";
-import { buildSearchIndex, fold, loadAllForSearch } from "./records-search.ts";
+import { buildSearchIndex, fold, type ListPage, loadAllForSearch } from "./records-search.ts";
 
 const people = [
   { id: "1", fullName: "Zoë Müller", insuranceNumber: "756.1234.5678.97", diagnosis: "Type 2 diabetes" },
@@ -67,7 +66,7 @@ describe("buildSearchIndex", () => {
 describe("loadAllForSearch", () => {
   const pages = (count: number, perPage: number) => {
     const asked: Array<[string | undefined, number]> = [];
-    const load = async (cursor: string | undefined, limit: number): Promise<RecordPage<{ n: number }>> => {
+    const load = async (cursor: string | undefined, limit: number): Promise<ListPage<{ n: number }>> => {
       asked.push([cursor, limit]);
       const page = cursor ? Number(cursor) : 0;
       const items = Array.from({ length: Math.min(perPage, limit) }, (_, i) => ({ n: page * perPage + i }));

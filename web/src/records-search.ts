@@ -1,12 +1,22 @@
 /**
  * Search over the user's own records, entirely in this browser: the `view=search` pages of the list
  * are loaded once, kept in memory (never in localStorage, IndexedDB or the URL), and filtered here.
- * No query and no search index ever leave the browser.
+ * No query and no search index ever leave the browser. Plain TypeScript without DOM or API imports,
+ * so the benchmark runs the same code in Node.
  */
-import type { RecordPage, RecordSearchItem } from "./api/records.ts";
 
-/** The fields a search looks in. */
-export type Searchable = Pick<RecordSearchItem, "fullName" | "insuranceNumber" | "diagnosis">;
+/** The fields a search looks in (those of a `view=search` list item). */
+export interface Searchable {
+  readonly fullName: string;
+  readonly insuranceNumber?: string;
+  readonly diagnosis?: string;
+}
+
+/** One page of the list, as the API answers it. */
+export interface ListPage<T> {
+  readonly items: readonly T[];
+  readonly nextCursor?: string;
+}
 
 /**
  * Text as a search compares it: lower case, decomposed (NFD) with the accents dropped, runs of
@@ -86,7 +96,7 @@ export interface LoadAllOptions {
  * const { items } = await loadAllForSearch((cursor) => api.list({ view: "search", limit: 100, cursor }));
  */
 export async function loadAllForSearch<T>(
-  loadPage: (cursor: string | undefined, limit: number) => Promise<RecordPage<T>>,
+  loadPage: (cursor: string | undefined, limit: number) => Promise<ListPage<T>>,
   options: LoadAllOptions = {},
 ): Promise<LoadedForSearch<T>> {
   const pageSize = options.pageSize ?? 100;
