@@ -56,8 +56,9 @@ function pick(fields: SensitiveFields, view: ListView): Partial<SensitiveFields>
 /**
  * GET /api/records — the caller's records, newest first, in keyset pages (`limit` ≤ 100, `cursor`).
  * Items carry their metadata and, unless `view=metadata`, the fields of their view, decrypted for the
- * owner. Every record whose values are returned is on its audit trail first, in one batch per page:
- * if that write fails, nothing is returned.
+ * owner (concurrently: the cached materials serve most records from memory, and records under one
+ * data key share one KMS call). Every record whose values are returned is on its audit trail before
+ * the answer leaves, in one batch per page: if that write fails, nothing is returned.
  */
 export async function listRecords({
   deps,
@@ -75,19 +76,10 @@ export async function listRecords({
     );
   }
   const page = await records.list(deps.pool, caller.sub, options);
-  // Concurrently: the cached materials serve most records from memory, and the single-flight cache
-  // makes records under the same data key share one KMS call.
-  const items = await Promise.all(
-    page.items.map(async (row: RecordRow) => {
-      const fields = await deps.envelope.decryptFields(row.ciphertext, {
-        ownerId: caller.sub,
-        recordId: row.id,
-        purpose: encryptionPurposes.recordFields,
-      });
-      return { ...metadata(row), ...pick(fields, view) };
-    }),
-  );
-  await audit.appendMany(
+  // The page's audit batch is written while its records are decrypted (the database works while this
+  // thread decrypts); the answer waits for both, so a failed audit write returns nothing. If a decrypt
+  // fails instead, the trail names records that were not returned: it may over-report, never omit.
+  const audited = audit.appendMany(
     deps.pool,
     page.items.map((row) => ({
       ownerId: caller.sub,
@@ -97,5 +89,16 @@ export async function listRecords({
       requestId,
     })),
   );
+  const decrypted = Promise.all(
+    page.items.map(async (row: RecordRow) => {
+      const fields = await deps.envelope.decryptFields(row.ciphertext, {
+        ownerId: caller.sub,
+        recordId: row.id,
+        purpose: encryptionPurposes.recordFields,
+      });
+      return { ...metadata(row), ...pick(fields, view) };
+    }),
+  );
+  const [items] = await Promise.all([decrypted, audited]);
   return json(200, { items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) }, requestId);
 }
