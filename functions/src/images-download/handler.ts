@@ -1,15 +1,17 @@
 /**
  * `GET /api/records/{id}/images/{imageId}` — streams the owner's decrypted image (Lambda response
  * streaming behind API Gateway's `responseTransferMode: STREAM`): images are up to 25 MiB, beyond the
- * 6 MB buffered Lambda payload and the 10 MB API Gateway response. Memory stays constant: one
- * Encryption SDK frame (64 KiB) at a time from S3 to the client.
+ * 6 MB buffered Lambda payload and the 10 MB API Gateway response. The image leaves sealed to the
+ * caller's browser (one Encryption SDK message, `application/vnd.veil.sealed`, the image type in
+ * `x-veil-sealed-type`, no `content-length`). Memory stays constant: one Encryption SDK frame (64 KiB)
+ * at a time from S3, decrypted, sealed and sent.
  *
  * The download is on the audit trail before any byte leaves. The first frame is authenticated before
  * the status line is sent, so a replaced or garbled object fails cleanly with a JSON error
  * (`ImageIntegrityError`); damage further in aborts the response — the client sees a connection
- * reset and a short body against `content-length`, never a complete-looking file.
+ * reset and a sealed message without its final frame, which it refuses: never a complete-looking file.
  */
-import type { Writable } from "node:stream";
+import type { Duplex, Writable } from "node:stream";
 import { headers as headerNames, isCanonicalId } from "@veil/core";
 import type { EnvelopeCrypto } from "@veil/crypto";
 import { audit, images } from "@veil/db";
@@ -22,6 +24,7 @@ import { databasePool, type Pool } from "../shared/database.ts";
 import { HttpError, toImageHttpError } from "../shared/errors.ts";
 import { errorResponse } from "../shared/http.ts";
 import { linked } from "../shared/resources.ts";
+import { type AnswerSealer, answerSealer } from "../shared/sealing.ts";
 
 const logger = createLogger({ serviceName: "veil-images-download" });
 
@@ -31,6 +34,7 @@ export interface DownloadDeps {
   readonly store: ObjectStore;
   readonly envelope: EnvelopeCrypto;
   readonly verifyCaller: VerifyCaller;
+  readonly sealer: AnswerSealer;
   readonly imagesBucket: string;
 }
 
@@ -93,6 +97,7 @@ export async function serveDownload(
   let first: IteratorResult<Buffer> | undefined;
   let size = 0;
   let contentType = "application/octet-stream";
+  let seal: { readonly stream: Duplex; readonly headers: Record<string, string> } | undefined;
   let imageId = "";
   try {
     if (`${event.httpMethod} ${event.resource}` !== route)
@@ -129,6 +134,8 @@ export async function serveDownload(
     body = plaintext[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     // The header, the data key and the first frame are checked before anything is sent.
     first = await body.next();
+    // The caller's key is checked here too: a refused key is a clean error, not an aborted stream.
+    seal = await d.sealer.sealStream(caller, row.contentType);
     size = row.size;
     contentType = row.contentType;
   } catch (err) {
@@ -151,20 +158,30 @@ export async function serveDownload(
   const out = streaming.HttpResponseStream.from(responseStream, {
     statusCode: 200,
     headers: {
-      "content-type": contentType,
-      "content-length": String(size),
+      ...seal.headers,
       "content-disposition": `attachment; filename="${imageId}.${extensions[contentType] ?? "bin"}"`,
       "cache-control": "no-store",
       "x-content-type-options": "nosniff",
       [headerNames.requestId]: requestId,
     },
   });
+  const sealing = seal.stream;
+  const plaintext = body;
+  const feed = (async () => {
+    for (let next = first; !next.done; next = await plaintext.next()) await write(sealing, next.value);
+    sealing.end();
+  })();
+  feed.catch((err: unknown) =>
+    sealing.destroy(err instanceof Error ? err : new Error("image stream failed")),
+  );
   try {
-    for (let next = first; !next.done; next = await body.next()) await write(out, next.value);
+    for await (const chunk of sealing) await write(out, chunk as Buffer);
+    await feed;
     await end(out);
   } catch (err) {
     // Too late for a status: abort, so the client never takes a partial file for a whole one.
     destroyBody?.();
+    sealing.destroy();
     failure =
       err instanceof Error ? `${err.name}${"reason" in err ? `:${String(err.reason)}` : ""}` : "unknown";
     status = 502;
@@ -180,15 +197,17 @@ export async function serveDownload(
   }
 }
 
-const deps = once(
-  async (): Promise<DownloadDeps> => ({
-    pool: await databasePool(),
+const deps = once(async (): Promise<DownloadDeps> => {
+  const pool = await databasePool();
+  return {
+    pool,
     store: objectStore(),
     envelope: envelope(),
-    verifyCaller: callerVerifier(),
+    verifyCaller: callerVerifier(pool),
+    sealer: answerSealer,
     imagesBucket: linked("ImagesBucket").name,
-  }),
-);
+  };
+});
 
 const streaming = (globalThis as { awslambda?: ResponseStreaming }).awslambda;
 
