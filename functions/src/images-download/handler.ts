@@ -25,6 +25,7 @@ import { HttpError, toImageHttpError } from "../shared/errors.ts";
 import { errorResponse } from "../shared/http.ts";
 import { linked } from "../shared/resources.ts";
 import { type AnswerSealer, answerSealer } from "../shared/sealing.ts";
+import { sealInto } from "./sealed-stream.ts";
 
 const logger = createLogger({ serviceName: "veil-images-download" });
 
@@ -55,23 +56,6 @@ const extensions: Record<string, string> = {
   "image/webp": "webp",
   "application/pdf": "pdf",
 };
-
-function write(stream: Writable, chunk: Buffer): Promise<void> {
-  if (stream.write(chunk)) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const done = (err?: Error) => {
-      stream.off("drain", done);
-      stream.off("error", done);
-      stream.off("close", closed);
-      if (err) reject(err);
-      else resolve();
-    };
-    const closed = () => done(new Error("client went away"));
-    stream.once("drain", done);
-    stream.once("error", done);
-    stream.once("close", closed);
-  });
-}
 
 function end(stream: Writable): Promise<void> {
   return new Promise((resolve) => stream.end(resolve));
@@ -165,23 +149,12 @@ export async function serveDownload(
       [headerNames.requestId]: requestId,
     },
   });
-  const sealing = seal.stream;
-  const plaintext = body;
-  const feed = (async () => {
-    for (let next = first; !next.done; next = await plaintext.next()) await write(sealing, next.value);
-    sealing.end();
-  })();
-  feed.catch((err: unknown) =>
-    sealing.destroy(err instanceof Error ? err : new Error("image stream failed")),
-  );
   try {
-    for await (const chunk of sealing) await write(out, chunk as Buffer);
-    await feed;
+    await sealInto(first, body, seal.stream, out);
     await end(out);
   } catch (err) {
     // Too late for a status: abort, so the client never takes a partial file for a whole one.
     destroyBody?.();
-    sealing.destroy();
     failure =
       err instanceof Error ? `${err.name}${"reason" in err ? `:${String(err.reason)}` : ""}` : "unknown";
     status = 502;

@@ -6,7 +6,7 @@
  */
 import type { Duplex } from "node:stream";
 import { sealedAnswer } from "@veil/core";
-import { sealAnswer, sealAnswerStream } from "@veil/crypto";
+import { EncryptError, sealAnswer, sealAnswerStream } from "@veil/crypto";
 import type { APIGatewayProxyResult } from "aws-lambda";
 import type { Caller } from "./auth.ts";
 
@@ -55,7 +55,10 @@ export const answerSealer: AnswerSealer = {
   async seal(result, caller) {
     if (!sealable(result)) return result;
     const plaintext = Buffer.from(result.body, result.isBase64Encoded ? "base64" : "utf8");
-    const message = await sealAnswer(plaintext, caller.sealKey, caller.proof.jti);
+    // The key passed the proof's checks: any failure now is ours (500), never an answer in clear.
+    const message = await sealAnswer(plaintext, caller.sealKey, caller.proof.jti).catch(() => {
+      throw new EncryptError("sealing the answer failed");
+    });
     return {
       statusCode: result.statusCode,
       headers: {
