@@ -11,6 +11,7 @@ import * as images from "./images.ts";
 import { migrate } from "./migrate.ts";
 import { migrations } from "./migrations.ts";
 import { createPool } from "./pool.ts";
+import * as proofs from "./proofs.ts";
 import * as records from "./records.ts";
 import { newOwner, openTestDb, type TestDb } from "./test-support.ts";
 import { withTransaction } from "./transaction.ts";
@@ -90,9 +91,17 @@ describe("the app role", { timeout: 60_000 }, () => {
       audit: ["append", "appendMany", "listForRecord"],
       idempotency: ["claim", "complete", "find", "purgeOlderThan"],
       imageDeletions: ["claim", "complete", "recordFailure"],
+      proofs: ["recordUse", "purgeExpired"],
     };
     // A repository function added later must be exercised here too (its grants with it).
-    for (const [name, mod] of Object.entries({ records, images, audit, idempotency, imageDeletions })) {
+    for (const [name, mod] of Object.entries({
+      records,
+      images,
+      audit,
+      idempotency,
+      imageDeletions,
+      proofs,
+    })) {
       const functions = Object.entries(mod).filter(([, v]) => typeof v === "function");
       expect(
         functions.map(([k]) => k).sort(),
@@ -190,6 +199,15 @@ describe("the app role", { timeout: 60_000 }, () => {
       expect(await imageDeletions.complete(tx, [image.id])).toBe(1);
     });
     expect(await idempotency.purgeOlderThan(app, new Date(Date.now() + 60_000))).toBeGreaterThanOrEqual(1);
+
+    const proof = { jti: randomUUID(), originJti: randomUUID(), ownerId: owner, jkt: "k".repeat(43) };
+    expect(await proofs.recordUse(app, { ...proof, rememberSeconds: 0 })).toEqual({
+      fresh: true,
+      binding: { ownerId: owner, jkt: proof.jkt },
+    });
+    expect(
+      await proofs.purgeExpired(app, { sessionsBefore: new Date(Date.now() + 60_000) }),
+    ).toBeGreaterThanOrEqual(1);
   });
 
   it("cannot UPDATE, DELETE or TRUNCATE audit_events, even with the owner's triggers switched off", async () => {

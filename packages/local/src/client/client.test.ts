@@ -77,7 +77,8 @@ function server(options: { context?: (jti: string) => Record<string, string>; se
   return { fetch, seen };
 }
 
-describe("the Node API client", () => {
+// RSA-3072 key generation takes seconds on a busy machine.
+describe("the Node API client", { timeout: 60_000 }, () => {
   it("sends a DPoP proof per contract and opens the stock client's sealed answer", async () => {
     const s = server();
     const api = createApiClient({ baseUrl: "http://localhost:4510", fetch: s.fetch });

@@ -22,7 +22,7 @@ export interface ApiClientOptions {
    * Which answers must arrive sealed; an unsealed one throws `SealedAnswerError("unsealed")`.
    * Default: every 2xx answer with a body to a path under `/api/`.
    */
-  readonly mustBeSealed?: (url: URL, status: number) => boolean;
+  readonly mustBeSealed?: (path: string, status: number) => boolean;
 }
 
 /** How a request's proof is made: the default (a fresh one), none, a given one, or changed claims. */
@@ -38,7 +38,7 @@ export interface ApiRequestInit extends RequestInit {
 /** The answer as it crossed the wire, before opening. */
 export interface RawAnswer {
   readonly status: number;
-  readonly headers: Headers;
+  readonly headers: Response["headers"];
   readonly body: Uint8Array;
   /** The `jti` of the request's proof, if it carried one. */
   readonly proofJti?: string;
@@ -71,8 +71,8 @@ export function rawAnswer(response: Response): RawAnswer | undefined {
   return raw.get(response);
 }
 
-const defaultMustBeSealed = (url: URL, status: number) =>
-  url.pathname.startsWith("/api/") && status >= 200 && status < 300;
+const defaultMustBeSealed = (path: string, status: number) =>
+  path.startsWith("/api/") && status >= 200 && status < 300;
 
 const bodiless = (status: number) => status === 204 || status === 304 || (status >= 100 && status < 200);
 
@@ -101,7 +101,7 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     },
     async fetch(input, init = {}) {
       const { token, proof: choice, headers: given, ...rest } = init;
-      const url = new URL(input, options.baseUrl);
+      const url = new URL(input, options.baseUrl).href;
       const method = (rest.method ?? "GET").toUpperCase();
       const headers = new Headers(given);
       let proof: Proof | undefined;
@@ -143,7 +143,7 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
         out.delete(sealedAnswer.plaintextTypeHeader);
         out.delete("content-length");
         out.delete("content-encoding");
-      } else if (body.byteLength > 0 && mustBeSealed(new URL(url), res.status)) {
+      } else if (body.byteLength > 0 && mustBeSealed(new URL(url).pathname, res.status)) {
         throw new SealedAnswerError("unsealed");
       }
       const response = new Response(bodiless(res.status) || method.toUpperCase() === "HEAD" ? null : opened, {

@@ -39,11 +39,32 @@ afterAll(async () => {
 });
 
 describe("a valid bearer token without a valid proof of its session's key gets 401 through the edge", () => {
-  for (const [name, attack] of Object.entries(proofAttacks)) {
-    it(`${name}: 401, generic body, request id`, async () => {
-      expect(await judgeRefusal(name, await attack(p, user), generic)).toEqual([]);
-    });
-  }
+  const refused = async (name: keyof typeof proofAttacks) => {
+    const attack = proofAttacks[name];
+    if (!attack) throw new Error(`no attack ${name}`);
+    expect(await judgeRefusal(name, await attack(p, user), generic)).toEqual([]);
+  };
+
+  it("a valid bearer token but no proof: 401, generic body, request id", () => refused("no proof"));
+  it("a replayed proof: 401, generic body, request id", () => refused("a replayed proof"));
+  it("a proof from another key for the same session, after the first key bound: 401", () =>
+    refused("a proof from another key for the same session"));
+  it("a forged proof (bad signature): 401", () =>
+    refused("a forged proof (signature of another key under this key's header)"));
+  it("a stale iat, or one in the future: 401", async () => {
+    await refused("a stale iat");
+    await refused("an iat in the future");
+  });
+  it("a wrong htu (host or path) or htm: 401", async () => {
+    await refused("a wrong htu (another host)");
+    await refused("a wrong htu (another path)");
+    await refused("a wrong htm");
+  });
+  it("a wrong ath (another token's hash): 401", () => refused("a wrong ath (another token's hash)"));
+  it("a proof without jti: 401", () => refused("a proof without jti"));
+  it("every attack of the proof control's check is covered above", () => {
+    expect(Object.keys(proofAttacks)).toHaveLength(11);
+  });
 
   it("the session's own key keeps working after every refused attempt", async () => {
     const res = await p.api("/api/records", { token: user.token });
