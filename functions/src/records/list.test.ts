@@ -71,7 +71,14 @@ beforeAll(async () => {
     verifyCaller: async (event) => {
       const sub = event.headers?.["x-test-sub"];
       if (!sub) throw new UnauthorizedError();
-      return { sub, username: sub };
+      return { sub, username: sub, proof: { jti: "jti", jkt: "jkt" }, sealKey: {} };
+    },
+    verifyToken: () => Promise.reject(new UnauthorizedError()),
+    verifyProof: () => Promise.reject(new UnauthorizedError()),
+    // Answers in clear: these tests read the route's JSON (sealing is the handler's, tested there).
+    sealer: {
+      seal: async (result) => result,
+      sealStream: () => Promise.reject(new Error("not used")),
     },
     openForm: async (body) => Object.fromEntries(new URLSearchParams(body)),
     requestHash: async () => "unused",
