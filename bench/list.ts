@@ -85,6 +85,8 @@ const bench: BenchModule = {
         }
       };
 
+      // The session's first request binds its proof key; the concurrent creates come after it.
+      await get("/api/records?view=metadata&limit=1");
       log(`creating ${recordCount} records of one user…`);
       let next = 0;
       await Promise.all(
