@@ -53,6 +53,9 @@ export const headlineFigures: readonly string[] = [
   "search_1000_ms",
   "local_rps",
   "local_p99_ms",
+  "seal_vs_aes_gcm",
+  "jwe_4k_us",
+  "proof_verify_us",
 ];
 
 /** `≤ 1`, `≥ 0.9`, `= 1`, `1..2`. */

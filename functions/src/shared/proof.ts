@@ -40,6 +40,11 @@ export interface ProofVerifierOptions {
   readonly now?: () => number;
   /** Purge expired `jti`s on one request in this many (0: never). Default 64. */
   readonly purgeEvery?: number;
+  /**
+   * Session bindings older than this are purged with them: longer than any refresh token lives, so a
+   * live session never loses its binding (which its next request would make again). Default 31 days.
+   */
+  readonly sessionMaxAgeSeconds?: number;
 }
 
 const compactJws = /^[A-Za-z0-9_-]{1,8192}\.[A-Za-z0-9_-]{1,8192}\.[A-Za-z0-9_-]{1,512}$/;
@@ -131,7 +136,8 @@ export function createProofVerifier(options: ProofVerifierOptions): VerifyProof 
     }
     if (purgeEvery > 0 && ++requests % purgeEvery === 0) {
       // Opportunistic: a failed purge leaves rows for the next one and never fails the request.
-      await proofs.purgeExpired(options.db, { limit: 500 }).catch(() => 0);
+      const sessionsBefore = new Date(now() - 1000 * (options.sessionMaxAgeSeconds ?? 31 * 24 * 3600));
+      await proofs.purgeExpired(options.db, { limit: 500, sessionsBefore }).catch(() => 0);
     }
     return { proof: { jti, jkt }, sealKey };
   };
