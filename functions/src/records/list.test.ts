@@ -14,6 +14,7 @@ import type { Pool } from "../shared/database.ts";
 import { toHttpError, UnauthorizedError } from "../shared/errors.ts";
 import type { RecordsDeps } from "./deps.ts";
 import { routes } from "./handler.ts";
+import { disableControlEnv, withTestSwitches } from "./test-switches.ts";
 
 let server: TestPostgres;
 let pool: Pool;
@@ -259,6 +260,30 @@ describe("GET /api/records: audit and pages", () => {
     expect(res.status).toBeGreaterThanOrEqual(500);
     expect(Object.keys(res.body).sort()).toEqual(["error", "message", "requestId"]);
     for (const r of made) expect(res.raw).not.toContain(r.fullName);
+    for (const r of made) expect(await listEvents(sub, r.id)).toEqual([]);
+  });
+
+  it("the test switch that removes the audit trail removes the list's batch too (so its check can fail)", async () => {
+    const sub = owner();
+    const made = await createRecords(sub, 2);
+    process.env[disableControlEnv] = "auditTrail";
+    try {
+      const switched = withTestSwitches(deps, silent);
+      const off = createApiHandler({ routes, deps: async () => switched, toHttpError, logger: silent });
+      const event = {
+        httpMethod: "GET",
+        resource: "/api/records",
+        path: "/api/records",
+        headers: { "x-test-sub": sub },
+        queryStringParameters: null,
+        multiValueQueryStringParameters: null,
+        requestContext: { requestId: "req-switched" },
+      } as unknown as APIGatewayProxyEvent;
+      const res = await off(event, { awsRequestId: "aws-req" } as Context);
+      expect(res.statusCode).toBe(200);
+    } finally {
+      delete process.env[disableControlEnv];
+    }
     for (const r of made) expect(await listEvents(sub, r.id)).toEqual([]);
   });
 
