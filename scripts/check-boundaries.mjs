@@ -77,8 +77,14 @@ export const rules = [
   },
   {
     dir: "infra",
+    except: /^infra\/smoke\//,
     forbidden: /^@veil\/(?!(core|functions\/manifest)$)/,
     why: "infra imports only core and the function manifest, never handler code",
+  },
+  {
+    dir: "infra/smoke",
+    forbidden: /^@veil\/(?!(core|functions\/manifest|local\/src\/client\/index\.ts)$)/,
+    why: "the smoke test (a dev tool, never deployed) calls the API through the local API client",
   },
   {
     dir: "packages/local",

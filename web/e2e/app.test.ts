@@ -139,14 +139,25 @@ describe("web app in Chromium against the local stack", () => {
     for (const c of creates) expect(c.headers["idempotency-key"]).toMatch(/^[A-Za-z0-9_.:-]{8,128}$/);
   });
 
-  it("finds the record in the list (metadata only) and opens its access history", async () => {
+  it("finds the record in the list by its name, searches it, and opens its access history", async () => {
     await page.getByRole("link", { name: "All records" }).click();
     await expectFocusOnHeading("Your records");
     const card = page.locator(`a[href="/records/${recordId}"]`);
     await card.waitFor();
     await expect(card.textContent()).resolves.toContain("Cardiology");
-    expect(findCanaries((await page.locator("main").textContent()) ?? "", canaries)).toEqual([]);
+    // The list shows who the record is about, and nothing else sensitive.
+    const shown = findCanaries((await page.locator("main").textContent()) ?? "", canaries);
+    expect(shown).toEqual([record.fullName]);
     await step("08-records-list");
+
+    // The search looks in the insurance number too, ignoring case; a miss shows no record.
+    const box = page.getByRole("searchbox", { name: /Search by name/ });
+    await box.fill(record.insuranceNumber.toLowerCase());
+    await page.getByRole("status").filter({ hasText: "1 record matches" }).waitFor();
+    await box.fill("no such patient");
+    await page.getByRole("status").filter({ hasText: "0 records match" }).waitFor();
+    await box.fill("");
+    await card.waitFor();
 
     await card.click();
     await expectFocusOnHeading("Cardiology record");
@@ -154,10 +165,11 @@ describe("web app in Chromium against the local stack", () => {
     await expectFocusOnHeading("Access history");
     const rows = page.locator("table.history tbody tr");
     await rows.first().waitFor();
-    // One entry per visit: created once, opened twice (after create, from the list). More would mean
-    // the app fetches a record more often than it is shown.
+    // One entry per visit: created once, opened twice (after create, from the list), listed once with
+    // its name and once for the search. More would mean the app fetches a record more often than it
+    // is shown.
     const actions = await page.locator("table.history tbody .action").allTextContents();
-    expect(actions).toEqual(["Opened", "Opened", "Created"]);
+    expect(actions).toEqual(["Opened", "Listed", "Listed", "Opened", "Created"]);
     await step("09-access-history");
   });
 

@@ -4,11 +4,11 @@ import type { APIGatewayProxyResult } from "aws-lambda";
 import { createApiHandler } from "../shared/api-handler.ts";
 import { toHttpError } from "../shared/errors.ts";
 import { createRecordsDeps, type RecordsDeps } from "./deps.ts";
+import { listRecords } from "./list.ts";
 import {
   createRecord,
   deleteRecord,
   getRecord,
-  listRecords,
   type RouteInput,
   recordAudit,
   updateRecord,

@@ -18,8 +18,8 @@ export type RouteInput = ApiRouteInput<RecordsDeps>;
 const purpose = encryptionPurposes.recordFields;
 const idempotencyKeyShape = /^[A-Za-z0-9_.:-]{8,128}$/;
 
-/** Metadata of a record: what lists show. Never a sensitive value. */
-function metadata(row: RecordRow) {
+/** Metadata of a record: what every answer about it shows. Never a sensitive value. */
+export function metadata(row: Omit<RecordRow, "ciphertext">) {
   return {
     id: row.id,
     category: row.category,
@@ -104,29 +104,6 @@ export async function createRecord(input: RouteInput): Promise<APIGatewayProxyRe
     ...etag(result.row),
     ...(result.replayed ? { "idempotent-replayed": "true" } : {}),
   });
-}
-
-/** GET /api/records — the caller's records, metadata only, newest first, paginated. */
-export async function listRecords({
-  deps,
-  caller,
-  event,
-  requestId,
-}: RouteInput): Promise<APIGatewayProxyResult> {
-  const q = event.queryStringParameters ?? {};
-  const limit = q.limit === undefined ? undefined : Number.parseInt(q.limit, 10);
-  if (limit !== undefined && (!Number.isFinite(limit) || limit < 1 || limit > 100)) {
-    throw new HttpError(400, "BadRequest", "limit must be between 1 and 100");
-  }
-  const page = await records.list(deps.pool, caller.sub, {
-    ...(limit !== undefined ? { limit } : {}),
-    ...(q.cursor ? { cursor: q.cursor } : {}),
-  });
-  return json(
-    200,
-    { items: page.items.map(metadata), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) },
-    requestId,
-  );
 }
 
 /** GET /api/records/{id} — the record with its decrypted fields; every read is audited first. */

@@ -80,7 +80,7 @@ const rewrites: Partial<Record<HandlerControl, Rewrite>> = {
     q.name?.startsWith("veil.records.") || q.name === "veil.audit.listForRecord"
       ? { text: q.text.replace(/owner_id = \$(\d)/g, "(owner_id = $$$1 OR TRUE)"), values: q.values ?? [] }
       : q,
-  // Audit trail removed: appends return a row but write nothing.
+  // Audit trail removed: appends (one or a list page's batch) report success but write nothing.
   auditTrail: (q) =>
     q.name === "veil.audit.append"
       ? {
@@ -88,7 +88,13 @@ const rewrites: Partial<Record<HandlerControl, Rewrite>> = {
                  $4::uuid AS record_id, $5::text AS request_id, now() AS at`,
           values: q.values ?? [],
         }
-      : q,
+      : q.name === "veil.audit.appendMany"
+        ? {
+            text: `SELECT cardinality($1::text[])::text AS n
+                   WHERE $2::text[] IS NOT NULL OR $3::text[] IS NOT NULL OR $4::uuid[] IS NOT NULL OR $5::text[] IS NOT NULL`,
+            values: q.values ?? [],
+          }
+        : q,
   // Idempotency removed: every claim succeeds, so a retried create makes a second record.
   idempotency: (q) =>
     q.name === "veil.idempotency.claim"

@@ -87,9 +87,9 @@ describe("the app role", { timeout: 60_000 }, () => {
   it("runs every repository function as veil_app", async () => {
     const owner = newOwner();
     const exercised = {
-      records: ["newRecordId", "insert", "get", "list", "update", "remove"],
+      records: ["newRecordId", "insert", "get", "list", "listMetadata", "update", "remove"],
       images: ["createPending", "get", "getById", "listForRecord", "markReady", "markRejected"],
-      audit: ["append", "listForRecord"],
+      audit: ["append", "appendMany", "listForRecord"],
       idempotency: ["claim", "complete", "find", "purgeOlderThan"],
       imageDeletions: ["claim", "complete", "recordFailure"],
       proofs: ["recordUse", "purgeExpired"],
@@ -128,6 +128,7 @@ describe("the app role", { timeout: 60_000 }, () => {
     expect((await idempotency.find(app, owner, "k1"))?.status).toBe(201);
     expect((await records.get(app, owner, id)).version).toBe(1);
     expect((await records.list(app, owner, { limit: 1 })).items.map((r) => r.id)).toEqual([id]);
+    expect((await records.listMetadata(app, owner, { limit: 1 })).items.map((r) => r.id)).toEqual([id]);
     const updated = await records.update(app, {
       id,
       ownerId: owner,
@@ -178,9 +179,13 @@ describe("the app role", { timeout: 60_000 }, () => {
       [image.id, other.id].sort(),
     );
     await audit.append(app, { ownerId: owner, actor: owner, action: "image.upload", recordId: id });
+    expect(
+      await audit.appendMany(app, [{ ownerId: owner, actor: owner, action: "list", recordId: id }]),
+    ).toBe(1);
     expect((await audit.listForRecord(app, owner, id)).map((e) => e.action)).toEqual([
       "create",
       "image.upload",
+      "list",
     ]);
 
     // Deleting a record takes its images along (the cascade runs with the owner's rights).

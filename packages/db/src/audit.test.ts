@@ -34,6 +34,34 @@ describe("audit", { timeout: 60_000 }, () => {
     expect(await audit.listForRecord(db.pool, owner, "no-uuid")).toEqual([]);
   });
 
+  it("appendMany writes a batch in one statement, all or none", async () => {
+    const owner = newOwner();
+    const ids = [newRecordId(), newRecordId(), newRecordId()];
+    expect(await audit.appendMany(db.pool, [])).toBe(0);
+    const events = ids.map((recordId) => ({
+      ownerId: owner,
+      actor: owner,
+      action: "list" as const,
+      recordId,
+      requestId: "page-1",
+    }));
+    expect(await audit.appendMany(db.pool, events)).toBe(3);
+    for (const recordId of ids) {
+      expect(
+        (await audit.listForRecord(db.pool, owner, recordId)).map((e) => [e.action, e.requestId]),
+      ).toEqual([["list", "page-1"]]);
+    }
+    // One bad event (an action the table refuses) and nothing of the batch is written.
+    const other = newRecordId();
+    await expect(
+      audit.appendMany(db.pool, [
+        { ownerId: owner, actor: owner, action: "list", recordId: other },
+        { ownerId: owner, actor: owner, action: "bogus" as "list", recordId: other },
+      ]),
+    ).rejects.toThrow();
+    expect(await audit.listForRecord(db.pool, owner, other)).toEqual([]);
+  });
+
   it("is append-only: UPDATE, DELETE and TRUNCATE are rejected by the database", async () => {
     const owner = newOwner();
     const recordId = newRecordId();

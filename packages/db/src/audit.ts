@@ -50,6 +50,42 @@ export async function append(
   return toEvent(rows[0] as Row);
 }
 
+/** One event of `appendMany`. */
+export interface NewAuditEvent {
+  ownerId: string;
+  actor: string;
+  action: AuditAction;
+  recordId?: string;
+  requestId?: string;
+}
+
+/**
+ * Appends several events in one statement (one round trip, one index update batch): for example a
+ * list page, with one event per record shown. All or none are written. Returns how many were.
+ *
+ * @example
+ * await audit.appendMany(pool, page.map((r) => ({ ownerId, actor: ownerId, action: "list", recordId: r.id, requestId })));
+ */
+export async function appendMany(db: Queryable, events: readonly NewAuditEvent[]): Promise<number> {
+  if (events.length === 0) return 0;
+  const rows = await run<{ n: string }>(db, {
+    name: "veil.audit.appendMany",
+    text: `WITH added AS (
+             INSERT INTO audit_events (owner_id, actor, action, record_id, request_id)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::text[])
+             RETURNING 1)
+           SELECT count(*)::text AS n FROM added`,
+    values: [
+      events.map((e) => e.ownerId),
+      events.map((e) => e.actor),
+      events.map((e) => e.action),
+      events.map((e) => e.recordId ?? null),
+      events.map((e) => e.requestId ?? null),
+    ],
+  });
+  return Number(rows[0]?.n ?? 0);
+}
+
 /** The owner's audit trail of one record, oldest first (also after the record was deleted). */
 export async function listForRecord(
   db: Queryable,

@@ -65,6 +65,15 @@ export class IdempotencyInProgressError extends ConflictError {
   }
 }
 
+/** A list cursor that this package did not issue (or that names no position): the caller's mistake. */
+export class InvalidCursorError extends DbError {
+  override readonly name = "InvalidCursorError";
+  readonly status = 400;
+  constructor() {
+    super("unreadable list cursor");
+  }
+}
+
 /** The database cannot be reached or is shutting down, overloaded, or refused our credentials. */
 export class DatabaseUnavailableError extends DbError {
   override readonly name = "DatabaseUnavailableError";

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConflictError, NotFoundError, QueryError, VersionConflictError } from "./errors.ts";
+import {
+  ConflictError,
+  InvalidCursorError,
+  NotFoundError,
+  QueryError,
+  VersionConflictError,
+} from "./errors.ts";
 import * as records from "./records.ts";
 import { newOwner, openTestDb, type TestDb } from "./test-support.ts";
 
@@ -134,7 +140,96 @@ describe("records", { timeout: 60_000 }, () => {
     const all = (await records.list(db.pool, owner, { limit: 100 })).items;
     const times = all.map((r) => r.createdAt.getTime());
     expect(times).toEqual([...times].sort((a, b) => b - a));
-    expect(await records.list(db.pool, owner, { cursor: "garbage" })).toEqual({ items: [] });
+  });
+
+  it("lists metadata in the same pages, without the ciphertexts", async () => {
+    const owner = newOwner();
+    for (let i = 0; i < 5; i++) await create(owner);
+    const walk = async (list: typeof records.list | typeof records.listMetadata) => {
+      const pages: string[][] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await list(db.pool, owner, { limit: 2, ...(cursor ? { cursor } : {}) });
+        pages.push(page.items.map((r) => r.id));
+        cursor = page.nextCursor;
+      } while (cursor);
+      return pages;
+    };
+    expect(await walk(records.listMetadata)).toEqual(await walk(records.list));
+    const [meta] = (await records.listMetadata(db.pool, owner, { limit: 1 })).items;
+    const [full] = (await records.list(db.pool, owner, { limit: 1 })).items;
+    expect(meta).not.toHaveProperty("ciphertext");
+    expect({ ...meta, ciphertext: full?.ciphertext }).toEqual(full);
+  });
+
+  it("refuses a cursor it did not issue with InvalidCursorError (400), for both lists", async () => {
+    const owner = newOwner();
+    await create(owner);
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
+    const id = records.newRecordId();
+    const bad = [
+      "",
+      "garbage!",
+      "%FF%FE",
+      "' OR 1=1",
+      "A".repeat(4000),
+      b64(["2026-01-01T00:00:00.000Z"]),
+      b64(["not a date", id]),
+      b64(["2026-01-01T00:00:00.000Z", id.toUpperCase()]),
+      b64(["2026-01-01T00:00:00.000Z", id, "extra"]),
+      b64({ at: "2026-01-01T00:00:00.000Z", id }),
+    ];
+    for (const cursor of bad) {
+      for (const list of [records.list, records.listMetadata]) {
+        const err = await list(db.pool, owner, { cursor }).catch((e: unknown) => e);
+        expect(err, cursor.slice(0, 20)).toBeInstanceOf(InvalidCursorError);
+        expect((err as InvalidCursorError).status).toBe(400);
+        expect((err as Error).message).not.toContain(cursor.slice(0, 8) || "\u0000");
+      }
+    }
+    // A well-formed cursor past the end is simply an empty page.
+    const end = b64(["1970-01-01T00:00:00.000Z", id]);
+    expect(await records.list(db.pool, owner, { cursor: end })).toEqual({ items: [] });
+  });
+
+  it("pages thousands of records on the keyset index: no sort, no scan of other rows, at any depth", async () => {
+    const owner = newOwner();
+    // 3,000 records of one owner and 3,000 of others, a few per millisecond (ties broken by id).
+    await db.pool.query(
+      `INSERT INTO records (id, owner_id, category, ciphertext, created_at, updated_at)
+       SELECT gen_random_uuid(), CASE WHEN i % 2 = 0 THEN $1 ELSE 'other-' || (i % 7) END, 'general', '\\x01',
+              timestamptz '2026-01-01' + (i / 3) * interval '1 millisecond', now()
+       FROM generate_series(1, 6000) AS i`,
+      [owner],
+    );
+    await db.pool.query("ANALYZE records");
+    const seen = new Set<string>();
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await records.listMetadata(db.pool, owner, { limit: 100, ...(cursor ? { cursor } : {}) });
+      for (const r of page.items) seen.add(r.id);
+      cursor = page.nextCursor;
+      pages++;
+      if (pages === 15 && cursor) {
+        // Half-way down: the plan of the next page.
+        const after = JSON.parse(Buffer.from(cursor, "base64url").toString()) as [string, string];
+        const plan = await db.pool.query(
+          `EXPLAIN (FORMAT JSON) SELECT id FROM records
+           WHERE owner_id = $1 AND (created_at, id) < ($2::timestamptz, $3::uuid)
+           ORDER BY created_at DESC, id DESC LIMIT 101`,
+          [owner, after[0], after[1]],
+        );
+        const text = JSON.stringify(plan.rows[0]);
+        expect(text).toContain("records_owner_created_idx");
+        expect(text).not.toContain('"Sort"');
+        expect(text).not.toContain("Seq Scan");
+        // The cursor bounds the index scan itself (an Index Cond), not a filter over skipped rows.
+        expect(text).toMatch(/"Index Cond":"[^"]*created_at[^"]*id/);
+      }
+    } while (cursor);
+    expect(seen.size).toBe(3000);
+    expect(pages).toBe(30);
   });
 
   it("reports a duplicate id as a conflict", async () => {

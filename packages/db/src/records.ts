@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { isCanonicalId } from "@veil/core";
-import { NotFoundError, VersionConflictError } from "./errors.ts";
+import { InvalidCursorError, NotFoundError, VersionConflictError } from "./errors.ts";
 import { type Queryable, run } from "./query.ts";
 
 /** A stored record: metadata in clear, the sensitive fields only as one ciphertext. */
@@ -28,16 +28,19 @@ interface Row {
 
 const columns = "id, owner_id, category, ciphertext, created_at, updated_at, version";
 
-function toRecord(r: Row): RecordRow {
+function toMetadata(r: Omit<Row, "ciphertext">): Omit<RecordRow, "ciphertext"> {
   return {
     id: r.id,
     ownerId: r.owner_id,
     category: r.category,
-    ciphertext: r.ciphertext,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     version: r.version,
   };
+}
+
+function toRecord(r: Row): RecordRow {
+  return { ...toMetadata(r), ciphertext: r.ciphertext };
 }
 
 // Ids match in their one spelling only (`isCanonicalId`: lower case, as PostgreSQL prints a uuid). The
@@ -73,66 +76,117 @@ export async function get(db: Queryable, ownerId: string, id: string): Promise<R
   return toRecord(rows[0]);
 }
 
-/** Options of `list`. */
+/** Options of `list` and `listMetadata`. */
 export interface ListOptions {
   /** Page size, 1..100; default 20. */
   limit?: number;
-  /** `nextCursor` of the previous page. */
+  /** `nextCursor` of the previous page. Any other string throws `InvalidCursorError`. */
   cursor?: string;
 }
 
-function encodeCursor(r: RecordRow): string {
+/** A record without its ciphertext: what a metadata-only list needs. */
+export type RecordMetadataRow = Omit<RecordRow, "ciphertext">;
+
+/** One page of a list; `nextCursor` is absent on the last page. */
+export interface RecordPage<T> {
+  items: T[];
+  nextCursor?: string;
+}
+
+// A cursor is the base64url of `["<created_at ISO>", "<id>"]`: about 90 characters.
+const maxCursorLength = 200;
+
+function encodeCursor(r: RecordMetadataRow): string {
   return Buffer.from(JSON.stringify([r.createdAt.toISOString(), r.id])).toString("base64url");
 }
 
-function decodeCursor(cursor: string): [string, string] | undefined {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (
-      Array.isArray(v) &&
-      typeof v[0] === "string" &&
-      !Number.isNaN(Date.parse(v[0])) &&
-      typeof v[1] === "string" &&
-      isCanonicalId(v[1])
-    ) {
-      return [v[0], v[1]];
+function decodeCursor(cursor: string): [string, string] {
+  if (cursor.length > 0 && cursor.length <= maxCursorLength && /^[A-Za-z0-9_-]+$/.test(cursor)) {
+    try {
+      const v: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+      if (
+        Array.isArray(v) &&
+        v.length === 2 &&
+        typeof v[0] === "string" &&
+        !Number.isNaN(Date.parse(v[0])) &&
+        typeof v[1] === "string" &&
+        isCanonicalId(v[1])
+      ) {
+        return [new Date(v[0]).toISOString(), v[1]];
+      }
+    } catch {
+      // fall through: not a cursor of ours
     }
-  } catch {
-    // fall through: an unreadable cursor is treated as the end of the list
   }
-  return undefined;
+  throw new InvalidCursorError();
 }
 
 /**
- * The owner's records, newest first, one page at a time (keyset pagination on `created_at, id`, so
- * pages stay stable while records are added). `nextCursor` is absent on the last page.
+ * One keyset page, newest first: `(created_at, id) < cursor` on the index
+ * `(owner_id, created_at DESC, id DESC)`, so every page costs the same however deep it is, and pages
+ * stay stable while records are added.
  */
-export async function list(
+async function page<T extends RecordMetadataRow>(
+  db: Queryable,
+  ownerId: string,
+  options: ListOptions,
+  select: { name: string; columns: string; map: (r: Row) => T },
+): Promise<RecordPage<T>> {
+  const limit = Math.min(100, Math.max(1, Math.trunc(options.limit ?? 20)));
+  const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+  const rows = after
+    ? await run<Row>(db, {
+        name: `${select.name}After`,
+        text: `SELECT ${select.columns} FROM records
+               WHERE owner_id = $1 AND (created_at, id) < ($2::timestamptz, $3::uuid)
+               ORDER BY created_at DESC, id DESC LIMIT $4`,
+        values: [ownerId, after[0], after[1], limit + 1],
+      })
+    : await run<Row>(db, {
+        name: select.name,
+        text: `SELECT ${select.columns} FROM records WHERE owner_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
+        values: [ownerId, limit + 1],
+      });
+  const items = rows.slice(0, limit).map(select.map);
+  const last = items[items.length - 1];
+  return rows.length > limit && last ? { items, nextCursor: encodeCursor(last) } : { items };
+}
+
+/**
+ * The owner's records with their ciphertexts, newest first, one page at a time (keyset pagination on
+ * `created_at, id`). A cursor this package did not issue throws `InvalidCursorError`.
+ *
+ * @example
+ * const first = await records.list(pool, ownerId, { limit: 50 });
+ * const next = first.nextCursor ? await records.list(pool, ownerId, { limit: 50, cursor: first.nextCursor }) : undefined;
+ */
+export function list(
   db: Queryable,
   ownerId: string,
   options: ListOptions = {},
-): Promise<{ items: RecordRow[]; nextCursor?: string }> {
-  const limit = Math.min(100, Math.max(1, Math.trunc(options.limit ?? 20)));
-  let rows: Row[];
-  if (options.cursor === undefined) {
-    rows = await run<Row>(db, {
-      name: "veil.records.list",
-      text: `SELECT ${columns} FROM records WHERE owner_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
-      values: [ownerId, limit + 1],
-    });
-  } else {
-    const after = decodeCursor(options.cursor);
-    if (!after) return { items: [] };
-    rows = await run<Row>(db, {
-      name: "veil.records.listAfter",
-      text: `SELECT ${columns} FROM records WHERE owner_id = $1 AND (created_at, id) < ($2::timestamptz, $3::uuid)
-             ORDER BY created_at DESC, id DESC LIMIT $4`,
-      values: [ownerId, after[0], after[1], limit + 1],
-    });
-  }
-  const items = rows.slice(0, limit).map(toRecord);
-  const last = items[items.length - 1];
-  return rows.length > limit && last ? { items, nextCursor: encodeCursor(last) } : { items };
+): Promise<RecordPage<RecordRow>> {
+  return page(db, ownerId, options, { name: "veil.records.list", columns, map: toRecord });
+}
+
+const metadataColumns = "id, owner_id, category, created_at, updated_at, version";
+
+/**
+ * Like `list`, without the ciphertexts: for lists that show metadata only (nothing to decrypt, a
+ * fraction of the bytes). Pages and cursors are the same as `list`'s.
+ *
+ * @example
+ * const { items, nextCursor } = await records.listMetadata(pool, ownerId, { limit: 50 });
+ */
+export function listMetadata(
+  db: Queryable,
+  ownerId: string,
+  options: ListOptions = {},
+): Promise<RecordPage<RecordMetadataRow>> {
+  return page(db, ownerId, options, {
+    name: "veil.records.listMetadata",
+    columns: metadataColumns,
+    map: toMetadata,
+  });
 }
 
 /** Why a conditional write matched no row: the record is absent (for this owner) or has another version. */

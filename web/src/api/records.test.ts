@@ -90,6 +90,20 @@ describe("records API", () => {
     for (const r of requests) expect(r.path).not.toContain("canary");
   });
 
+  it("asks for a list view by name; the default view (names) needs no parameter", async () => {
+    const { api, requests } = recordingClient({ body: { items: [] } });
+    await api.list();
+    await api.list({ limit: 50, cursor: "c1" });
+    await api.list({ view: "search", limit: 100 });
+    await api.list({ view: "metadata" });
+    expect(requests.map((r) => [r.method, r.path])).toEqual([
+      ["GET", "/api/records"],
+      ["GET", "/api/records?limit=50&cursor=c1"],
+      ["GET", "/api/records?view=search&limit=100"],
+      ["GET", "/api/records?view=metadata"],
+    ]);
+  });
+
   it("escapes ids in paths", async () => {
     const { api, requests } = recordingClient();
     await api.remove("../x?y");

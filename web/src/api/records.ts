@@ -14,9 +14,32 @@ export interface RecordMeta {
 /** One record with its decrypted fields (kept in memory only while its page is open). */
 export type RecordDetail = RecordMeta & SensitiveFields;
 
-export interface RecordPage {
-  readonly items: readonly RecordMeta[];
+/** A list item as the list shows it: metadata, and the name and birth date decrypted for the owner. */
+export interface RecordListItem extends RecordMeta {
+  readonly fullName: string;
+  readonly dateOfBirth: string;
+}
+
+/** A list item with what the browser searches in as well (`view=search`). */
+export interface RecordSearchItem extends RecordListItem {
+  readonly insuranceNumber?: string;
+  readonly diagnosis?: string;
+}
+
+/** One page of a list; `nextCursor` is absent on the last page. */
+export interface RecordPage<T = RecordListItem> {
+  readonly items: readonly T[];
   readonly nextCursor?: string;
+}
+
+/** Which fields list items carry: `names` (default), `search`, or `metadata` (nothing sensitive). */
+export type ListView = "names" | "search" | "metadata";
+
+/** What each view's items are. */
+export interface ListViewItems {
+  readonly names: RecordListItem;
+  readonly search: RecordSearchItem;
+  readonly metadata: RecordMeta;
 }
 
 export interface AuditEntry {
@@ -68,13 +91,24 @@ const versionOf = (etag: string | undefined, fallback: number) => {
 /** The records API, typed. */
 export function recordsApi(call: ApiClient) {
   return {
-    async list(options: { cursor?: string; limit?: number } = {}): Promise<RecordPage> {
+    /**
+     * One page of the user's records, newest first. Items carry the fields of `view` (default `names`);
+     * the answer stays in memory only.
+     */
+    async list<V extends ListView = "names">(
+      options: { cursor?: string; limit?: number; view?: V } = {},
+    ): Promise<RecordPage<ListViewItems[V]>> {
       const q = new URLSearchParams();
+      if (options.view && options.view !== "names") q.set("view", options.view);
       if (options.limit) q.set("limit", String(options.limit));
       if (options.cursor) q.set("cursor", options.cursor);
       const query = q.toString();
-      return (await call<RecordPage>({ method: "GET", path: `/api/records${query ? `?${query}` : ""}` }))
-        .body;
+      return (
+        await call<RecordPage<ListViewItems[V]>>({
+          method: "GET",
+          path: `/api/records${query ? `?${query}` : ""}`,
+        })
+      ).body;
     },
     async get(id: string): Promise<RecordDetail> {
       const res = await call<RecordDetail>({ method: "GET", path: recordPath(id) });

@@ -20,6 +20,7 @@ import { canaryNeedles, containsAny } from "../scan/needles.ts";
 import type { LocalPrincipal } from "../stack/identities.ts";
 import type { ControlName } from "./controls.ts";
 import { canaryFields, formType, makeCanaries, type ProofStack, recordForm } from "./harness.ts";
+import { readSealedCanaries, runProofAttacks } from "./pop-checks.ts";
 
 /** A security check of one control. */
 export interface SecurityCheck {
@@ -200,6 +201,15 @@ export const securityChecks: Record<ControlName, SecurityCheck> = {
       return f.list;
     },
   },
+  proof: {
+    title:
+      "a valid token with no proof, a replayed, forged, stale or misdirected proof, or another key for the session gets 401",
+    run: runProofAttacks,
+  },
+  sealing: {
+    title: "a record, its list entry and its image cross CloudFront and the gateway only sealed",
+    run: readSealedCanaries,
+  },
   fleRequired: {
     title: "sensitive fields sent in clear past CloudFront get 400 and nothing is written",
     async run(p) {
@@ -312,12 +322,16 @@ export const securityChecks: Record<ControlName, SecurityCheck> = {
       const f = new Findings();
       const { id } = await createRecord(p, p.alice.token, canaryFields(makeCanaries()));
       await p.api(`/api/records/${id}`, { token: p.alice.token });
+      // The newest record heads the list: a page with its name puts it on the trail too.
+      const listed = await p.api("/api/records?limit=1", { token: p.alice.token });
+      const page = (await listed.json().catch(() => ({}))) as { items?: { id: string }[] };
+      f.expect(page.items?.[0]?.id === id, `the list page did not show the new record (${listed.status})`);
       const res = await p.api(`/api/records/${id}/audit`, { token: p.alice.token });
       const body = (await res.json().catch(() => ({}))) as { items?: { action: string }[] };
       f.expect(res.status === 200, `audit answered ${res.status}`);
       f.expect(
-        JSON.stringify((body.items ?? []).map((i) => i.action)) === '["create","read"]',
-        `the trail is ${JSON.stringify(body.items)}, not create then read`,
+        JSON.stringify((body.items ?? []).map((i) => i.action)) === '["create","read","list"]',
+        `the trail is ${JSON.stringify(body.items)}, not create, read, then list`,
       );
       const tamper = await withDb(p, (db) =>
         db.query("DELETE FROM audit_events WHERE record_id = $1", [id]).then(
