@@ -50,6 +50,30 @@ export async function append(
   return toEvent(rows[0] as Row);
 }
 
+/**
+ * Appends one event per record in a single statement (a page of records read at once: one round trip,
+ * all or none). Returns how many were written.
+ */
+export async function appendMany(
+  db: Queryable,
+  batch: {
+    ownerId: string;
+    actor: string;
+    action: AuditAction;
+    recordIds: readonly string[];
+    requestId?: string;
+  },
+): Promise<number> {
+  if (batch.recordIds.length === 0) return 0;
+  const rows = await run<{ id: string }>(db, {
+    name: "veil.audit.appendMany",
+    text: `INSERT INTO audit_events (owner_id, actor, action, record_id, request_id)
+           SELECT $1, $2, $3, r, $5 FROM unnest($4::uuid[]) AS r RETURNING id::text`,
+    values: [batch.ownerId, batch.actor, batch.action, [...batch.recordIds], batch.requestId ?? null],
+  });
+  return rows.length;
+}
+
 /** The owner's audit trail of one record, oldest first (also after the record was deleted). */
 export async function listForRecord(
   db: Queryable,
