@@ -194,6 +194,8 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
       AWS_ENDPOINT_URL_KMS: kms.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
       VEIL_COGNITO_JWKS: JSON.stringify(cognito.jwks),
+      // The account function's DeleteUser (the user's own token; no SigV4).
+      AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognito.endpoint,
     };
     const links = {
       RecordsKey: { arn: recordsKeyArn },
