@@ -28,6 +28,7 @@ const otherRoles = [
   "images-download",
   "ingest",
   "images-cleanup",
+  "account",
   "rotate-api-key",
   "fle-bootstrap",
 ];
