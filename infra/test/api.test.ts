@@ -80,7 +80,7 @@ for (const stageName of sharedStages) {
       }
       // Exactly the routes of the tables in @veil/core, nothing else.
       expect(methods.map((m) => `${m.inputs.httpMethod} ${pathOf(m.inputs.resourceId)}`).sort()).toEqual(
-        [...recordRoutes, ...imageRoutes].map((r) => `${r.method} ${r.resource}`).sort(),
+        [...recordRoutes, ...imageRoutes, ...accountRoutes].map((r) => `${r.method} ${r.resource}`).sort(),
       );
     });
 
