@@ -51,6 +51,7 @@ export const headlineFigures: readonly string[] = [
   "image_ingest_vs_aes",
   "local_rps",
   "local_p99_ms",
+  "export_100_records_10_images_ms",
 ];
 
 /** `≤ 1`, `≥ 0.9`, `= 1`, `1..2`. */
