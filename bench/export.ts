@@ -15,9 +15,9 @@ import { imageClient } from "../packages/local/src/s3/testing.ts";
 import { ephemeralPorts } from "../packages/local/src/stack/config.ts";
 import { startLocalStack } from "../packages/local/src/stack/start.ts";
 import { jpegFixture } from "../packages/storage/src/testing/images.ts";
-import type { ExportPage } from "../web/src/api/account.ts";
 import { buildArchive } from "../web/src/export/archive.ts";
 import { collectExport } from "../web/src/export/collect.ts";
+import type { ExportPage } from "../web/src/export/model.ts";
 import { median, round } from "./timing.ts";
 import type { BenchModule } from "./types.ts";
 

@@ -115,7 +115,7 @@ async function exportAll(sub: string, limit?: number) {
 describe("GET /api/export", () => {
   it("returns every record with every field and its images, page by page, audited once per record", async () => {
     const sub = owner();
-    const ids = [];
+    const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push(await create(sub, `Person ${i}`));
     await create(owner(), "Someone Else");
     const image = await images.createPending(deps.pool, {

@@ -3,33 +3,10 @@
  * Answers come through the API client (which opens sealed answers), so values only exist here, in
  * memory, until the archive is saved.
  */
-import type { Category, ImageContentType, SensitiveFields } from "@veil/core";
+import type { ExportPage } from "../export/model.ts";
 import type { ApiClient } from "./client.ts";
 
-/** An image as the export lists it; only `ready` ones have bytes to download. */
-export interface ExportedImage {
-  readonly id: string;
-  readonly status: "pending" | "ready" | "rejected";
-  readonly contentType: ImageContentType;
-  readonly size?: number;
-  readonly reason?: string;
-  readonly createdAt: string;
-}
-
-/** One record with every field, as `GET /api/export` returns it. */
-export type ExportedRecord = {
-  readonly id: string;
-  readonly category: Category;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly version: number;
-  readonly images: readonly ExportedImage[];
-} & SensitiveFields;
-
-export interface ExportPage {
-  readonly items: readonly ExportedRecord[];
-  readonly nextCursor?: string;
-}
+export type { ExportedImage, ExportedRecord, ExportPage } from "../export/model.ts";
 
 /** What `DELETE /api/account` reports: counts only. */
 export interface ErasureReport {

@@ -1,8 +1,8 @@
 import { strFromU8, unzipSync } from "fflate";
 import { describe, expect, it } from "vitest";
-import type { ExportedRecord } from "../api/account.ts";
 import { archiveName, buildArchive, imagePath } from "./archive.ts";
 import { collectExport } from "./collect.ts";
+import type { ExportedRecord } from "./model.ts";
 
 const at = new Date("2026-12-07T20:00:00.000Z");
 

@@ -6,7 +6,7 @@
  */
 import type { ImageContentType } from "@veil/core";
 import { strToU8, type Zippable, zipSync } from "fflate";
-import type { ExportedRecord } from "../api/account.ts";
+import type { ExportedRecord } from "./model.ts";
 
 /** One downloaded image. */
 export interface ArchiveFile {

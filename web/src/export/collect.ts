@@ -3,8 +3,9 @@
  * images API (each download opened in the browser and written to the record's access history), a few
  * at a time. Any failure stops the export: an archive must be complete or not be offered at all.
  */
-import type { ExportedRecord, ExportPage } from "../api/account.ts";
+
 import type { ArchiveFile, ArchiveInput } from "./archive.ts";
+import type { ExportedRecord, ExportPage } from "./model.ts";
 
 export interface CollectSources {
   readonly page: (cursor?: string) => Promise<ExportPage>;
