@@ -206,6 +206,9 @@ END
 $$;
 CREATE TRIGGER account_erasures_anonymise BEFORE INSERT ON account_erasures
   FOR EACH ROW EXECUTE FUNCTION account_erasures_anonymise();
+
+-- An erasure finds every image of the owner (the inbox keys to delete) without a scan.
+CREATE INDEX images_owner_idx ON images (owner_id);
 `,
   },
 ];
