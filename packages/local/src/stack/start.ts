@@ -16,7 +16,13 @@ import type { ExternalS3 } from "../s3/index.ts";
 import { type LocalSecrets, startLocalSecrets } from "../secrets/index.ts";
 import { defaultPorts, type LocalStackInfo, type PortMap, stackPaths, writeStackInfo } from "./config.ts";
 import { prepareLocalDatabase } from "./database.ts";
-import { gatewayRoutes, localBundleFlavour, prepareBundles, startFunction } from "./functions.ts";
+import {
+  gatewayRoutes,
+  localBundleFlavour,
+  localFunctions,
+  prepareBundles,
+  startFunction,
+} from "./functions.ts";
 import { type LocalIdentities, type LocalPrincipal, loadIdentities, saveIdentities } from "./identities.ts";
 import { reservePort } from "./ports.ts";
 
@@ -118,7 +124,12 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
     let databaseUrl = options.databaseUrl;
     const singleSession = !databaseUrl;
     if (!databaseUrl) {
-      const pg = await startPgliteServer({ dataDir: paths.pgDir, port: ports.database });
+      // One connection per function process, plus room for a reconnect's overlap and a psql.
+      const pg = await startPgliteServer({
+        dataDir: paths.pgDir,
+        port: ports.database,
+        maxConnections: localFunctions.length + 2,
+      });
       stops.push(() => pg.stop());
       databaseUrl = pg.connectionString;
     }
