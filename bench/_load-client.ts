@@ -5,6 +5,13 @@
  * only, over keep-alive connections on loopback. `_load-process.ts` runs it in a forked process.
  */
 import { Agent, request } from "node:http";
+import {
+  type ApiClient,
+  createApiClient,
+  type ExportedSessionKeys,
+  importSessionKeys,
+  isSealed,
+} from "../packages/local/src/client/index.ts";
 
 export type Operation = "read" | "create" | "update";
 
@@ -12,6 +19,8 @@ export interface LoadUser {
   readonly token: string;
   /** The user's records and their current versions; creates append, updates bump. */
   readonly records: Array<{ id: string; version: number }>;
+  /** The session's keys (its proof key is bound to the session by the calls made before the run). */
+  readonly keys: ExportedSessionKeys;
 }
 
 export interface LoadPlan {
@@ -73,7 +82,29 @@ interface Answer {
   readonly body: string;
 }
 
-function send(
+/** A user of the run with the client of its session. */
+interface SessionUser extends LoadUser {
+  readonly client: ApiClient;
+}
+
+/** Sends one request with the session's proof and opens its sealed answer, as the browser does. */
+async function send(
+  agent: Agent,
+  base: URL,
+  method: string,
+  path: string,
+  user: SessionUser,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<Answer> {
+  const proof = await user.client.proof(method, new URL(path, base), user.token);
+  const answer = await sendRaw(agent, base, method, path, user.token, { ...headers, dpop: proof.jwt }, body);
+  if (!isSealed(answer.contentType)) return { status: answer.status, body: answer.body.toString() };
+  const opened = await user.client.open(answer.contentType, answer.body, proof.jti);
+  return { status: answer.status, body: Buffer.from(opened).toString() };
+}
+
+function sendRaw(
   agent: Agent,
   base: URL,
   method: string,
@@ -81,7 +112,7 @@ function send(
   token: string,
   headers: Record<string, string>,
   body?: string,
-): Promise<Answer> {
+): Promise<{ status: number; contentType: string; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -102,7 +133,11 @@ function send(
         res.on("end", () =>
           res.statusCode === 429
             ? reject(new Throttled())
-            : resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+            : resolve({
+                status: res.statusCode ?? 0,
+                contentType: String(res.headers["content-type"] ?? ""),
+                body: Buffer.concat(chunks),
+              }),
         );
         res.on("error", reject);
       },
@@ -123,7 +158,7 @@ async function operate(
   agent: Agent,
   base: URL,
   op: Operation,
-  user: LoadUser,
+  user: SessionUser,
   pick: () => number,
   n: number,
 ): Promise<{ ms: number } | { error: string } | { throttled: true }> {
@@ -135,7 +170,7 @@ async function operate(
         base,
         "POST",
         "/api/records",
-        user.token,
+        user,
         { "content-type": "application/x-www-form-urlencoded" },
         recordForm(n),
       );
@@ -146,7 +181,7 @@ async function operate(
       const record = user.records[Math.floor(pick() * user.records.length)];
       if (!record) return { error: `${op}:no-record` };
       if (op === "read") {
-        const a = await send(agent, base, "GET", `/api/records/${record.id}`, user.token, {});
+        const a = await send(agent, base, "GET", `/api/records/${record.id}`, user, {});
         if (a.status !== 200) return { error: `read:${a.status}` };
       } else {
         // POST, as the web app sends it: CloudFront applies FLE to POST bodies only.
@@ -155,7 +190,7 @@ async function operate(
           base,
           "POST",
           `/api/records/${record.id}`,
-          user.token,
+          user,
           { "content-type": "application/x-www-form-urlencoded", "if-match": `"${record.version}"` },
           recordForm(n),
         );
@@ -185,6 +220,12 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   let writes = 0;
   let throttled = 0;
   let n = 0;
+  const users: SessionUser[] = await Promise.all(
+    plan.users.map(async (u) => ({
+      ...u,
+      client: createApiClient({ keys: await importSessionKeys(u.keys) }),
+    })),
+  );
   const cpuAtStart = process.cpuUsage();
   const start = performance.now();
   const measureFrom = start + plan.warmupMs;
@@ -203,7 +244,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
     return r < plan.mix.read ? "read" : r < plan.mix.read + plan.mix.create ? "create" : "update";
   };
   await Promise.all(
-    plan.users.map(async (user) => {
+    users.map(async (user) => {
       while (performance.now() < end) {
         const op = choose();
         await paced();

@@ -51,6 +51,9 @@ export const headlineFigures: readonly string[] = [
   "image_ingest_vs_aes",
   "local_rps",
   "local_p99_ms",
+  "seal_vs_aes_gcm",
+  "jwe_4k_us",
+  "proof_verify_us",
   "export_100_records_10_images_ms",
 ];
 

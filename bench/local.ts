@@ -18,6 +18,12 @@ import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startTestPostgres, type TestPostgres } from "../packages/db/src/testing/postgres.ts";
+import {
+  createApiClient,
+  createSessionKeys,
+  exportSessionKeys,
+  importSessionKeys,
+} from "../packages/local/src/client/index.ts";
 import { signUpAndSignIn } from "../packages/local/src/cognito/client.ts";
 import { ephemeralPorts, type LocalStackInfo } from "../packages/local/src/stack/config.ts";
 import { type LocalStack, startLocalStack } from "../packages/local/src/stack/start.ts";
@@ -88,9 +94,22 @@ async function signUpUsers(target: Target, count: number): Promise<LoadUser[]> {
       email: `load-${tag}-${i}@users.example.net`,
       password: `Pw-${randomBytes(9).toString("base64url")}-1a`,
     });
-    users.push({ token: tokens.accessToken, records: [] });
+    // Extractable, so the load process can prove with the key these first calls bind to the session.
+    const keys = await exportSessionKeys(await createSessionKeys({ extractable: true }));
+    users.push({ token: tokens.accessToken, records: [], keys });
   }
   return users;
+}
+
+const clients = new WeakMap<LoadUser, ReturnType<typeof createApiClient>>();
+/** The API client of a user's session, with the keys the load process gets too. */
+function clientOf(user: LoadUser) {
+  let client = clients.get(user);
+  if (!client) {
+    client = createApiClient({ keys: importSessionKeys(user.keys) });
+    clients.set(user, client);
+  }
+  return client;
 }
 
 /** One create per entry, all at once: the first writes of a cold function. */
@@ -99,14 +118,14 @@ async function burstOfCreates(edgeUrl: string, users: LoadUser[], count: number)
   await Promise.all(
     Array.from({ length: count }, async (_, i) => {
       const user = users[i % users.length]!;
-      const res = await fetch(`${edgeUrl}/api/records`, {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${user.token}`,
-          "content-type": "application/x-www-form-urlencoded",
-        },
-        body: recordForm(i),
-      }).catch(() => undefined);
+      const res = await clientOf(user)
+        .fetch(`${edgeUrl}/api/records`, {
+          method: "POST",
+          token: user.token,
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: recordForm(i),
+        })
+        .catch(() => undefined);
       if (res?.status !== 201) {
         failed++;
         await res?.body?.cancel();

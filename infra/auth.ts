@@ -49,6 +49,7 @@ export function createAuth(ctx: Ctx): Auth {
       generateSecret: false,
       explicitAuthFlows: ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
       preventUserExistenceErrors: "ENABLED",
+      // With revocation on, access tokens carry origin_jti: the sign-in session DPoP proof keys bind to.
       enableTokenRevocation: true,
       accessTokenValidity: 15,
       idTokenValidity: 15,

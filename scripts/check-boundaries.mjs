@@ -45,6 +45,11 @@ export const rules = [
   { dir: "infra", forbidden: /^@veil\/(?!core$)/, why: "infra imports only core" },
   {
     dir: "infra",
+    forbidden: /^\.\.?\/(\.\.\/)*packages\/(?!local\/src\/client\/index\.ts$)/,
+    why: "infra reaches into packages only for the smoke's API client (a dev tool, never deployed)",
+  },
+  {
+    dir: "infra",
     forbidden: /^\.\.?\/(\.\.\/)*functions\/(?!manifest\.ts$)/,
     why: "infra reads the function manifest, never handler code",
   },

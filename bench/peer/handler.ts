@@ -11,7 +11,9 @@ import { type ApiRouteInput, createApiHandler } from "../../functions/src/shared
 import { createCallerVerifier, type VerifyCaller } from "../../functions/src/shared/auth.ts";
 import { HttpError } from "../../functions/src/shared/errors.ts";
 import { json, requireFormBody } from "../../functions/src/shared/http.ts";
+import { createProofVerifier } from "../../functions/src/shared/proof.ts";
 import { linked } from "../../functions/src/shared/resources.ts";
+import { type AnswerSealer, answerSealer } from "../../functions/src/shared/sealing.ts";
 import {
   encryptionPurposes,
   splitSensitive,
@@ -26,6 +28,7 @@ interface PeerDeps {
   readonly pool: ReturnType<typeof createPool>;
   readonly crypto: PeerRecordsCrypto;
   readonly verifyCaller: VerifyCaller;
+  readonly sealer: AnswerSealer;
 }
 
 const logger = createLogger({ serviceName: "peer-records" });
@@ -40,8 +43,9 @@ async function buildDeps(): Promise<PeerDeps> {
     keyName: string;
     privateKeyPem: string;
   };
+  const pool = createPool({ connectionString: db.url ?? "", max: 2 });
   return {
-    pool: createPool({ connectionString: db.url ?? "", max: 2 }),
+    pool,
     crypto: createPeerRecordsCrypto({
       app: app.name,
       stage: app.stage,
@@ -52,7 +56,9 @@ async function buildDeps(): Promise<PeerDeps> {
       userPoolId: linked("UserPool").id,
       clientId: linked("UserPoolClient").id,
       ...(process.env.VEIL_COGNITO_JWKS ? { jwks: process.env.VEIL_COGNITO_JWKS } : {}),
+      verifyProof: createProofVerifier({ db: pool }),
     }),
+    sealer: answerSealer,
   };
 }
 

@@ -192,6 +192,30 @@ describe("edge origin-request signer", () => {
     expect(auth).toBe(await oracleAuthorization(out, "/prod", Buffer.from(json)));
   });
 
+  it("signs the viewer host header and forwards the DPoP proof unchanged", async () => {
+    const out = await signed({
+      method: "GET",
+      headers: {
+        Authorization: "Bearer aaa.bbb.ccc",
+        DPoP: "eyJhbGciOiJFUzI1NiJ9.eyJqdGkiOiJ4In0.c2ln",
+        "x-veil-viewer-host": "app.veil.example",
+      },
+    });
+    const auth = header(out, "authorization")![0]!;
+    expect(auth).toContain(
+      "SignedHeaders=host;x-amz-date;x-amz-security-token;x-veil-identity;x-veil-viewer-host,",
+    );
+    expect(header(out, "x-veil-viewer-host")).toEqual(["app.veil.example"]);
+    expect(header(out, "dpop")).toEqual(["eyJhbGciOiJFUzI1NiJ9.eyJqdGkiOiJ4In0.c2ln"]);
+    expect(auth).toBe(await oracleAuthorization(out, "/prod", Buffer.alloc(0)));
+    const twice = event({ method: "GET" });
+    twice.Records[0]!.cf.request.headers["x-veil-viewer-host"] = [
+      { key: "x-veil-viewer-host", value: "a.example" },
+      { key: "x-veil-viewer-host", value: "b.example" },
+    ];
+    expect(await sign(twice)).toMatchObject({ status: "400" });
+  });
+
   it("signs a GET without a body object with the empty-string hash", async () => {
     const out = await signed({ method: "GET", body: null, querystring: "page=2" });
     expect(header(out, "authorization")![0]).toBe(await oracleAuthorization(out, "/prod", Buffer.alloc(0)));

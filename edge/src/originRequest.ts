@@ -1,5 +1,5 @@
 import { signRequest } from "@veil/aws/sigv4";
-import { headers as headerNames } from "@veil/core";
+import { headers as headerNames, proofOfPossession } from "@veil/core";
 import type {
   CloudFrontCustomOrigin,
   CloudFrontHeaders,
@@ -63,8 +63,10 @@ export function environmentCredentials(): EdgeCredentials | undefined {
  * - path: the origin path (the stage, e.g. `/prod`) followed by the viewer's URI, still encoded;
  * - query: the query string CloudFront forwards;
  * - payload: the body bytes as forwarded (never a truncated body: that gets a 413);
- * - signed headers: `host`, `x-amz-date`, `x-amz-security-token`, plus `content-type` and the identity
- *   header when present. Never `via`, `x-forwarded-for` or `content-length`, which CloudFront sets
+ * - signed headers: `host`, `x-amz-date`, `x-amz-security-token`, plus `content-type`, the identity
+ *   header and the viewer host header (set by the viewer-request function from the viewer's `Host`;
+ *   the functions check each DPoP proof's URL against it) when present. The `DPoP` proof travels on
+ *   unchanged (it is signed by its own key). Never `via`, `x-forwarded-for` or `content-length`, which CloudFront sets
  *   after the function, nor the origin custom headers (`x-api-key`), which CloudFront adds itself.
  *
  * The viewer's `Authorization: Bearer <token>` moves to the identity header (signed) so SigV4 can own
@@ -119,6 +121,10 @@ function signOriginRequest(
   const toSign: Record<string, string> = {};
   // Only a well-formed bearer token travels on; any other Authorization scheme is dropped.
   if (bearer !== undefined && bearerRe.test(bearer)) toSign[headerNames.identity] = bearer;
+  const viewerHost = headers[proofOfPossession.viewerHostHeader];
+  if (viewerHost !== undefined && viewerHost.length > 1) return generatedResponse(400);
+  const viewerHostValue = viewerHost?.[0]?.value.trim();
+  if (viewerHostValue) toSign[proofOfPossession.viewerHostHeader] = viewerHostValue;
   const contentType = headers["content-type"];
   if (contentType !== undefined && contentType.length > 0) {
     toSign["content-type"] = contentType.map((h) => h.value.trim()).join(",");

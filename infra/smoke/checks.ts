@@ -142,3 +142,15 @@ export function judgeBodyGuard(o: Observed): Verdict {
     };
   return { name, ok: false, detail: `expected the edge's 415, got ${o.status}` };
 }
+
+/**
+ * A signed-in call with a valid token but no DPoP proof must be refused by the handler (401 with its
+ * own generic body): a token seen on the way cannot be replayed without the browser's key.
+ */
+export function judgeProofRequired(o: Observed): Verdict {
+  const name = "proof of possession: a valid token without a proof gets 401";
+  const b = json(o.body);
+  if (o.status === 401 && b?.error === "Unauthorized" && typeof b?.requestId === "string")
+    return { name, ok: true, detail: "refused by the handler" };
+  return { name, ok: false, detail: `expected the handler's 401, got ${o.status}` };
+}

@@ -7,8 +7,10 @@ import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+// The one Node client of the API protocol (DPoP proofs, sealed answers); a dev tool, never deployed.
+import { createApiClient } from "../../packages/local/src/client/index.ts";
 import { stageConfig } from "../stage.ts";
-import { runSmoke } from "./run.ts";
+import { type Fetch, runSmoke } from "./run.ts";
 
 const { values } = parseArgs({
   options: { stage: { type: "string" }, outputs: { type: "string" } },
@@ -36,8 +38,16 @@ const target = {
   url: outputs.url ?? `https://${stageConfig(values.stage, process.env).domain}`,
   apiBase: `https://${outputs.apiHost}/${outputs.apiStage}`,
 };
+/** Signed-in calls as the browser makes them: one session key for the run, answers opened. */
+const client = createApiClient();
+const apiFetch: Fetch = (url, init = {}) => {
+  const { authorization, ...headers } = init.headers ?? {};
+  const token = authorization?.replace(/^Bearer /, "");
+  return client.fetch(url, { ...init, headers, ...(token ? { token } : {}) });
+};
 const verdicts = await runSmoke({
   fetch,
+  apiFetch,
   target,
   token: process.env.VEIL_SMOKE_TOKEN,
   runId: randomUUID().slice(0, 8),

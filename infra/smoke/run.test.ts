@@ -18,6 +18,12 @@ type Route = (url: string, init: Parameters<Fetch>[1]) => Reply;
 
 /** A fake deployment: routes decide the reply; every request is recorded. */
 function fakeFetch(route: Route) {
+  // The browser's client adds a proof to each signed-in call; this stand-in marks them only.
+  const apiFetch: Fetch = (url, init) =>
+    fetch(url, {
+      ...init,
+      headers: { ...init?.headers, ...(init?.headers?.authorization ? { dpop: "p" } : {}) },
+    });
   const calls: { url: string; init: Parameters<Fetch>[1] }[] = [];
   const fetch: Fetch = async (url, init) => {
     calls.push({ url, init });
@@ -33,7 +39,7 @@ function fakeFetch(route: Route) {
       text: async () => (typeof r.body === "string" ? r.body : JSON.stringify(r.body ?? {})),
     };
   };
-  return { fetch, calls };
+  return { fetch, apiFetch, calls };
 }
 
 /** A healthy stage: API Gateway refuses direct calls; the chain works; FLE round trip succeeds. */
@@ -45,7 +51,7 @@ const healthy: Route = (url, init) => {
   if (init?.method === "POST" && init.headers?.["content-type"] !== "application/x-www-form-urlencoded")
     return { status: 415, body: { error: "UnsupportedMediaType", message: "form", requestId: "cf" } };
   const auth = init?.headers?.authorization;
-  if (!auth)
+  if (!auth || !init?.headers?.dpop)
     return { status: 401, body: { error: "Unauthorized", message: "Sign in again", requestId: "r" } };
   if (init?.method === "POST") return { status: 201, body: { id: "rec-1", category: "general" } };
   if (init?.method === "DELETE") return { status: 204 };
@@ -55,13 +61,20 @@ const healthy: Route = (url, init) => {
 describe("runSmoke", () => {
   it("passes every check on a healthy stage and sends FLE-able form data", async () => {
     const f = fakeFetch(healthy);
-    const verdicts = await runSmoke({ fetch: f.fetch, target, token: "id-token", runId: "run1" });
+    const verdicts = await runSmoke({
+      fetch: f.fetch,
+      apiFetch: f.apiFetch,
+      target,
+      token: "id-token",
+      runId: "run1",
+    });
     expect(verdicts.map((v) => [v.name, v.ok])).toEqual([
       ["API direct, no key, no signature", true],
       ["API direct, key header but no signature", true],
       ["site security headers", true],
       ["CloudFront → edge signer → API Gateway → handler", true],
       ["edge body guard: a form with a charset is refused before the API", true],
+      ["proof of possession: a valid token without a proof gets 401", true],
       ["FLE round trip: create", true],
       ["FLE round trip: read back", true],
     ]);
@@ -77,9 +90,9 @@ describe("runSmoke", () => {
         ? { status: 401, body: { error: "Unauthorized", message: "Sign in", requestId: "r" } }
         : healthy(url, init),
     );
-    const guard = (await runSmoke({ fetch: f.fetch, target, token: "t", runId: "run1" })).find((v) =>
-      v.name.startsWith("edge body guard"),
-    )!;
+    const guard = (
+      await runSmoke({ fetch: f.fetch, apiFetch: f.apiFetch, target, token: "t", runId: "run1" })
+    ).find((v) => v.name.startsWith("edge body guard"))!;
     expect(guard).toMatchObject({ ok: false, detail: expect.stringMatching(/in clear/) });
   });
 
@@ -87,7 +100,13 @@ describe("runSmoke", () => {
     const f = fakeFetch((url, init) =>
       url.startsWith(target.apiBase) ? { status: 200, body: [] } : healthy(url, init),
     );
-    const verdicts = await runSmoke({ fetch: f.fetch, target, token: "t", runId: "run1" });
+    const verdicts = await runSmoke({
+      fetch: f.fetch,
+      apiFetch: f.apiFetch,
+      target,
+      token: "t",
+      runId: "run1",
+    });
     expect(verdicts.slice(0, 2).map((v) => v.ok)).toEqual([false, false]);
   });
 
@@ -99,9 +118,9 @@ describe("runSmoke", () => {
     const f = fakeFetch((url, init) =>
       url === `${target.url}/api/records` && init?.method === "POST" ? mismatch : healthy(url, init),
     );
-    const create = (await runSmoke({ fetch: f.fetch, target, token: "t", runId: "run1" })).find((v) =>
-      v.name.endsWith("create"),
-    )!;
+    const create = (
+      await runSmoke({ fetch: f.fetch, apiFetch: f.apiFetch, target, token: "t", runId: "run1" })
+    ).find((v) => v.name.endsWith("create"))!;
     expect(create.ok).toBe(false);
     expect(create.detail).toMatch(/FLE ordering/);
   });
@@ -112,9 +131,9 @@ describe("runSmoke", () => {
       body: { error: "BadRequest", message: "The request could not be read", requestId: "r" },
     };
     const f = fakeFetch((url, init) => (init?.method === "POST" ? bad : healthy(url, init)));
-    const create = (await runSmoke({ fetch: f.fetch, target, token: "t", runId: "run1" })).find((v) =>
-      v.name.endsWith("create"),
-    )!;
+    const create = (
+      await runSmoke({ fetch: f.fetch, apiFetch: f.apiFetch, target, token: "t", runId: "run1" })
+    ).find((v) => v.name.endsWith("create"))!;
     expect(create.detail).toMatch(/FLE not applied/);
   });
 
@@ -125,7 +144,7 @@ describe("runSmoke", () => {
         return { status: 403, body: { message: "Forbidden" } };
       return healthy(url, init);
     });
-    const v = await runSmoke({ fetch: f.fetch, target, token: "t", runId: "run1" });
+    const v = await runSmoke({ fetch: f.fetch, apiFetch: f.apiFetch, target, token: "t", runId: "run1" });
     expect(v.find((x) => x.name === "site security headers")).toMatchObject({ ok: false });
     expect(v.find((x) => x.name.startsWith("CloudFront"))).toMatchObject({
       ok: false,
@@ -139,7 +158,18 @@ describe("runSmoke", () => {
     expect(verdicts.at(-1)).toMatchObject({ ok: false, detail: expect.stringMatching(/VEIL_SMOKE_TOKEN/) });
     // No record is created: the only POST is the body-guard probe, which the edge refuses.
     expect(f.calls.some((c) => c.init?.method === "POST" && c.init.headers?.authorization)).toBe(false);
-    const all = await runSmoke({ fetch: fakeFetch(healthy).fetch, target, token: "t", runId: "run1" });
+    const h = fakeFetch(healthy);
+    const all = await runSmoke({ fetch: h.fetch, apiFetch: h.apiFetch, target, token: "t", runId: "run1" });
     expect(JSON.stringify(all)).not.toContain("Smoke Test run1");
+  });
+
+  it("fails the proof check when a token alone (no proof) is accepted", async () => {
+    const f = fakeFetch((url, init) =>
+      init?.headers?.authorization && !init.headers.dpop && init.method === undefined
+        ? { status: 200, body: { items: [] } }
+        : healthy(url, init),
+    );
+    const v = await runSmoke({ fetch: f.fetch, apiFetch: f.apiFetch, target, token: "t", runId: "run1" });
+    expect(v.find((x) => x.name.startsWith("proof of possession"))).toMatchObject({ ok: false });
   });
 });

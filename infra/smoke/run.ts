@@ -8,6 +8,7 @@ import {
   judgeDirect,
   judgeFleCreate,
   judgeFleRead,
+  judgeProofRequired,
   judgeSignedChain,
   judgeSiteHeaders,
   type Observed,
@@ -48,6 +49,12 @@ export interface SmokeOptions {
   readonly target: SmokeTarget;
   /** A Cognito ID token of a test user; without it the round trip is reported as not run (failed). */
   readonly token?: string;
+  /**
+   * Sends the signed-in calls as the browser does: a DPoP proof of one session's key per request, and
+   * sealed answers opened (refused when not sealed to that key and proof). The CLI passes the Node API
+   * client's; without it those calls go out as plain `fetch` and fail on a stage that requires proofs.
+   */
+  readonly apiFetch?: Fetch;
   readonly runId: string;
 }
 
@@ -84,9 +91,11 @@ export async function runSmoke(o: SmokeOptions): Promise<Verdict[]> {
     return verdicts;
   }
   const auth = { authorization: `Bearer ${o.token}` };
+  const apiFetch = o.apiFetch ?? fetch;
+  verdicts.push(judgeProofRequired(await observe(fetch, `${target.url}/api/records`, { headers: auth })));
   const record = smokeRecord(o.runId);
   const created = judgeFleCreate(
-    await observe(fetch, `${target.url}/api/records`, {
+    await observe(apiFetch, `${target.url}/api/records`, {
       method: "POST",
       headers: { ...auth, "content-type": fleContentType },
       body: new URLSearchParams(record).toString(),
@@ -96,9 +105,9 @@ export async function runSmoke(o: SmokeOptions): Promise<Verdict[]> {
   if (!created.id) return verdicts;
   const { category: _category, ...sensitive } = record;
   const url = `${target.url}/api/records/${encodeURIComponent(created.id)}`;
-  verdicts.push(judgeFleRead(await observe(fetch, url, { headers: auth }), sensitive));
+  verdicts.push(judgeFleRead(await observe(apiFetch, url, { headers: auth }), sensitive));
   // Clean up; the verdicts above stand whatever this answers.
-  await observe(fetch, url, { method: "DELETE", headers: { ...auth, "if-match": '"1"' } }).catch(
+  await observe(apiFetch, url, { method: "DELETE", headers: { ...auth, "if-match": '"1"' } }).catch(
     () => undefined,
   );
   return verdicts;

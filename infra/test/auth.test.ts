@@ -29,5 +29,10 @@ for (const stageName of sharedStages) {
       expect(client.preventUserExistenceErrors).toBe("ENABLED");
       expect(client.explicitAuthFlows).not.toContain("ALLOW_USER_PASSWORD_AUTH");
     });
+
+    it("enables token revocation: access tokens then carry origin_jti, which DPoP proof keys bind to", () => {
+      const client = s.get("aws:cognito/userPoolClient:UserPoolClient", "WebClient").inputs;
+      expect(client.enableTokenRevocation).toBe(true);
+    });
   });
 }

@@ -1,4 +1,4 @@
-import { fleFields, headers } from "@veil/core";
+import { bodyGuardFunctionCode, fleFields, headers, proofOfPossession } from "@veil/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   apiKeyPlaceholder,
@@ -127,6 +127,19 @@ for (const stageName of sharedStages) {
         format: "URLEncoded",
       });
       expect(apiBehavior().fieldLevelEncryptionId).toBeTruthy();
+    });
+
+    it("forwards every viewer header but Host to the API (the DPoP proof, and the viewer host the guard sets)", () => {
+      // The managed AllViewerExceptHostHeader policy, by its documented id: a policy listing headers
+      // instead would drop the proof (401 on every request) or the viewer host.
+      expect(managedPolicies.allViewerExceptHostHeader).toBe("b689b0a8-53d0-40ab-baf2-68738e2966ac");
+      expect(apiBehavior().originRequestPolicyId).toBe(managedPolicies.allViewerExceptHostHeader);
+      const guard = s.get("aws:cloudfront/function:Function", "ApiBodyGuard").inputs;
+      expect(guard.code).toBe(bodyGuardFunctionCode());
+      expect(guard.code).toContain(JSON.stringify(proofOfPossession.viewerHostHeader));
+      expect(apiBehavior().functionAssociations).toEqual([
+        { eventType: "viewer-request", functionArn: expect.stringContaining("api-body-guard") },
+      ]);
     });
 
     it("sends /api/* to the API: https only, all methods, no caching, API key header, signer on origin-request", () => {

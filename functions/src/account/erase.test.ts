@@ -37,7 +37,7 @@ function fakes(fail: { s3?: (l: ObjectLocation) => boolean; cognito?: () => Erro
     verifyCaller: async (event) => {
       const sub = event.headers?.["x-test-sub"];
       if (!sub) throw new UnauthorizedError();
-      return { sub, username: sub };
+      return { sub, username: sub, proof: { jti: "jti", jkt: "jkt" }, sealKey: {} };
     },
     store: {
       async delete(location) {
@@ -45,6 +45,8 @@ function fakes(fail: { s3?: (l: ObjectLocation) => boolean; cognito?: () => Erro
         calls.push(`s3:${location.bucket}:${location.key}`);
       },
     },
+    // Answers in clear: these tests read the route's JSON (sealing: ../shared/api-handler.test.ts).
+    sealer: { seal: async (result) => result, sealStream: () => Promise.reject(new Error("not used")) },
     buckets: { images: "images", inbox: "inbox" },
     cognito: {
       async deleteUser({ AccessToken }) {

@@ -19,16 +19,14 @@ import { headers as headerNames } from "@veil/core";
 import { type AccountErasure, account, imageDeletions, images, withTransaction } from "@veil/db";
 import { imageKey, inboxKey, type ObjectLocation, StorageUnavailableError } from "@veil/storage";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
-import type { ApiRouteInput } from "../shared/api-handler.ts";
-import type { VerifyCaller } from "../shared/auth.ts";
+import type { ApiDeps, ApiRouteInput } from "../shared/api-handler.ts";
 import type { Pool } from "../shared/database.ts";
 import { HttpError, UnauthorizedError } from "../shared/errors.ts";
 import { header, json } from "../shared/http.ts";
 
 /** What the erasure needs. */
-export interface AccountDeps {
+export interface AccountDeps extends ApiDeps {
   readonly pool: Pool;
-  readonly verifyCaller: VerifyCaller;
   readonly store: { delete(location: ObjectLocation): Promise<void> };
   readonly buckets: { readonly images: string; readonly inbox: string };
   readonly cognito: { deleteUser(input: { AccessToken: string }): Promise<"deleted" | "absent"> };

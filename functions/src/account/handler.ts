@@ -13,19 +13,22 @@ import { type ApiRoute, createApiHandler } from "../shared/api-handler.ts";
 import { databasePool } from "../shared/database.ts";
 import { toHttpError } from "../shared/errors.ts";
 import { linked } from "../shared/resources.ts";
+import { answerSealer } from "../shared/sealing.ts";
 import { type AccountDeps, eraseAccountRoute } from "./erase.ts";
 
 const logger = createLogger({ serviceName: "veil-account" });
 
-const deps = once(
-  async (): Promise<AccountDeps> => ({
-    pool: await databasePool(),
-    verifyCaller: callerVerifier(),
+const deps = once(async (): Promise<AccountDeps> => {
+  const pool = await databasePool();
+  return {
+    pool,
+    verifyCaller: callerVerifier(pool),
+    sealer: answerSealer,
     store: objectStore(),
     buckets: { images: linked("ImagesBucket").name, inbox: linked("InboxBucket").name },
     cognito: createCognitoUserClient(),
-  }),
-);
+  };
+});
 
 /** The implementation of each route of `accountRoutes` (core). */
 export const routes: Readonly<Record<AccountRouteKey, ApiRoute<AccountDeps>>> = {

@@ -26,16 +26,21 @@ import { databasePool } from "../shared/database.ts";
 import { HttpError, toImageHttpError } from "../shared/errors.ts";
 import { json, requireFormBody } from "../shared/http.ts";
 import { linked } from "../shared/resources.ts";
+import { answerSealer } from "../shared/sealing.ts";
 
 const logger = createLogger({ serviceName: "veil-images-api" });
 
-const deps = once(async () => ({
-  pool: await databasePool(),
-  store: objectStore(),
-  verifyCaller: callerVerifier(),
-  publicKey: uploadPublicKey(),
-  inboxBucket: linked("InboxBucket").name,
-}));
+const deps = once(async () => {
+  const pool = await databasePool();
+  return {
+    pool,
+    store: objectStore(),
+    verifyCaller: callerVerifier(pool),
+    sealer: answerSealer,
+    publicKey: uploadPublicKey(),
+    inboxBucket: linked("InboxBucket").name,
+  };
+});
 export type ImagesApiDeps = Awaited<ReturnType<typeof deps>>;
 
 type RouteInput = ApiRouteInput<ImagesApiDeps>;

@@ -1,15 +1,17 @@
 /**
  * `GET /api/records/{id}/images/{imageId}` — streams the owner's decrypted image (Lambda response
  * streaming behind API Gateway's `responseTransferMode: STREAM`): images are up to 25 MiB, beyond the
- * 6 MB buffered Lambda payload and the 10 MB API Gateway response. Memory stays constant: one
- * Encryption SDK frame (64 KiB) at a time from S3 to the client.
+ * 6 MB buffered Lambda payload and the 10 MB API Gateway response. The image leaves sealed to the
+ * caller's browser (one Encryption SDK message, `application/vnd.veil.sealed`, the image type in
+ * `x-veil-sealed-type`, no `content-length`). Memory stays constant: one Encryption SDK frame (64 KiB)
+ * at a time from S3, decrypted, sealed and sent.
  *
  * The download is on the audit trail before any byte leaves. The first frame is authenticated before
  * the status line is sent, so a replaced or garbled object fails cleanly with a JSON error
  * (`ImageIntegrityError`); damage further in aborts the response — the client sees a connection
- * reset and a short body against `content-length`, never a complete-looking file.
+ * reset and a sealed message without its final frame, which it refuses: never a complete-looking file.
  */
-import type { Writable } from "node:stream";
+import type { Duplex, Writable } from "node:stream";
 import { headers as headerNames, isCanonicalId } from "@veil/core";
 import type { EnvelopeCrypto } from "@veil/crypto";
 import { audit, images } from "@veil/db";
@@ -22,6 +24,8 @@ import { databasePool, type Pool } from "../shared/database.ts";
 import { HttpError, toImageHttpError } from "../shared/errors.ts";
 import { errorResponse } from "../shared/http.ts";
 import { linked } from "../shared/resources.ts";
+import { type AnswerSealer, answerSealer } from "../shared/sealing.ts";
+import { sealInto } from "./sealed-stream.ts";
 
 const logger = createLogger({ serviceName: "veil-images-download" });
 
@@ -31,6 +35,7 @@ export interface DownloadDeps {
   readonly store: ObjectStore;
   readonly envelope: EnvelopeCrypto;
   readonly verifyCaller: VerifyCaller;
+  readonly sealer: AnswerSealer;
   readonly imagesBucket: string;
 }
 
@@ -51,23 +56,6 @@ const extensions: Record<string, string> = {
   "image/webp": "webp",
   "application/pdf": "pdf",
 };
-
-function write(stream: Writable, chunk: Buffer): Promise<void> {
-  if (stream.write(chunk)) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const done = (err?: Error) => {
-      stream.off("drain", done);
-      stream.off("error", done);
-      stream.off("close", closed);
-      if (err) reject(err);
-      else resolve();
-    };
-    const closed = () => done(new Error("client went away"));
-    stream.once("drain", done);
-    stream.once("error", done);
-    stream.once("close", closed);
-  });
-}
 
 function end(stream: Writable): Promise<void> {
   return new Promise((resolve) => stream.end(resolve));
@@ -93,6 +81,7 @@ export async function serveDownload(
   let first: IteratorResult<Buffer> | undefined;
   let size = 0;
   let contentType = "application/octet-stream";
+  let seal: { readonly stream: Duplex; readonly headers: Record<string, string> } | undefined;
   let imageId = "";
   try {
     if (`${event.httpMethod} ${event.resource}` !== route)
@@ -129,6 +118,8 @@ export async function serveDownload(
     body = plaintext[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     // The header, the data key and the first frame are checked before anything is sent.
     first = await body.next();
+    // The caller's key is checked here too: a refused key is a clean error, not an aborted stream.
+    seal = await d.sealer.sealStream(caller, row.contentType);
     size = row.size;
     contentType = row.contentType;
   } catch (err) {
@@ -151,8 +142,7 @@ export async function serveDownload(
   const out = streaming.HttpResponseStream.from(responseStream, {
     statusCode: 200,
     headers: {
-      "content-type": contentType,
-      "content-length": String(size),
+      ...seal.headers,
       "content-disposition": `attachment; filename="${imageId}.${extensions[contentType] ?? "bin"}"`,
       "cache-control": "no-store",
       "x-content-type-options": "nosniff",
@@ -160,7 +150,7 @@ export async function serveDownload(
     },
   });
   try {
-    for (let next = first; !next.done; next = await body.next()) await write(out, next.value);
+    await sealInto(first, body, seal.stream, out);
     await end(out);
   } catch (err) {
     // Too late for a status: abort, so the client never takes a partial file for a whole one.
@@ -180,15 +170,17 @@ export async function serveDownload(
   }
 }
 
-const deps = once(
-  async (): Promise<DownloadDeps> => ({
-    pool: await databasePool(),
+const deps = once(async (): Promise<DownloadDeps> => {
+  const pool = await databasePool();
+  return {
+    pool,
     store: objectStore(),
     envelope: envelope(),
-    verifyCaller: callerVerifier(),
+    verifyCaller: callerVerifier(pool),
+    sealer: answerSealer,
     imagesBucket: linked("ImagesBucket").name,
-  }),
-);
+  };
+});
 
 const streaming = (globalThis as { awslambda?: ResponseStreaming }).awslambda;
 

@@ -15,6 +15,7 @@ import { type DownloadDeps, type ResponseStreaming, serveDownload } from "../ima
 import { createApiHandler } from "../shared/api-handler.ts";
 import type { Pool } from "../shared/database.ts";
 import { toImageHttpError, UnauthorizedError } from "../shared/errors.ts";
+import type { AnswerSealer } from "../shared/sealing.ts";
 
 // The download handler builds its entry point from the Lambda runtime's `awslambda` global on import; outside
 // Lambda, Powertools leaves an `awslambda` object without it. The tests call `serveDownload` directly.
@@ -32,7 +33,12 @@ let imageId = "";
 
 const verifyCaller = async (event: APIGatewayProxyEvent) => {
   if (event.headers?.["x-test-sub"] !== sub) throw new UnauthorizedError();
-  return { sub, username: sub };
+  return { sub, username: sub, proof: { jti: "jti", jkt: "jkt" }, sealKey: {} };
+};
+/** Answers in clear: these tests read the routes' JSON (sealing: ../shared/api-handler.test.ts). */
+const sealer: AnswerSealer = {
+  seal: async (result) => result,
+  sealStream: async () => ({ stream: new PassThrough(), headers: {} }),
 };
 const store = {
   async presignPut(location: { key: string }) {
@@ -100,6 +106,7 @@ describe("images API", () => {
     pool,
     store,
     verifyCaller,
+    sealer,
     publicKey: {
       pem: publicKey.export({ type: "spki", format: "pem" }).toString(),
       providerId: "veil",
@@ -144,6 +151,7 @@ describe("image download", () => {
     store,
     envelope: {} as EnvelopeCrypto,
     verifyCaller,
+    sealer,
     imagesBucket: "images",
   });
 

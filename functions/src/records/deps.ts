@@ -5,10 +5,12 @@ import {
   FleDecryptError,
   type InMemoryEnvelopeCrypto,
 } from "@veil/crypto";
-import { createCallerVerifier, type VerifyCaller } from "../shared/auth.ts";
+import { callerVerifier, createTokenVerifier, type VerifyCaller, type VerifyToken } from "../shared/auth.ts";
 import { databasePool, type Pool } from "../shared/database.ts";
 import { type FleKeys, loadFleKeys } from "../shared/fle-key.ts";
+import { createProofVerifier, type VerifyProof } from "../shared/proof.ts";
 import { linked } from "../shared/resources.ts";
+import { type AnswerSealer, answerSealer } from "../shared/sealing.ts";
 import { createRequestHasher, loadRequestHashKey } from "./request-hash.ts";
 
 /** Everything the records routes need, built once per Lambda instance. */
@@ -16,7 +18,12 @@ export interface RecordsDeps {
   readonly pool: Pool;
   /** In-memory messages only: the records routes never stream. */
   readonly envelope: InMemoryEnvelopeCrypto;
+  /** The access token, then its proof: `callerVerifier(verifyToken, verifyProof)`. */
   readonly verifyCaller: VerifyCaller;
+  readonly verifyToken: VerifyToken;
+  readonly verifyProof: VerifyProof;
+  /** Seals every 2xx answer with a body to the caller's key. */
+  readonly sealer: AnswerSealer;
   /** Decrypts the FLE fields of a url-encoded body (current key, then the previous one during rotation). */
   openForm(body: string): Promise<Record<string, string>>;
   /**
@@ -48,6 +55,12 @@ export async function createRecordsDeps(): Promise<RecordsDeps> {
   requestHash.warm();
   const keys = await loadFleKeys(fle.secretArn, fle.providerId, secrets);
   const pool = await databasePool();
+  const verifyToken = createTokenVerifier({
+    userPoolId: linked("UserPool").id,
+    clientId: linked("UserPoolClient").id,
+    ...(process.env.VEIL_COGNITO_JWKS ? { jwks: process.env.VEIL_COGNITO_JWKS } : {}),
+  });
+  const verifyProof = createProofVerifier({ db: pool });
   return {
     pool,
     envelope: createInMemoryEnvelopeCrypto({
@@ -55,11 +68,10 @@ export async function createRecordsDeps(): Promise<RecordsDeps> {
       stage: app.stage,
       kms: { keyId: linked("RecordsKey").arn },
     }),
-    verifyCaller: createCallerVerifier({
-      userPoolId: linked("UserPool").id,
-      clientId: linked("UserPoolClient").id,
-      ...(process.env.VEIL_COGNITO_JWKS ? { jwks: process.env.VEIL_COGNITO_JWKS } : {}),
-    }),
+    verifyCaller: callerVerifier(verifyToken, verifyProof),
+    verifyToken,
+    verifyProof,
+    sealer: answerSealer,
     openForm: formOpener(keys),
     requestHash,
   };

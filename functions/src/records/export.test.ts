@@ -46,8 +46,11 @@ beforeAll(async () => {
     verifyCaller: async (event) => {
       const sub = event.headers?.["x-test-sub"];
       if (!sub) throw new UnauthorizedError();
-      return { sub, username: sub };
+      return { sub, username: sub, proof: { jti: "jti", jkt: "jkt" }, sealKey: {} };
     },
+    verifyToken: () => Promise.reject(new UnauthorizedError()),
+    verifyProof: () => Promise.reject(new UnauthorizedError()),
+    sealer: { seal: async (result) => result, sealStream: () => Promise.reject(new Error("not used")) },
     openForm: async (body) => Object.fromEntries(new URLSearchParams(body)),
     requestHash: async () => "h",
   };

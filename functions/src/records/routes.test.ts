@@ -54,7 +54,14 @@ beforeAll(async () => {
     verifyCaller: async (event) => {
       const sub = event.headers?.["x-test-sub"];
       if (!sub) throw new UnauthorizedError();
-      return { sub, username: sub };
+      return { sub, username: sub, proof: { jti: "jti", jkt: "jkt" }, sealKey: {} };
+    },
+    verifyToken: () => Promise.reject(new UnauthorizedError()),
+    verifyProof: () => Promise.reject(new UnauthorizedError()),
+    // Answers in clear: these tests read the routes' JSON (sealing: ../shared/api-handler.test.ts).
+    sealer: {
+      seal: async (result) => result,
+      sealStream: () => Promise.reject(new Error("not used")),
     },
     openForm: async (body) => Object.fromEntries(new URLSearchParams(body)),
     requestHash: createRequestHasher(async () => key),

@@ -10,11 +10,16 @@
  * only when the local stack — which refuses outside a test run — sets `VEIL_TEST_DISABLE_CONTROL` in
  * the function's own environment.
  */
+import type { JsonWebKey } from "node:crypto";
 import { FleFieldNotAllowedError } from "@veil/crypto";
 import type { createLogger } from "@veil/log";
 import type { APIGatewayProxyEvent } from "aws-lambda";
+import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader } from "jose";
+import { callerVerifier, type VerifiedToken } from "../shared/auth.ts";
 import { UnauthorizedError } from "../shared/errors.ts";
 import { header } from "../shared/http.ts";
+import type { VerifiedProof } from "../shared/proof.ts";
+import { type AnswerSealer, sealable } from "../shared/sealing.ts";
 import type { RecordsDeps } from "./deps.ts";
 
 /** The controls of the records function a test may switch off. */
@@ -28,7 +33,14 @@ export const handlerControls = [
   "auditTrail",
   "idempotency",
 ] as const;
-export type HandlerControl = (typeof handlerControls)[number];
+/**
+ * The proof-of-possession controls: `proof` (a request is accepted without verifying its DPoP proof;
+ * one without any proof too, answered in clear as there is no key to seal to) and `sealing` (answers
+ * leave in clear, plain JSON). Listed apart from `handlerControls` until their security checks exist;
+ * the function honours both.
+ */
+export const proofControls = ["proof", "sealing"] as const;
+export type HandlerControl = (typeof handlerControls)[number] | (typeof proofControls)[number];
 
 /** Names the control to switch off (function environment). */
 export const disableControlEnv = "VEIL_TEST_DISABLE_CONTROL";
@@ -41,7 +53,9 @@ export type HandlerLogger = Pick<ReturnType<typeof createLogger>, "info" | "warn
 /** The control switched off in this process, if any. */
 export function disabledControl(): HandlerControl | undefined {
   const name = process.env[disableControlEnv];
-  return (handlerControls as readonly string[]).includes(name ?? "") ? (name as HandlerControl) : undefined;
+  return ([...handlerControls, ...proofControls] as readonly string[]).includes(name ?? "")
+    ? (name as HandlerControl)
+    : undefined;
 }
 
 /** With `logRedaction` off: a plain JSON logger with no redaction at all; otherwise `redacting`. */
@@ -105,18 +119,54 @@ function rewriting<T extends object>(target: T, rewrite: Rewrite): T {
   });
 }
 
-function unverifiedCaller(event: APIGatewayProxyEvent) {
+/** Token verification removed: the claims are read, not checked (a token without `origin_jti` gets its `sub`). */
+function unverifiedToken(event: APIGatewayProxyEvent): Promise<VerifiedToken> {
   const token = header(event, "x-veil-identity")?.replace(/^Bearer /, "") ?? "";
   try {
     const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as {
       sub?: unknown;
+      origin_jti?: unknown;
     };
-    if (typeof payload.sub === "string") return Promise.resolve({ sub: payload.sub, username: payload.sub });
+    if (typeof payload.sub === "string") {
+      const originJti = typeof payload.origin_jti === "string" ? payload.origin_jti : `sub:${payload.sub}`;
+      return Promise.resolve({ token, sub: payload.sub, username: payload.sub, originJti });
+    }
   } catch {
     // fall through
   }
   return Promise.reject(new UnauthorizedError());
 }
+
+/**
+ * Proof verification removed: a proof's claims are read, not checked (no signature, URL, time, replay
+ * or binding check); a request without a proof passes too, with no key to seal its answer to.
+ */
+async function unverifiedProof(event: APIGatewayProxyEvent): Promise<VerifiedProof> {
+  const proof = header(event, "dpop");
+  try {
+    const claims = decodeJwt(proof ?? "");
+    const { jwk } = decodeProtectedHeader(proof ?? "");
+    return {
+      proof: { jti: String(claims.jti), jkt: await calculateJwkThumbprint(jwk as never) },
+      sealKey: claims.sek as JsonWebKey,
+    };
+  } catch {
+    return { proof: { jti: "-", jkt: "-" }, sealKey: undefined as unknown as JsonWebKey };
+  }
+}
+
+/** Sealing removed: answers leave as the routes made them. */
+const clearSealer = (sealer: AnswerSealer): AnswerSealer => ({
+  seal: async (result) => result,
+  sealStream: sealer.sealStream,
+});
+
+/** With `proof` off: a caller without a key (no proof was sent) gets its answer in clear. */
+const sealerForUnverified = (sealer: AnswerSealer): AnswerSealer => ({
+  seal: (result, caller) =>
+    caller.sealKey || !sealable(result) ? sealer.seal(result, caller) : Promise.resolve(result),
+  sealStream: sealer.sealStream,
+});
 
 /**
  * Returns the deps with the one switched-off control removed (and the log probe wired in when asked),
@@ -129,7 +179,18 @@ export function withTestSwitches(deps: RecordsDeps, logger: HandlerLogger): Reco
   let d: RecordsDeps = deps;
   const rewrite = off ? rewrites[off] : undefined;
   if (rewrite) d = { ...d, pool: rewriting(d.pool, rewrite) as RecordsDeps["pool"] };
-  if (off === "tokenVerification") d = { ...d, verifyCaller: unverifiedCaller };
+  if (off === "tokenVerification") {
+    d = { ...d, verifyToken: unverifiedToken, verifyCaller: callerVerifier(unverifiedToken, d.verifyProof) };
+  }
+  if (off === "proof") {
+    d = {
+      ...d,
+      verifyProof: unverifiedProof,
+      verifyCaller: callerVerifier(d.verifyToken, unverifiedProof),
+      sealer: sealerForUnverified(d.sealer),
+    };
+  }
+  if (off === "sealing") d = { ...d, sealer: clearSealer(d.sealer) };
   if (off === "envelopeEncryption") {
     d = {
       ...d,

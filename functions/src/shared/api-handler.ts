@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-l
 import type { Caller, VerifyCaller } from "./auth.ts";
 import { HttpError } from "./errors.ts";
 import { errorResponse } from "./http.ts";
+import type { AnswerSealer } from "./sealing.ts";
 
 /** What every route gets: the deps, the verified caller, the event and its request id. */
 export interface ApiRouteInput<D> {
@@ -20,7 +21,13 @@ export interface ApiLogger {
   error(message: string, attributes: Record<string, unknown>): void;
 }
 
-export interface ApiHandlerOptions<D extends { readonly verifyCaller: VerifyCaller }> {
+/** What every API function's deps provide: the caller verifier and the answer sealer. */
+export interface ApiDeps {
+  readonly verifyCaller: VerifyCaller;
+  readonly sealer: AnswerSealer;
+}
+
+export interface ApiHandlerOptions<D extends ApiDeps> {
   /** `"METHOD /resource"` → route. */
   readonly routes: Readonly<Record<string, ApiRoute<D> | undefined>>;
   /** Builds the deps; called on the first request, and again after a failed build. */
@@ -32,12 +39,12 @@ export interface ApiHandlerOptions<D extends { readonly verifyCaller: VerifyCall
 
 /**
  * Builds an API Gateway (REST, proxy integration) handler: route by resource, build deps lazily (outside
- * the hot path, retried after a failure), verify the caller, run the route, answer errors with a request
- * id and no details, and log one line per request (route, status, time, error type — never a value).
+ * the hot path, retried after a failure), verify the caller and its proof, run the route, seal every
+ * 2xx answer with a body to the caller's key (`deps.sealer`), answer errors unsealed with a request id
+ * and no details, and log one line per request (route, status, time, error type — never a value).
+ * A sealing failure is a 500: an answer never leaves in clear.
  */
-export function createApiHandler<D extends { readonly verifyCaller: VerifyCaller }>(
-  options: ApiHandlerOptions<D>,
-) {
+export function createApiHandler<D extends ApiDeps>(options: ApiHandlerOptions<D>) {
   let deps: Promise<D> | undefined;
   const getDeps = () => {
     deps ??= options.deps().catch((err: unknown) => {
@@ -57,7 +64,7 @@ export function createApiHandler<D extends { readonly verifyCaller: VerifyCaller
       if (!route) throw new HttpError(404, "NotFound", "No such route");
       const d = await getDeps();
       const caller = await d.verifyCaller(event);
-      result = await route({ deps: d, caller, event, requestId });
+      result = await d.sealer.seal(await route({ deps: d, caller, event, requestId }), caller);
     } catch (err) {
       failure =
         err instanceof Error ? `${err.name}${"code" in err ? `:${String(err.code)}` : ""}` : "unknown";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bodyGuard, bodyGuardFunctionCode, fleContentType, type GuardedHeaders } from "./body-guard.ts";
+import { proofOfPossession } from "./sealing.ts";
 
 type Result = { statusCode?: number; body?: { data: string }; method?: string };
 
@@ -62,5 +63,34 @@ describe("the FLE body guard", () => {
       if (status === undefined) expect(r.method).toBe(method);
       else expect(JSON.parse(r.body!.data)).toMatchObject({ error: expect.any(String), requestId: "req-1" });
     }
+  });
+});
+
+describe("the viewer host header", () => {
+  const handler = new Function(`${bodyGuardFunctionCode()}\nreturn handler;`)() as (e: unknown) => {
+    headers: Record<string, { value: string; multiValue?: unknown }>;
+  };
+  const request = (method: string, headers: Record<string, unknown>) =>
+    handler({
+      version: "1.0",
+      context: { eventType: "viewer-request", requestId: "req-1" },
+      request: { method, uri: "/api/records", headers, querystring: {} },
+    });
+
+  it("is set from the viewer's Host on every request passed on, replacing whatever the viewer sent", () => {
+    const forged = {
+      value: "evil.example",
+      multiValue: [{ value: "evil.example" }, { value: "app.veil.example" }],
+    };
+    for (const method of ["GET", "DELETE", "POST"]) {
+      const r = request(method, {
+        host: { value: "app.veil.example" },
+        [proofOfPossession.viewerHostHeader]: forged,
+        "content-type": { value: fleContentType },
+      });
+      expect(r.headers[proofOfPossession.viewerHostHeader], method).toEqual({ value: "app.veil.example" });
+    }
+    const noHost = request("GET", { [proofOfPossession.viewerHostHeader]: { value: "evil.example" } });
+    expect(noHost.headers[proofOfPossession.viewerHostHeader]).toBeUndefined();
   });
 });

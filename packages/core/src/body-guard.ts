@@ -4,6 +4,8 @@
  * viewer requests (infra/cdn.ts, and the local CloudFront running the same source), refuses every other
  * body before it reaches FLE, the edge signer or the origin.
  */
+import { proofOfPossession } from "./sealing.ts";
+
 export const fleContentType = "application/x-www-form-urlencoded";
 
 /** The headers the guard reads, every value of each (a header may be repeated). */
@@ -30,11 +32,14 @@ export function bodyGuard(method: string, headers: GuardedHeaders): 405 | 415 | 
 /**
  * The guard as CloudFront Function source (runtime `cloudfront-js-2.0`, no imports): the same decision
  * as `bodyGuard`, with a JSON error body like the API's (`error`, `message`, `requestId`: CloudFront's
- * request id).
+ * request id). It also sets `proofOfPossession.viewerHostHeader` to the viewer's `Host` on every request
+ * it passes, replacing any value the viewer sent: the functions check each proof's URL against it
+ * (API Gateway sees only the origin's host).
  */
 export function bodyGuardFunctionCode(): string {
   return [
     `var FLE_TYPE = ${JSON.stringify(fleContentType)};`,
+    `var VIEWER_HOST = ${JSON.stringify(proofOfPossession.viewerHostHeader)};`,
     "function refuse(event, status, text, message) {",
     "  var body = { error: text.replace(/ /g, ''), message: message, requestId: event.context.requestId };",
     "  return {",
@@ -46,6 +51,8 @@ export function bodyGuardFunctionCode(): string {
     "}",
     "function handler(event) {",
     "  var r = event.request;",
+    "  delete r.headers[VIEWER_HOST];",
+    "  if (r.headers.host) r.headers[VIEWER_HOST] = { value: r.headers.host.value };",
     "  if (r.method === 'PUT' || r.method === 'PATCH')",
     "    return refuse(event, 405, 'Method Not Allowed', 'Send writes as POST: only POST bodies are encrypted at the edge');",
     "  if (r.method !== 'POST') return r;",

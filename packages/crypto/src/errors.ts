@@ -126,3 +126,19 @@ export function safeFieldName(name: string): string {
   const clean = name.replace(/[\u0000-\u001F\u007F]/g, "?");
   return clean.length > 64 ? `${clean.slice(0, 64)}…` : clean;
 }
+
+/** Why a sealing key (the browser's public RSA-OAEP key, a JWK) was refused. */
+export type SealKeyProblem = "notAnObject" | "notRsaOaep256" | "badModulus" | "badExponent" | "privateKey";
+
+/**
+ * The browser's sealing key breaks the contract (not an RSA-OAEP-256 public key of the required size).
+ * Maps to HTTP 400; a handler that reads the key from a proof answers 401 instead.
+ */
+export class SealKeyError extends CryptoError {
+  override readonly name = "SealKeyError";
+  readonly code = "SEAL_KEY";
+  readonly status = 400;
+  constructor(readonly reason: SealKeyProblem) {
+    super(`sealing key refused (${reason})`);
+  }
+}

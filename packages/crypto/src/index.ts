@@ -26,5 +26,7 @@ export type {
   KmsLikeClient,
   KmsOptions,
 } from "./kms-client.ts";
+export { answerContext, sealAnswer, sealAnswerStream, sealFrameLength } from "./sealing/answer.ts";
+export { sealKeyThumbprint } from "./sealing/seal-key.ts";
 export type { EnvelopeSuite } from "./suites.ts";
 export { envelopeSuites, fleSuite } from "./suites.ts";

@@ -53,6 +53,11 @@ describe("account erasure", { timeout: 60_000 }, () => {
       objectVersion: "v1",
     });
     await idempotency.claim(db.pool, { ownerId: owner, key: "key-1", requestHash: "h" });
+    await db.pool.query("INSERT INTO proof_sessions (origin_jti, owner_id, jkt) VALUES ($1, $2, $3)", [
+      randomUUID(),
+      owner,
+      "k".repeat(43),
+    ]);
     await audit.appendMany(db.pool, {
       ownerId: owner,
       actor: owner,
@@ -78,6 +83,8 @@ describe("account erasure", { timeout: 60_000 }, () => {
     expect(await count("records WHERE owner_id = $1", [owner])).toBe(0);
     expect(await count("images WHERE owner_id = $1", [owner])).toBe(0);
     expect(await count("idempotency_keys WHERE owner_id = $1", [owner])).toBe(0);
+    expect(await count("proof_sessions WHERE owner_id = $1", [owner])).toBe(0);
+    expect(await count("proof_sessions WHERE owner_id = $1", [other])).toBe(1);
     expect(await count("audit_events WHERE owner_id = $1 OR actor = $1", [owner])).toBe(0);
     expect(await count("audit_events WHERE record_id = ANY($1::uuid[])", [mine.ids])).toBe(0);
     // The trail keeps what happened and when, under no name.

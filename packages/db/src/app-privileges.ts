@@ -1,6 +1,6 @@
 /**
  * What the application's database role may do, table by table: exactly the statements of the
- * repositories (records.ts, images.ts, image-deletions.ts, audit.ts, idempotency.ts) and nothing else. `grantAppRole`
+ * repositories (records.ts, images.ts, image-deletions.ts, audit.ts, idempotency.ts, proofs.ts) and nothing else. `grantAppRole`
  * makes the database match this declaration on every deploy; a test fails when a migration adds a
  * table that is not declared here (or in `appRoleNoAccess`), and another runs every repository
  * function as the app role.
@@ -54,6 +54,17 @@ export const appTablePrivileges = {
     select: true,
     insert: ["owner_id", "key", "request_hash"],
     update: ["record_id", "status"],
+    delete: true,
+  },
+  // A session's binding never changes once made: no UPDATE. DELETE for purging old sessions.
+  proof_sessions: {
+    select: true,
+    insert: ["origin_jti", "owner_id", "jkt"],
+    delete: true,
+  },
+  proof_jtis: {
+    select: true,
+    insert: ["jti", "expires_at"],
     delete: true,
   },
 } as const satisfies Record<string, TablePrivileges>;

@@ -12,6 +12,7 @@ import * as images from "./images.ts";
 import { migrate } from "./migrate.ts";
 import { migrations } from "./migrations.ts";
 import { createPool } from "./pool.ts";
+import * as proofs from "./proofs.ts";
 import * as records from "./records.ts";
 import { newOwner, openTestDb, type TestDb } from "./test-support.ts";
 import { withTransaction } from "./transaction.ts";
@@ -100,6 +101,7 @@ describe("the app role", { timeout: 60_000 }, () => {
       audit: ["append", "appendMany", "listForRecord"],
       idempotency: ["claim", "complete", "find", "purgeOlderThan"],
       imageDeletions: ["claim", "claimForOwner", "complete", "recordFailure"],
+      proofs: ["recordUse", "purgeExpired"],
       account: ["erase"],
     };
     // A repository function added later must be exercised here too (its grants with it).
@@ -110,6 +112,7 @@ describe("the app role", { timeout: 60_000 }, () => {
       idempotency,
       imageDeletions,
       account,
+      proofs,
     })) {
       const functions = Object.entries(mod).filter(([, v]) => typeof v === "function");
       expect(
@@ -204,6 +207,14 @@ describe("the app role", { timeout: 60_000 }, () => {
     });
     expect(await idempotency.purgeOlderThan(app, new Date(Date.now() + 60_000))).toBeGreaterThanOrEqual(1);
 
+    const proof = { jti: randomUUID(), originJti: randomUUID(), ownerId: owner, jkt: "k".repeat(43) };
+    expect(await proofs.recordUse(app, { ...proof, rememberSeconds: 0 })).toEqual({
+      fresh: true,
+      binding: { ownerId: owner, jkt: proof.jkt },
+    });
+    expect(
+      await proofs.purgeExpired(app, { sessionsBefore: new Date(Date.now() + 60_000) }),
+    ).toBeGreaterThanOrEqual(1);
     // An account erasure: a page's batch audit, the images of several records, the owner's queue.
     const kept = records.newRecordId();
     await records.insert(app, {

@@ -25,6 +25,8 @@ export * as images from "./images.ts";
 export { type MigrateOptions, type MigrateResult, migrate } from "./migrate.ts";
 export { type AuditAction, auditActions, type Migration, migrations } from "./migrations.ts";
 export { createPool, type PoolOptions, type RdsPoolOptions, type UrlPoolOptions } from "./pool.ts";
+export type { ProofUse, ProofUseResult } from "./proofs.ts";
+export * as proofs from "./proofs.ts";
 export type { Queryable } from "./query.ts";
 export { type RdsTokenOptions, rdsTokenProvider, tokenExpiry } from "./rds-token.ts";
 export type { ListOptions, RecordRow } from "./records.ts";

@@ -141,6 +141,30 @@ CREATE TRIGGER images_deleted_queue_object AFTER DELETE ON images
 `,
   },
   {
+    version: 4,
+    name: "proof-of-possession: session key bindings and seen proof ids",
+    sql: `
+-- Which proof key (its RFC 7638 thumbprint) a sign-in session is bound to: the access token's
+-- origin_jti binds on its first request, and every later proof of that session must be made with the
+-- same key. Token ids and thumbprints only: nothing here reads or opens anything.
+CREATE TABLE proof_sessions (
+  origin_jti  text PRIMARY KEY CHECK (length(origin_jti) BETWEEN 1 AND 256),
+  owner_id    text NOT NULL CHECK (length(owner_id) BETWEEN 1 AND 128),
+  jkt         text NOT NULL CHECK (jkt ~ '^[A-Za-z0-9_-]{43}$'),
+  created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX proof_sessions_created_idx ON proof_sessions (created_at);
+
+-- The ids (jti) of the proofs seen lately, to refuse a replay; kept a little longer than a proof is
+-- accepted, then purged.
+CREATE TABLE proof_jtis (
+  jti         text PRIMARY KEY CHECK (length(jti) BETWEEN 1 AND 256),
+  expires_at  timestamptz NOT NULL
+);
+CREATE INDEX proof_jtis_expires_idx ON proof_jtis (expires_at);
+`,
+  },
+  {
     version: 6,
     name: "export audit action; account erasure with a non-identifying audit trail",
     sql: `

@@ -10,6 +10,8 @@ describe("@veil/local entry point", () => {
       "startLocalKms",
       "startLocalCognito",
       "startLocalCloudFront",
+      "createApiClient",
+      "openAnswer",
     ]) {
       expect(typeof (local as Record<string, unknown>)[name], name).toBe("function");
     }

@@ -3,6 +3,7 @@
  * Gateway (API key + SigV4), Lambda, KMS, Secrets Manager, S3 and Cognito, composed by
  * `startLocalStack`. Dev and test only: nothing under functions/ or edge/ may import it.
  */
+export * from "./client/index.ts";
 export * from "./cloudfront/index.ts";
 export * from "./cognito/index.ts";
 export * from "./gateway/index.ts";

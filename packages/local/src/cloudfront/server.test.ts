@@ -1,10 +1,13 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { proofOfPossession } from "@veil/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalCloudFront, startLocalCloudFront } from "./server.ts";
 
 /** What reached the API origin. */
 const received: { method: string; contentType?: string; body: string }[] = [];
+/** The viewer host header of each request that reached the API origin. */
+const viewerHosts: (string | string[] | undefined)[] = [];
 
 let origin: Server;
 let cf: LocalCloudFront;
@@ -14,6 +17,7 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
+      viewerHosts.push(req.headers[proofOfPossession.viewerHostHeader]);
       received.push({
         method: req.method ?? "",
         contentType: req.headers["content-type"],
@@ -81,5 +85,16 @@ describe("local CloudFront: bodies FLE would not encrypt never reach the origin"
     received.length = 0;
     expect((await fetch(`${cf.url}/api/records`)).status).toBe(200);
     expect(received.map((r) => r.method)).toEqual(["GET"]);
+  });
+});
+
+describe("local CloudFront: the viewer host header", () => {
+  it("carries the viewer's Host to the origin on every API request, never a value the viewer sent", async () => {
+    viewerHosts.length = 0;
+    const host = new URL(cf.url).host;
+    const forged = { [proofOfPossession.viewerHostHeader]: "evil.example" };
+    expect((await fetch(`${cf.url}/api/records`, { headers: forged })).status).toBe(200);
+    expect((await fetch(`${cf.url}/api/records/1`, { method: "DELETE", headers: forged })).status).toBe(200);
+    expect(viewerHosts).toEqual([host, host]);
   });
 });

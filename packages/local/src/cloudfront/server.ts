@@ -16,6 +16,7 @@ import { serveStatic } from "./static-site.ts";
 import {
   isGenerated,
   loadViewerFunction,
+  rawHeadersOf,
   type ViewerFunctionResponse,
   viewerRequest,
 } from "./viewer-function.ts";
@@ -138,7 +139,8 @@ export async function startLocalCloudFront(options: LocalCloudFrontOptions): Pro
     }
     const origin = options.origin();
     const [uri = "/", querystring = ""] = splitOnce(req.url ?? "/", "?");
-    const rawHeaders = withoutContentLength(req.rawHeaders);
+    // The request as the viewer function left it (it sets the viewer host header).
+    const rawHeaders = withoutContentLength(rawHeadersOf(guarded));
     const event = buildOriginRequestEvent({
       method,
       uri,

@@ -1,6 +1,7 @@
 /**
  * CloudFront Functions (viewer request), run locally from the same source the distribution deploys:
- * the API behaviour's body guard (`bodyGuardFunctionCode` of @veil/core). The event and the generated
+ * the API behaviour's body guard (`bodyGuardFunctionCode` of @veil/core), which also sets the viewer
+ * host header the functions check proofs against. The event and the generated
  * response have CloudFront Functions' shapes (`headers: { name: { value } }`, `statusCode`).
  */
 import type { IncomingMessage } from "node:http";
@@ -62,4 +63,16 @@ export function viewerRequest(req: IncomingMessage): ViewerFunctionRequest {
 /** Whether a viewer function answered itself instead of passing the request on. */
 export function isGenerated(r: ViewerFunctionRequest | ViewerFunctionResponse): r is ViewerFunctionResponse {
   return "statusCode" in r;
+}
+
+/**
+ * The headers of the request a viewer function passed on, as raw header pairs: what CloudFront forwards
+ * is the request as the function left it (e.g. the viewer host header it sets), not as the viewer sent it.
+ */
+export function rawHeadersOf(request: ViewerFunctionRequest): string[] {
+  const out: string[] = [];
+  for (const [name, header] of Object.entries(request.headers)) {
+    for (const { value } of header.multiValue ?? [header]) out.push(name, value);
+  }
+  return out;
 }

@@ -14,7 +14,7 @@ import { otp } from "cognito-local/lib/services/otp.js";
 import { JwtTokenGenerator, type TokenGenerator } from "cognito-local/lib/services/tokenGenerator.js";
 import type { Triggers } from "cognito-local/lib/services/triggers/index.js";
 import { UserPoolServiceFactoryImpl } from "cognito-local/lib/services/userPoolService.js";
-import { jwtClaims, type SigningKey } from "./signing-key.ts";
+import { jwtClaims, originJtiOf, type SigningKey } from "./signing-key.ts";
 
 /** The pool and app client the local stack seeds once and keeps. */
 export interface SeededPool {
@@ -59,9 +59,12 @@ class ResigningTokenGenerator implements TokenGenerator {
 
   async generate(...args: Parameters<TokenGenerator["generate"]>) {
     const tokens = await this.inner.generate(...args);
+    // A sign-in's session id, from its new refresh token. A refresh discards the refresh token made
+    // here; the proxy then sets the id of the refresh token presented (proxy.ts).
+    const origin = { origin_jti: originJtiOf(tokens.RefreshToken) };
     return {
-      AccessToken: this.key.signJwt(jwtClaims(tokens.AccessToken)),
-      IdToken: this.key.signJwt(jwtClaims(tokens.IdToken)),
+      AccessToken: this.key.signJwt({ ...jwtClaims(tokens.AccessToken), ...origin }),
+      IdToken: this.key.signJwt({ ...jwtClaims(tokens.IdToken), ...origin }),
       RefreshToken: this.key.signJwt(jwtClaims(tokens.RefreshToken)),
     };
   }

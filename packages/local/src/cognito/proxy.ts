@@ -1,6 +1,6 @@
 import { createPublicKey, verify } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { Jwks } from "./signing-key.ts";
+import { type Jwks, jwtClaims, originJtiOf } from "./signing-key.ts";
 
 /** What the proxy in front of cognito-local needs to know. */
 export interface ProxyOptions {
@@ -13,6 +13,8 @@ export interface ProxyOptions {
   readonly allowedOrigins?: readonly string[];
   /** Clock to judge token expiry by. Default: the real time. */
   readonly now?: () => Date;
+  /** Signs the claims of a token again with the pool's key, with `claims` added. */
+  readonly resign: (token: string, claims: Record<string, unknown>) => string;
 }
 
 const TARGET_PREFIX = "AWSCognitoIdentityProviderService.";
@@ -26,6 +28,8 @@ const ALLOWED_HEADERS =
  * - answers CORS itself, only for allowed origins (a request from any other origin is refused);
  * - turns `GetTokensFromRefreshToken` (Amplify >= 6.15 refreshes with it; cognito-local lacks it) into
  *   `InitiateAuth` with `REFRESH_TOKEN_AUTH`;
+ * - gives the tokens of a refresh the `origin_jti` of the refresh token presented, so it stays the same
+ *   for the whole sign-in (cognito-local calls its token generator without it);
  * - serves the JWKS and OpenID configuration of our signing key under the pool's path;
  * - verifies the `AccessToken` of the user's own operations (`GetUser`, `DeleteUser`, …) as Cognito
  *   does — signature, issuer, `token_use`, expiry — where cognito-local only decodes it (anyone could
@@ -76,6 +80,7 @@ export function createCognitoProxy(options: ProxyOptions): Server {
     let body = await readBody(req);
     const target = req.headers["x-amz-target"];
     let rewritten = false;
+    let refreshToken: string | undefined;
     const headers: Record<string, string> = {};
     for (const name of ["content-type", "x-amz-target", "authorization"]) {
       const value = req.headers[name];
@@ -101,6 +106,9 @@ export function createCognitoProxy(options: ProxyOptions): Server {
       headers["x-amz-target"] = `${TARGET_PREFIX}InitiateAuth`;
       rewritten = true;
     }
+    if (req.method === "POST" && headers["x-amz-target"] === `${TARGET_PREFIX}InitiateAuth`) {
+      refreshToken = presentedRefreshToken(body);
+    }
     const upstream = await fetch(`${options.upstream}${req.url ?? "/"}`, {
       method: req.method ?? "GET",
       headers,
@@ -109,6 +117,8 @@ export function createCognitoProxy(options: ProxyOptions): Server {
     });
     let answer: Buffer = Buffer.from(await upstream.arrayBuffer());
     if (!upstream.ok && target === `${TARGET_PREFIX}InitiateAuth`) answer = hideUserExistence(answer);
+    if (refreshToken !== undefined && upstream.ok)
+      answer = withOriginJti(answer, refreshToken, options.resign);
     if (rewritten && upstream.ok) {
       // GetTokensFromRefreshToken answers only the tokens, never a challenge.
       const { AuthenticationResult } = JSON.parse(answer.toString("utf8")) as {
@@ -200,4 +210,33 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+/** The refresh token of an `InitiateAuth` with `REFRESH_TOKEN_AUTH` (or `REFRESH_TOKEN`), if it is one. */
+function presentedRefreshToken(body: Buffer): string | undefined {
+  try {
+    const input = JSON.parse(body.toString("utf8")) as {
+      AuthFlow?: unknown;
+      AuthParameters?: { REFRESH_TOKEN?: unknown };
+    };
+    const token = input.AuthParameters?.REFRESH_TOKEN;
+    const refresh = input.AuthFlow === "REFRESH_TOKEN_AUTH" || input.AuthFlow === "REFRESH_TOKEN";
+    return refresh && typeof token === "string" ? token : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The answer with its access and id tokens carrying the `origin_jti` of the sign-in they refresh. */
+function withOriginJti(answer: Buffer, refreshToken: string, resign: ProxyOptions["resign"]): Buffer {
+  const parsed = JSON.parse(answer.toString("utf8")) as {
+    AuthenticationResult?: { AccessToken?: string; IdToken?: string };
+  };
+  const result = parsed.AuthenticationResult;
+  if (!result) return answer;
+  jwtClaims(refreshToken); // throws on a malformed token (the upstream accepted it, so it is not)
+  const origin = { origin_jti: originJtiOf(refreshToken) };
+  if (result.AccessToken) result.AccessToken = resign(result.AccessToken, origin);
+  if (result.IdToken) result.IdToken = resign(result.IdToken, origin);
+  return Buffer.from(JSON.stringify(parsed));
 }

@@ -126,6 +126,36 @@ describe("local Cognito", () => {
     expect(bogus).toMatchObject({ name: "NotAuthorizedException" });
   });
 
+  it("gives access tokens an origin_jti: new per sign-in, the same across refreshes of one sign-in", async () => {
+    const first = await signUpAndSignIn(cognito.endpoint, cognito.clientId, USER);
+    const second = await signIn(cognito.endpoint, cognito.clientId, USER);
+    const origin = (token: string | undefined) => jwtClaims(token ?? "").origin_jti;
+    expect(origin(first.accessToken)).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    expect(origin(first.idToken)).toBe(origin(first.accessToken));
+    expect(origin(second.accessToken)).not.toBe(origin(first.accessToken));
+    const viaSdk = await sdk(cognito).send(
+      new GetTokensFromRefreshTokenCommand({ ClientId: cognito.clientId, RefreshToken: first.refreshToken }),
+    );
+    const viaInitiate = await sdk(cognito).send(
+      new InitiateAuthCommand({
+        ClientId: cognito.clientId,
+        AuthFlow: "REFRESH_TOKEN_AUTH",
+        AuthParameters: { REFRESH_TOKEN: first.refreshToken },
+      }),
+    );
+    for (const refreshed of [viaSdk, viaInitiate]) {
+      const access = refreshed.AuthenticationResult?.AccessToken;
+      expect(jwtClaims(access ?? "").jti).not.toBe(jwtClaims(first.accessToken).jti);
+      expect(origin(access)).toBe(origin(first.accessToken));
+      expect(origin(refreshed.AuthenticationResult?.IdToken)).toBe(origin(first.accessToken));
+      await expect(verifier(cognito, "access").verify(access!)).resolves.toMatchObject({
+        origin_jti: origin(first.accessToken),
+      });
+    }
+  });
+
   it("rejects forged tokens, tokens for another client, and cognito-local's own published key", async () => {
     const { accessToken } = await signUpAndSignIn(cognito.endpoint, cognito.clientId, USER);
     const claims = jwtClaims(accessToken);

@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { startEmulator } from "./emulator.ts";
 import { createCognitoProxy } from "./proxy.ts";
-import { type Jwks, loadOrCreateSigningKey } from "./signing-key.ts";
+import { type Jwks, jwtClaims, loadOrCreateSigningKey } from "./signing-key.ts";
 
 /** Options of {@link startLocalCognito}. */
 export interface LocalCognitoOptions {
@@ -64,6 +64,7 @@ export async function startLocalCognito(options: LocalCognitoOptions): Promise<L
     jwks: key.jwks,
     allowedOrigins: options.allowedOrigins,
     ...(options.clock ? { now: options.clock } : {}),
+    resign: (token, claims) => key.signJwt({ ...jwtClaims(token), ...claims }),
   });
   try {
     await new Promise<void>((resolve, reject) => {

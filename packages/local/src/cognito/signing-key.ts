@@ -70,3 +70,16 @@ export function jwtClaims(token: string): Record<string, unknown> {
   if (payload === undefined) throw new Error("not a compact JWT");
   return JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>;
 }
+
+/**
+ * The `origin_jti` of every token a sign-in's refresh token yields: derived from that refresh token's
+ * `jti`, so it is new per sign-in and the same across refreshes (Cognito's behaviour with token
+ * revocation on), in Cognito's UUID shape.
+ */
+export function originJtiOf(refreshToken: string): string {
+  const hex = createHash("sha256")
+    .update(`origin_jti:${String(jwtClaims(refreshToken).jti)}`)
+    .digest("hex");
+  const variant = ((Number.parseInt(hex[16] ?? "0", 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}

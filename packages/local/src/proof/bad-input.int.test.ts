@@ -476,4 +476,8 @@ describe("after every bad input above", () => {
     const dbHits = await scanDatabase(pgServer.connectionString, planted);
     expect(dbHits).toEqual([]);
   });
+
+  it("no record canary crossed either hop in clear (answers at CloudFront, both ways past it)", () => {
+    expect(p.leaks()).toEqual([]);
+  });
 });

@@ -20,6 +20,7 @@ import { canaryNeedles, containsAny } from "../scan/needles.ts";
 import type { LocalPrincipal } from "../stack/identities.ts";
 import type { ControlName } from "./controls.ts";
 import { canaryFields, formType, makeCanaries, type ProofStack, recordForm } from "./harness.ts";
+import { readSealedCanaries, runProofAttacks } from "./pop-checks.ts";
 
 /** A security check of one control. */
 export interface SecurityCheck {
@@ -199,6 +200,15 @@ export const securityChecks: Record<ControlName, SecurityCheck> = {
       }
       return f.list;
     },
+  },
+  proof: {
+    title:
+      "a valid token with no proof, a replayed, forged, stale or misdirected proof, or another key for the session gets 401",
+    run: runProofAttacks,
+  },
+  sealing: {
+    title: "a record, its list entry and its image cross CloudFront and the gateway only sealed",
+    run: readSealedCanaries,
   },
   fleRequired: {
     title: "sensitive fields sent in clear past CloudFront get 400 and nothing is written",

@@ -31,4 +31,8 @@ describe("every control holds on the local stack", () => {
       passed += 1;
     });
   }
+
+  it("no canary planted by the checks above crossed either hop in clear (answers at CloudFront, both ways past it)", () => {
+    expect(p.leaks()).toEqual([]);
+  });
 });

@@ -10,6 +10,7 @@ import {
   type HandlerControl,
   handlerControls,
   logProbeEnv,
+  proofControls,
 } from "@veil/functions/test-switches";
 import type { GatewayCheck } from "../gateway/index.ts";
 import type { PolicyDocument } from "../kms/policy.ts";
@@ -23,7 +24,15 @@ const gatewayChecks = [
 const edgeControls = ["fle", "securityHeaders"] as const;
 
 /** Every control a test can switch off, where it lives, in request order. */
-export const controlNames = [...edgeControls, ...gatewayChecks, ...handlerControls, "kmsKeyPolicy"] as const;
+export const controlNames = [
+  ...edgeControls,
+  ...gatewayChecks,
+  ...proofControls,
+  ...handlerControls,
+  "kmsKeyPolicy",
+] as const;
+/** The controls the records function itself switches off (from its environment). */
+const functionControls: readonly string[] = [...proofControls, ...handlerControls];
 export type ControlName = (typeof controlNames)[number];
 
 /** Test-only options of `startLocalStack`. */
@@ -83,7 +92,7 @@ export function testStackSettings(test: StackTestOptions | undefined, env = proc
     throw new TestSwitchRefusedError(`unknown control ${String(off).slice(0, 40)}`);
   }
   const functionEnv: Record<string, string> = {};
-  if (off && (handlerControls as readonly string[]).includes(off)) functionEnv[disableControlEnv] = off;
+  if (off && functionControls.includes(off)) functionEnv[disableControlEnv] = off;
   if (test?.logProbe) functionEnv[logProbeEnv] = "1";
   return {
     gatewayChecksOff: (gatewayChecks as readonly string[]).includes(off ?? "") ? [off as GatewayCheck] : [],

@@ -1,23 +1,38 @@
 /**
- * A local stack prepared for proof tests: two signed-up users, a recording proxy between CloudFront and
- * the gateway (what a rogue operator could read in transit), the records function's log probe on, and
- * helpers to call the API through CloudFront or straight at the gateway with a chosen signature.
+ * A local stack prepared for proof tests: two signed-up users, recording proxies in front of CloudFront
+ * and between CloudFront and the gateway (what a rogue operator could read in transit at either hop),
+ * the records function's log probe on, and helpers to call the API through CloudFront or straight at
+ * the gateway with a chosen signature. Calls go through the Node API client: each carries a DPoP proof
+ * of its user's session key, and sealed answers come back opened (`rawAnswer` gives what crossed).
  */
 import { randomBytes, randomInt } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { headers as headerNames, type SensitiveFieldName } from "@veil/core";
+import { headers as headerNames, proofOfPossession, type SensitiveFieldName } from "@veil/core";
 import { createOriginRequestHandler } from "@veil/edge";
 import type { CloudFrontRequest } from "aws-lambda";
+import {
+  type ApiClient,
+  type ApiRequestInit,
+  createSessionClients,
+  makeProof,
+  type Proof,
+  type ProofChoice,
+  type SessionClients,
+  sessionClients,
+} from "../client/index.ts";
 import { buildOriginRequestEvent } from "../cloudfront/index.ts";
 import { signUpAndSignIn } from "../cognito/index.ts";
 import { jwtClaims } from "../cognito/signing-key.ts";
+import { canaryNeedles, containsAny } from "../scan/needles.ts";
 import { ephemeralPorts } from "../stack/config.ts";
 import type { LocalPrincipal } from "../stack/identities.ts";
 import { type LocalStack, type StartStackOptions, startLocalStack } from "../stack/start.ts";
 import type { ControlName, StackTestOptions } from "./controls.ts";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.ts";
+
+export { rawAnswer } from "../client/index.ts";
 
 /** A signed-in user of the local Cognito. */
 export interface ProofUser {
@@ -41,6 +56,12 @@ export interface DirectRequest {
   /** `false`: send no SigV4 headers at all. */
   readonly sign?: boolean;
   readonly tamper?: (body: Buffer) => Buffer;
+  /** The proof: made with the token's session client unless `false` (none) or given. */
+  readonly proof?: ProofChoice;
+  /** The client proving and opening for the token's session. Default: the process-wide registry's. */
+  readonly client?: ApiClient;
+  /** The public URL the proof's `htu` names (and whose host the viewer-host header carries). */
+  readonly viewerUrl?: string;
 }
 
 export interface ProofStack {
@@ -51,12 +72,27 @@ export interface ProofStack {
   readonly bob: ProofUser;
   /** Records every byte between the local CloudFront and the gateway. */
   readonly wire: TcpProxy;
-  /** A fetch through the local CloudFront (the only public entry point). */
-  api(path: string, init?: RequestInit & { token?: string }): Promise<Response>;
+  /** Records every byte between the callers of `api` and the local CloudFront. */
+  readonly viewerWire: TcpProxy;
+  /** The URL `api` calls: the local CloudFront, through `viewerWire`. */
+  readonly edgeUrl: string;
+  /**
+   * A fetch through the local CloudFront (the only public entry point): with `token`, a proof of the
+   * token's session key; sealed answers come back opened.
+   */
+  api(path: string, init?: ApiRequestInit): Promise<Response>;
+  /** The API client of the session `token` belongs to (its key is the one bound to the session). */
+  client(token: string): ApiClient;
   /** A request sent straight to the gateway, bypassing CloudFront (and its FLE). */
   direct(request: DirectRequest): Promise<Response>;
   /** Signs up another user. */
   newUser(name: string): Promise<ProofUser>;
+  /**
+   * Every form of every canary made by `makeCanaries` since this stack started, found in an answer at
+   * either hop or in a request past CloudFront (requests reach CloudFront in clear by design: it is
+   * CloudFront that encrypts the fields). Empty when nothing leaked.
+   */
+  leaks(): string[];
   stop(): Promise<void>;
 }
 
@@ -102,6 +138,11 @@ export async function startProofStack(options: ProofStackOptions): Promise<Proof
   }
   if (!wire) throw new Error("the stack did not ask for an origin port");
   const tap = wire;
+  const edge = new URL(stack.info.edgeUrl);
+  const viewerWire = await startTcpProxy({ targetPort: Number(edge.port), record: true });
+  const edgeUrl = `${edge.protocol}//${edge.hostname}:${viewerWire.port}`;
+  const sessions: SessionClients = createSessionClients({ baseUrl: edgeUrl });
+  const firstCanary = plantedCanaries.length;
 
   const newUser = async (name: string): Promise<ProofUser> => {
     const { accessToken } = await signUpAndSignIn(stack.info.cognito.endpoint, stack.info.cognito.clientId, {
@@ -119,21 +160,35 @@ export async function startProofStack(options: ProofStackOptions): Promise<Proof
     alice,
     bob,
     wire: tap,
+    viewerWire,
+    edgeUrl,
     newUser,
     api(path, init = {}) {
-      const { token, headers, ...restInit } = init;
-      return fetch(`${stack.info.edgeUrl}${path}`, {
-        ...restInit,
-        headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(headers as Record<string, string>),
-        },
-      });
+      return sessions.forToken(init.token ?? "").fetch(`${edgeUrl}${path}`, init);
     },
-    direct: (request) => sendDirect(stack, request),
+    client: (token) => sessions.forToken(token),
+    direct: (request) =>
+      sendDirect(stack, {
+        viewerUrl: edgeUrl,
+        ...(request.token !== undefined ? { client: sessions.forToken(request.token) } : {}),
+        ...request,
+      }),
+    leaks() {
+      const found: string[] = [];
+      const places = {
+        "answers at CloudFront": viewerWire.recorded("answer"),
+        "requests past CloudFront": tap.recorded("request"),
+        "answers past CloudFront": tap.recorded("answer"),
+      };
+      for (const [label, value] of plantedCanaries.slice(firstCanary))
+        for (const [place, bytes] of Object.entries(places))
+          if (containsAny(bytes, canaryNeedles(value))) found.push(`${label} in ${place}`);
+      return found;
+    },
     async stop() {
       await stack.stop();
       await tap.stop();
+      await viewerWire.stop();
       rmSync(stateDir, { recursive: true, force: true });
     },
   };
@@ -143,9 +198,27 @@ export async function startProofStack(options: ProofStackOptions): Promise<Proof
 export async function sendDirect(stack: LocalStack, o: DirectRequest): Promise<Response> {
   const gateway = new URL(stack.info.gatewayUrl);
   const body = typeof o.body === "string" ? Buffer.from(o.body) : (o.body ?? Buffer.alloc(0));
+  const viewer = new URL(o.viewerUrl ?? stack.info.edgeUrl);
+  const client = o.token !== undefined ? (o.client ?? sessionClients.forToken(o.token)) : undefined;
+  let proof: Proof | undefined;
+  if (client && o.token && o.proof !== false) {
+    const target = `${viewer.origin}${o.path}`;
+    proof =
+      o.proof === undefined
+        ? await client.proof(o.method, target, o.token)
+        : "jwt" in o.proof
+          ? o.proof
+          : await makeProof(await client.keys(), {
+              method: o.method,
+              url: target,
+              accessToken: o.token,
+              claims: o.proof.claims,
+            });
+  }
   const raw = [
     ...(o.contentType ? ["content-type", o.contentType] : []),
     ...(o.token ? ["authorization", `Bearer ${o.token}`] : []),
+    ...(proof ? [proofOfPossession.header, proof.jwt, proofOfPossession.viewerHostHeader, viewer.host] : []),
     ...Object.entries(o.headers ?? {}).flat(),
   ];
   let headers: Record<string, string> = {};
@@ -187,18 +260,23 @@ export async function sendDirect(stack: LocalStack, o: DirectRequest): Promise<R
   if (o.apiKey !== null) headers[headerNames.apiKey] = o.apiKey ?? stack.info.gatewayApiKey;
   const sent = o.tamper ? o.tamper(body) : body;
   const bodiless = o.method === "GET" || o.method === "HEAD";
-  return fetch(`${gateway.origin}${gateway.pathname}${o.path}${o.querystring ? `?${o.querystring}` : ""}`, {
+  const url = `${gateway.origin}${gateway.pathname}${o.path}${o.querystring ? `?${o.querystring}` : ""}`;
+  const res = await fetch(url, {
     method: o.method,
     headers,
     ...(bodiless ? {} : { body: new Uint8Array(sent) }),
   });
+  return client ? client.receive(res, { url, method: o.method, ...(proof ? { proof } : {}) }) : res;
 }
+
+/** Every canary `makeCanaries` made in this process, as [label, value]; `ProofStack.leaks` scans for them. */
+const plantedCanaries: [string, string][] = [];
 
 /** One canary per sensitive field, valid for its field and unique to this call. */
 export function makeCanaries(): Record<SensitiveFieldName, string> & { tag: string } {
   const tag = randomBytes(5).toString("hex");
   const digits = () => String(randomInt(1e6, 9e6));
-  return {
+  const canaries = {
     tag,
     fullName: `Canary Fullname ${tag}`,
     dateOfBirth: `19${randomInt(10, 99)}-0${randomInt(1, 9)}-1${randomInt(0, 9)}`,
@@ -208,6 +286,9 @@ export function makeCanaries(): Record<SensitiveFieldName, string> & { tag: stri
     diagnosis: `Canary diagnosis ${tag}`,
     notes: `Canary notes ${tag} with + & % = characters`,
   };
+  for (const [field, value] of Object.entries(canaries))
+    if (field !== "tag") plantedCanaries.push([`${tag}.${field}`, value]);
+  return canaries;
 }
 
 /** The canaries without their tag, ready for a form or a scan. */

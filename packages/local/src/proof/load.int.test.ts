@@ -29,7 +29,12 @@ describe("load", () => {
     "concurrent users for a fixed time: every acknowledged write reads back equal, none lost, no 5xx",
     async () => {
       const users = [p.alice, p.bob, ...(await Promise.all(["carol", "dave"].map((n) => p.newUser(n))))];
-      const report = await runLoad({ edgeUrl: p.stack.info.edgeUrl, users, durationMs: seconds * 1000 });
+      const report = await runLoad({
+        edgeUrl: p.edgeUrl,
+        users,
+        durationMs: seconds * 1000,
+        clientFor: p.client,
+      });
       console.log(`load (${seconds} s, ${users.length} users × 2 workers):`, JSON.stringify(report));
       recordResult({
         section: "load",

@@ -4,6 +4,7 @@
  * must decrypt to exactly what was last acknowledged. Reports throughput and latency percentiles.
  */
 import { randomBytes } from "node:crypto";
+import { type ApiClient, sessionClients } from "../client/index.ts";
 import { formType, type ProofUser, recordForm } from "./harness.ts";
 
 export interface LoadOptions {
@@ -12,6 +13,8 @@ export interface LoadOptions {
   /** Concurrent workers per user. Default 2. */
   readonly workersPerUser?: number;
   readonly durationMs: number;
+  /** The client of a user's session (proofs, sealed answers). Default: the process-wide registry's. */
+  readonly clientFor?: (token: string) => ApiClient;
 }
 
 export interface LoadReport {
@@ -50,8 +53,8 @@ function fieldsFor(seq: string): Record<string, string> {
   };
 }
 
-function readBack(edgeUrl: string, id: string, owner: ProofUser): Promise<Response> {
-  return fetch(`${edgeUrl}/api/records/${id}`, { headers: { authorization: `Bearer ${owner.token}` } });
+function readBack(client: ApiClient, edgeUrl: string, id: string, owner: ProofUser): Promise<Response> {
+  return client.fetch(`${edgeUrl}/api/records/${id}`, { token: owner.token });
 }
 
 /** Runs the load, then the read-back check. Never throws on a bad answer: it counts it. */
@@ -63,12 +66,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   let writes = 0;
   let refused = 0;
   let serverErrors = 0;
+  const clientFor = options.clientFor ?? ((token: string) => sessionClients.forToken(token));
 
   async function call(path: string, user: ProofUser, init: RequestInit = {}) {
     const started = performance.now();
-    const res = await fetch(`${options.edgeUrl}${path}`, {
+    const res = await clientFor(user.token).fetch(`${options.edgeUrl}${path}`, {
       ...init,
-      headers: { authorization: `Bearer ${user.token}`, ...(init.headers as Record<string, string>) },
+      token: user.token,
     });
     const text = await res.text();
     latencies.push(performance.now() - started);
@@ -129,12 +133,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   let lost = 0;
   let mismatched = 0;
   for (const [id, k] of known) {
-    let res = await readBack(options.edgeUrl, id, k.owner);
+    let res = await readBack(clientFor(k.owner.token), options.edgeUrl, id, k.owner);
     // Throttled (429) is the usage plan saying "later", not a lost record: wait and ask again.
     for (let attempt = 0; res.status === 429 && attempt < 50; attempt += 1) {
       await res.arrayBuffer();
       await new Promise((r) => setTimeout(r, 100));
-      res = await readBack(options.edgeUrl, id, k.owner);
+      res = await readBack(clientFor(k.owner.token), options.edgeUrl, id, k.owner);
     }
     if (res.status !== 200) {
       lost += 1;

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { piiShapes } from "@veil/core";
 import pg from "pg";
+import { createApiClient } from "../client/index.ts";
 import { signUpAndSignIn } from "../cognito/index.ts";
 import { type CanaryHit, scanDatabase, scanFiles } from "../scan/index.ts";
 import type { LocalStackInfo } from "../stack/config.ts";
@@ -76,23 +77,27 @@ export async function plantCanaries(info: LocalStackInfo): Promise<Record<string
     email: `scanner-${randomBytes(4).toString("hex")}@users.example.net`,
     password: `Pw-${randomBytes(9).toString("base64url")}-1a`,
   });
-  const auth = { authorization: `Bearer ${accessToken}` };
+  // The browser's protocol: a proof per request, answers sealed to this session's key and opened here.
+  const api = createApiClient({ baseUrl: info.edgeUrl });
+  const token = accessToken;
   const first = makeCanaries();
   const second = makeCanaries();
-  const created = await fetch(`${info.edgeUrl}/api/records`, {
+  const created = await api.fetch("/api/records", {
     method: "POST",
-    headers: { ...auth, "content-type": formType },
+    token,
+    headers: { "content-type": formType },
     body: recordForm(canaryFields(first)),
   });
   if (created.status !== 201) throw new Error(`planting failed: create answered ${created.status}`);
   const { id } = (await created.json()) as { id: string };
-  const updated = await fetch(`${info.edgeUrl}/api/records/${id}`, {
+  const updated = await api.fetch(`/api/records/${id}`, {
     method: "POST",
-    headers: { ...auth, "content-type": formType, "if-match": '"1"' },
+    token,
+    headers: { "content-type": formType, "if-match": '"1"' },
     body: recordForm(canaryFields(second)),
   });
   if (updated.status !== 200) throw new Error(`planting failed: update answered ${updated.status}`);
-  await (await fetch(`${info.edgeUrl}/api/records/${id}`, { headers: auth })).arrayBuffer();
+  await (await api.fetch(`/api/records/${id}`, { token })).arrayBuffer();
   const prefixed = (c: Record<string, string>, tag: string) =>
     Object.fromEntries(Object.entries(c).map(([k, v]) => [`${tag}.${k}`, v]));
   return { ...prefixed(canaryFields(first), "created"), ...prefixed(canaryFields(second), "updated") };

@@ -29,8 +29,11 @@ export interface TcpProxyOptions {
 export interface TcpProxy {
   readonly port: number;
   setFault(fault: ProxyFault): void;
-  /** Everything recorded since start or the last `clearRecording` (empty unless `record`). */
-  recorded(): Buffer;
+  /**
+   * Everything recorded since start or the last `clearRecording` (empty unless `record`): both ways,
+   * or only client → server (`"request"`) or server → client (`"answer"`).
+   */
+  recorded(direction?: "request" | "answer"): Buffer;
   clearRecording(): void;
   /** Connections cut or refused by a fault so far. */
   readonly faultsInjected: number;
@@ -42,7 +45,7 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
   let fault: ProxyFault = { kind: "pass" };
   let epoch = 0;
   let injected = 0;
-  const chunks: Buffer[] = [];
+  const chunks: { request: boolean; data: Buffer }[] = [];
   const open = new Set<Socket>();
 
   const server: Server = createServer((client) => {
@@ -64,7 +67,7 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
       upstream.destroy();
     };
     const forward = (to: Socket, data: Buffer) => {
-      if (options.record) chunks.push(Buffer.from(data));
+      if (options.record) chunks.push({ request: to === upstream, data: Buffer.from(data) });
       const f = fault;
       if (f.kind === "delay") setTimeout(() => to.writable && to.write(data), f.ms);
       else if (to.writable) to.write(data);
@@ -108,7 +111,12 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
         for (const s of open) s.destroy();
       }
     },
-    recorded: () => Buffer.concat(chunks),
+    recorded: (direction) =>
+      Buffer.concat(
+        chunks
+          .filter((c) => direction === undefined || c.request === (direction === "request"))
+          .map((c) => c.data),
+      ),
     clearRecording: () => {
       chunks.length = 0;
     },

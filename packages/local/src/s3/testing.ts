@@ -5,6 +5,7 @@
  * ingest, download through CloudFront. Tests only.
  */
 import { encryptUpload } from "@veil/storage";
+import { type ApiClient, sessionClients } from "../client/index.ts";
 import type { LocalStack } from "../stack/start.ts";
 
 /** The answer of `POST /api/records/{id}/images`. */
@@ -34,12 +35,17 @@ export interface ImageView {
   readonly href?: string;
 }
 
-export function imageClient(stack: LocalStack, token: string) {
-  const api = (path: string, init: RequestInit = {}) =>
-    fetch(`${stack.info.edgeUrl}${path}`, {
-      ...init,
-      headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) },
-    });
+/**
+ * The image calls of one user; API calls carry a proof of the session's key (`client`, default the
+ * process-wide registry's) and sealed answers, downloads included, come back opened.
+ */
+export function imageClient(
+  stack: LocalStack,
+  token: string,
+  client: ApiClient = sessionClients.forToken(token),
+  edgeUrl = stack.info.edgeUrl,
+) {
+  const api = (path: string, init: RequestInit = {}) => client.fetch(`${edgeUrl}${path}`, { ...init, token });
   return {
     api,
     async createRecord(): Promise<string> {

@@ -10,6 +10,7 @@ import { DecryptCommand, EncryptCommand, GenerateDataKeyCommand, KMSClient } fro
 import { headers as headerNames, type sensitiveFields } from "@veil/core";
 import { startTestPostgres, type TestPostgres } from "@veil/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sessionClients } from "../client/index.ts";
 import { signIn, signUpAndSignIn } from "../cognito/index.ts";
 import { sendDirect } from "../proof/harness.ts";
 import { scanDatabase, scanFiles } from "../scan/index.ts";
@@ -41,12 +42,9 @@ let recordId = "";
 const form = (values: Record<string, string>) =>
   new URLSearchParams({ category: "neurology", ...values }).toString();
 
+/** As the browser calls: a proof of the session's key with each request; sealed answers come back opened. */
 async function api(path: string, init: RequestInit & { token: string }) {
-  const { token, headers, ...rest } = init;
-  return fetch(`${stack.info.edgeUrl}${path}`, {
-    ...rest,
-    headers: { authorization: `Bearer ${token}`, ...headers },
-  });
+  return sessionClients.forToken(init.token).fetch(`${stack.info.edgeUrl}${path}`, init);
 }
 
 const start = () =>
