@@ -149,7 +149,8 @@ describe("download my data, then delete my account", () => {
   }, 120_000);
 
   it("deletes the account: nothing of the user is left but what the lifecycle expires, and no sign-in", async () => {
-    const res = await proof.api("/api/account", { method: "DELETE", token });
+    // The same client (and so the same proof key) as the session's earlier requests.
+    const res = await imageClient(proof.stack, token).api("/api/account", { method: "DELETE" });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { erased: unknown }).erased).toMatchObject({
       records: 3,
