@@ -1,7 +1,8 @@
 /**
  * "Download my data" through a fresh local stack (real PostgreSQL, the function bundles, the local
  * CloudFront): one user with 100 records and 10 images exports everything as the browser does — every
- * page of `GET /api/export`, every ready image through the download route (three at a time), then the
+ * page of `GET /api/export`, every ready image through the download route (three at a time), each
+ * request with its DPoP proof and each answer opened (the Node client of packages/local), then the
  * ZIP built with the web app's own code (`web/src/export`). Reported, no goal: the wall time of the
  * whole export (median of the rounds), and its parts.
  */
