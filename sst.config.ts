@@ -45,7 +45,9 @@ export default $config({
     const { createLinks, createFlePublicKeyLink } = await import("./infra/links.ts");
     const { createHandler } = await import("./infra/functions.ts");
     const { manifest } = await import("./functions/manifest.ts");
-    const { grantDataAccess, grantImageAccess, connectInbox } = await import("./infra/grants.ts");
+    const { grantAccountAccess, grantDataAccess, grantImageAccess, connectInbox } = await import(
+      "./infra/grants.ts"
+    );
     const { scheduleImageCleanup } = await import("./infra/image-cleanup.ts");
     const { createApi } = await import("./infra/api.ts");
     const { createEdge, edgeRoleArn } = await import("./infra/edge.ts");
@@ -71,8 +73,14 @@ export default $config({
     const storage = createStorage(ctx, {
       dataKeyArn: keys.dataKey.arn,
       allowedRoleArns: {
-        images: [roles.ingest.arn, roles.imagesDownload.arn, roles.imagesCleanup.arn, ...scanners],
-        inbox: [roles.imagesApi.arn, roles.ingest.arn, ...scanners],
+        images: [
+          roles.ingest.arn,
+          roles.imagesDownload.arn,
+          roles.imagesCleanup.arn,
+          roles.account.arn,
+          ...scanners,
+        ],
+        inbox: [roles.imagesApi.arn, roles.ingest.arn, roles.account.arn, ...scanners],
       },
       webOrigin: `https://${ctx.stage.domain}`,
     });
@@ -192,6 +200,20 @@ export default $config({
       },
     });
 
+    const account = createHandler(ctx, manifest.account, {
+      role: roles.account,
+      logsKeyArn,
+      network,
+      links: linked,
+    });
+    grantAccountAccess(ctx, {
+      role: roles.account,
+      imagesArn: storage.images.arn,
+      inboxArn: storage.inbox.arn,
+      dbConnectArn: dbProxy.connectArn,
+      logGroupArn: account.logGroup.arn,
+    });
+
     const restApi = createApi(ctx, {
       records: { functionArn: api.fn.arn, functionName: api.functionName },
       images: { functionArn: imagesApi.fn.arn, functionName: imagesApi.functionName },
@@ -200,6 +222,7 @@ export default $config({
         functionName: imagesDownload.functionName,
         timeoutSeconds: manifest["images-download"].timeoutSeconds,
       },
+      account: { functionArn: account.fn.arn, functionName: account.functionName },
       logsKeyArn,
       callerRoleArn: edgeRoleArn(ctx),
       dependsOn: dbReady,
@@ -260,6 +283,7 @@ export default $config({
         imagesDownload.functionName,
         ingest.functionName,
         imagesCleanup.functionName,
+        account.functionName,
       ],
       failingFunctionNames: [imagesCleanup.functionName],
       failureQueueNames: [inboxWiring.failures.name],
@@ -273,6 +297,7 @@ export default $config({
         imagesApi.functionName,
         imagesDownload.functionName,
         imagesCleanup.functionName,
+        account.functionName,
         dbBootstrap.handler.functionName,
       ],
       accessLogBucketId: storage.accessLogs.id,

@@ -60,6 +60,7 @@ export const headlineFigures: readonly string[] = [
   "seal_vs_aes_gcm",
   "jwe_4k_us",
   "proof_verify_us",
+  "export_100_records_10_images_ms",
 ];
 
 /** `≤ 1`, `≥ 0.9`, `= 1`, `1..2`. */

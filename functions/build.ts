@@ -52,6 +52,7 @@ export const bundleBudgetsKb: Readonly<Record<FunctionName, number>> = {
   "images-download": 915,
   "images-ingest": 935,
   "images-cleanup": 890,
+  account: 920,
   "rotate-api-key": 575,
   "fle-key-bootstrap": 24,
   "db-bootstrap": 150,

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { imageRoutes, recordRoutes } from "@veil/core";
+import { accountRoutes, imageRoutes, recordRoutes } from "@veil/core";
 import { describe, expect, it } from "vitest";
 import { functionNames, type LinkName, manifest } from "./manifest.ts";
 import type { LinkedResources } from "./src/shared/resources.ts";
@@ -60,7 +60,7 @@ describe("function manifest", () => {
   it("routes every API route of @veil/core to exactly one function, and only API functions have routes", () => {
     const key = (r: { method: string; resource: string }) => `${r.method} ${r.resource}`;
     const routed = functionNames.flatMap((n) => manifest[n].routes.map(key));
-    expect(routed.sort()).toEqual([...recordRoutes, ...imageRoutes].map(key).sort());
+    expect(routed.sort()).toEqual([...recordRoutes, ...imageRoutes, ...accountRoutes].map(key).sort());
     for (const name of functionNames) {
       const spec = manifest[name];
       expect(spec.routes.length > 0, name).toBe(spec.trigger === "api");

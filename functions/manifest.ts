@@ -7,7 +7,7 @@
  * bundle (`dist/<flavour>/<name>/index.mjs`), its package export (`@veil/functions/<name>`), its
  * Lambda function and log group (`veil-<stage>-<name>`) and its Powertools service (`veil-<name>`).
  */
-import { imageRoutes, recordRoutes } from "@veil/core";
+import { accountRoutes, imageRoutes, recordRoutes } from "@veil/core";
 
 /**
  * What a handler may read as `Resource.<Name>`: the one list of link names. `linked(name)` of
@@ -124,6 +124,19 @@ export const manifest = {
     links: ["Database", "ImagesBucket"],
     memoryMb: 512,
     timeoutSeconds: 300,
+    streaming: false,
+    vpc: true,
+    remoteOnly: false,
+  }),
+  account: fn("account", {
+    description: "Veil account API (erasure of the caller's data and user)",
+    trigger: "api",
+    routes: accountRoutes,
+    // No RecordsKey, FleKey or IdempotencySecret: it decrypts nothing. The buckets for delete markers,
+    // the user pool to verify the caller (DeleteUser is authorised by the caller's own token).
+    links: ["Database", "UserPool", "UserPoolClient", "ImagesBucket", "InboxBucket"],
+    memoryMb: 512,
+    timeoutSeconds: 29,
     streaming: false,
     vpc: true,
     remoteOnly: false,

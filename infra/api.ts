@@ -4,12 +4,12 @@
  * an API key (the secret origin header CloudFront adds); a usage plan throttles; access logs record
  * request metadata only (no bodies, no headers, no query strings); execution data tracing is off.
  *
- * Routes come from the tables of @veil/core: `recordRoutes` go to the records function, `imageRoutes`
- * to the images API function, except the `STREAM` one (the download), which is integrated in response
- * streaming mode: `responseTransferMode: STREAM` and the Lambda `response-streaming-invocations` URI.
+ * Routes come from the tables of @veil/core: `recordRoutes` go to the records function, `accountRoutes`
+ * to the account function, `imageRoutes` to the images API function, except the `STREAM` one (the
+ * download), which is integrated in response streaming mode: `responseTransferMode: STREAM` and the Lambda `response-streaming-invocations` URI.
  * Each function may be invoked by this API on its own routes only.
  */
-import { imageRoutes, recordRoutes } from "@veil/core";
+import { accountRoutes, imageRoutes, recordRoutes } from "@veil/core";
 import { type Ctx, type PolicyDocument, policyJson, serviceTrust } from "./context.ts";
 import { createLogGroup } from "./logs.ts";
 
@@ -37,6 +37,8 @@ export interface ApiArgs {
   readonly images: ApiTarget;
   /** The streamed image download (Lambda response streaming). */
   readonly imageDownload: ApiTarget & { readonly timeoutSeconds: number };
+  /** The account API (erasure). */
+  readonly account: ApiTarget;
   readonly logsKeyArn: $util.Input<string>;
   /** The only principal whose signed requests the API accepts (the edge signer's role). */
   readonly callerRoleArn: $util.Input<string>;
@@ -142,6 +144,7 @@ export function createApi(ctx: Ctx, args: ApiArgs): Api {
       ...r,
       target: r.transfer === "STREAM" ? ("imageDownload" as const) : ("images" as const),
     })),
+    ...accountRoutes.map((r) => ({ ...r, target: "account" as const, transfer: "BUFFERED" as const })),
   ];
   const integrations = routes.map((route) => {
     const resource = resourceFor(route.resource);
@@ -188,10 +191,11 @@ export function createApi(ctx: Ctx, args: ApiArgs): Api {
     },
     p,
   );
-  // The image functions: each invocable only through its own methods and paths.
+  // The image and account functions: each invocable only through its own methods and paths.
+  const permissionPart = { images: "Images", imageDownload: "ImageDownload", account: "Account" } as const;
   for (const route of routes.filter((r) => r.target !== "records")) {
     new aws.lambda.Permission(
-      `ApiInvokes${route.target === "images" ? "Images" : "ImageDownload"}${route.method}${resourceId(route.resource)}`,
+      `ApiInvokes${permissionPart[route.target]}${route.method}${resourceId(route.resource)}`,
       {
         action: "lambda:InvokeFunction",
         function: args[route.target].functionName,

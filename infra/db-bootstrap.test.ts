@@ -153,11 +153,11 @@ for (const stageName of sharedStages) {
       const dataFunctions = s
         .ofType(T.lambda)
         .filter((f) =>
-          ["records", "images-ingest", "images-api", "images-download", "images-cleanup"].includes(
+          ["records", "images-ingest", "images-api", "images-download", "images-cleanup", "account"].includes(
             String(f.inputs.name).replace(`veil-${stageName}-`, ""),
           ),
         );
-      expect(dataFunctions).toHaveLength(5);
+      expect(dataFunctions).toHaveLength(6);
       for (const r of [...dataFunctions, ...s.ofType("aws:apigateway/deployment:Deployment")])
         expect(s.orderedAfter(r, bootstrap()), r.name).toBe(false);
     });

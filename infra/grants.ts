@@ -177,6 +177,36 @@ export function grantImageAccess(ctx: Ctx, a: ImageGrantArgs): aws.iam.RolePolic
   return [imagesApi, download, cleanup];
 }
 
+/**
+ * Attaches the account role's policy: the database, and delete markers on the caller's objects in both
+ * buckets (prefix-scoped; the owner is checked by the function, as for every role). Not
+ * `DeleteObjectVersion`: noncurrent versions go by the buckets' lifecycle, as for the image cleanup.
+ */
+export function grantAccountAccess(
+  ctx: Ctx,
+  a: {
+    role: aws.iam.Role;
+    imagesArn: $util.Input<string>;
+    inboxArn: $util.Input<string>;
+    dbConnectArn: $util.Input<string>;
+    logGroupArn: $util.Input<string>;
+  },
+): aws.iam.RolePolicy {
+  return grant(ctx, "AccountRolePolicy", a.role, [
+    ...baseStatements(a.logGroupArn, { vpc: true }),
+    connectStatement(a.dbConnectArn),
+    {
+      Sid: "DeleteObjectsOfErasedAccounts",
+      Effect: "Allow",
+      Action: ["s3:DeleteObject"],
+      Resource: [
+        $interpolate`${a.imagesArn}/${imageObjectPrefixes.images}*`,
+        $interpolate`${a.inboxArn}/${imageObjectPrefixes.inbox}*`,
+      ],
+    },
+  ]);
+}
+
 /** Lambda's asynchronous retries of a failed ingest (S3 notifications are asynchronous invocations). */
 export const ingestRetryAttempts = 2;
 

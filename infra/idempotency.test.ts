@@ -26,6 +26,7 @@ const otherRoles = [
   "images-download",
   "ingest",
   "images-cleanup",
+  "account",
   "rotate-api-key",
   "fle-bootstrap",
 ];

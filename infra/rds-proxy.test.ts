@@ -30,6 +30,7 @@ const dataFunctions = [
   "images-download",
   "images-ingest",
   "images-cleanup",
+  "account",
 ] as const;
 /** The one function that logs in to the instance itself, as the master user (db-bootstrap.ts). */
 const adminFunction = "db-bootstrap" as const;

@@ -19,6 +19,12 @@ export interface FunctionRoles {
   readonly ingest: aws.iam.Role;
   /** The scheduled image cleanup: deletes the stored images of erased records (`s3:DeleteObject` only). */
   readonly imagesCleanup: aws.iam.Role;
+  /**
+   * The account API (`DELETE /api/account`): erases the caller's rows and puts delete markers on their
+   * objects in both buckets (`s3:DeleteObject` only); no KMS, no read of any object. Deleting the
+   * Cognito user needs no IAM right: the user's own access token authorises `DeleteUser`.
+   */
+  readonly account: aws.iam.Role;
   /** The scheduled API-key rotation. Never touches data or the key. */
   readonly rotate: aws.iam.Role;
   /** The one-off FLE key-pair generator: may write the private-key secret, never read it. */
@@ -44,6 +50,7 @@ export function createFunctionRoles(ctx: Ctx): FunctionRoles {
     imagesDownload: role("ImagesDownloadRole", "images-download", "Veil image download handler"),
     ingest: role("IngestRole", "ingest", "Veil image ingest handler"),
     imagesCleanup: role("ImagesCleanupRole", "images-cleanup", "Veil cleanup of erased records' images"),
+    account: role("AccountRole", "account", "Veil account API handler (erasure)"),
     rotate: role("RotateApiKeyRole", "rotate-api-key", "Veil API key rotation"),
     fleBootstrap: role("FleBootstrapRole", "fle-bootstrap", "Veil FLE key-pair bootstrap"),
   };

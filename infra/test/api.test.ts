@@ -1,4 +1,4 @@
-import { imageRoutes, recordRoutes } from "@veil/core";
+import { accountRoutes, imageRoutes, recordRoutes } from "@veil/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { functionNames, manifest } from "../../functions/manifest.ts";
 import { resourceName } from "../functions.ts";
@@ -73,14 +73,14 @@ for (const stageName of sharedStages) {
         "REGIONAL",
       );
       const methods = s.ofType("aws:apigateway/method:Method");
-      expect(methods).toHaveLength(recordRoutes.length + imageRoutes.length);
+      expect(methods).toHaveLength(recordRoutes.length + imageRoutes.length + accountRoutes.length);
       for (const m of methods) {
         expect(m.inputs.authorization, m.name).toBe("AWS_IAM");
         expect(m.inputs.apiKeyRequired, m.name).toBe(true);
       }
       // Exactly the routes of the tables in @veil/core, nothing else.
       expect(methods.map((m) => `${m.inputs.httpMethod} ${pathOf(m.inputs.resourceId)}`).sort()).toEqual(
-        [...recordRoutes, ...imageRoutes].map((r) => `${r.method} ${r.resource}`).sort(),
+        [...recordRoutes, ...imageRoutes, ...accountRoutes].map((r) => `${r.method} ${r.resource}`).sort(),
       );
     });
 
@@ -93,7 +93,7 @@ for (const stageName of sharedStages) {
         );
         return name ? resourceName(manifest[name]) : "none";
       };
-      for (const route of [...recordRoutes, ...imageRoutes]) {
+      for (const route of [...recordRoutes, ...imageRoutes, ...accountRoutes]) {
         const integration = integrationOf(route.method, route.resource);
         const label = `${route.method} ${route.resource}`;
         expect(integration.type, label).toBe("AWS_PROXY");
@@ -128,6 +128,7 @@ for (const stageName of sharedStages) {
           .sort();
       expect(sources("images-api")).toEqual(["GET/api/records/*/images", "POST/api/records/*/images"].sort());
       expect(sources("images-download")).toEqual(["GET/api/records/*/images/*"]);
+      expect(sources("account")).toEqual(["DELETE/api/account"]);
       expect(sources("records")).toEqual(["*"]);
     });
 

@@ -54,6 +54,7 @@ for (const stageName of sharedStages) {
         n("images-download"),
         n("ingest"),
         n("images-cleanup"),
+        n("account"),
       ]) {
         const statements = policyOf(role).flatMap((d) => d.Statement);
         const connect = statements.filter((st) => asArray(st.Action).includes("rds-db:connect"));

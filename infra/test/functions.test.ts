@@ -84,6 +84,7 @@ for (const stageName of sharedStages) {
         ["ImagesDownload", "functions/src/images-download/handler.handler", "images-download"],
         ["ImagesIngest", "functions/src/images-ingest/handler.handler", "ingest"],
         ["ImagesCleanup", "functions/src/images-cleanup/handler.handler", "images-cleanup"],
+        ["Account", "functions/src/account/handler.handler", "account"],
       ] as const) {
         expect(s.builds[fn].handler, fn).toBe(handler);
         expect(s.get(T.lambda, `${fn}Function`).inputs.role, fn).toBe(roleArn(n(role)));
@@ -101,6 +102,10 @@ for (const stageName of sharedStages) {
         ["Database", "FleKey", "ImagesBucket", "InboxBucket", "RecordsKey"].sort(),
       );
       expect(linksOf("ImagesCleanup")).toEqual(["Database", "ImagesBucket"]);
+      // The account erasure: both buckets and the pool, no key of any kind.
+      expect(linksOf("Account")).toEqual(
+        ["Database", "ImagesBucket", "InboxBucket", "UserPool", "UserPoolClient"].sort(),
+      );
       // The records function never sees a bucket: the cleanup deletes an erased record's images.
       expect(linksOf("Records")).not.toContain("ImagesBucket");
       expect(linksOf("Records")).not.toContain("InboxBucket");

@@ -131,6 +131,7 @@ for (const stageName of sharedStages) {
         n("edge-signer"),
         n("images-api"),
         n("images-cleanup"),
+        n("account"),
       ])
         expect(
           await decide({ ...q, role: roleArn(role), action: "kms:Decrypt", identity: [allowAll] }),

@@ -78,7 +78,7 @@ describe("sst dev on a personal stage", () => {
       });
 
     it("lets each live function's stub connect, publish and subscribe on SST's API", async () => {
-      for (const part of ["api", "ingest", "images-api", "images-download", "images-cleanup"]) {
+      for (const part of ["api", "ingest", "images-api", "images-download", "images-cleanup", "account"]) {
         const role = `veil-alice-${part}`;
         expect(await ask(role, "appsync:EventConnect", api), role).toBe("Allowed");
         expect(await ask(role, "appsync:EventPublish", namespace), role).toBe("Allowed");

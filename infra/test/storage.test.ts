@@ -210,6 +210,13 @@ for (const stageName of sharedStages) {
         [n("images-cleanup"), "s3:GetObject", "images", "images/o/r/i", false],
         [n("images-cleanup"), "s3:PutObject", "images", "images/o/r/i", false],
         [n("images-cleanup"), "s3:DeleteObject", "inbox", "inbox/o/r/i", false],
+        // account: delete markers in both buckets (erasure), nothing else; no version deleted for good.
+        [n("account"), "s3:DeleteObject", "images", "images/o/r/i", true],
+        [n("account"), "s3:DeleteObject", "inbox", "inbox/o/r/i", true],
+        [n("account"), "s3:DeleteObjectVersion", "images", "images/o/r/i", false],
+        [n("account"), "s3:GetObject", "images", "images/o/r/i", false],
+        [n("account"), "s3:PutObject", "inbox", "inbox/o/r/i", false],
+        [n("account"), "s3:DeleteObject", "images", "other/o/r/i", false],
         // records: no object at all.
         [n("api"), "s3:DeleteObject", "images", "images/o/r/i", false],
         [n("api"), "s3:GetObject", "images", "images/o/r/i", false],
@@ -224,8 +231,16 @@ for (const stageName of sharedStages) {
 
     it("the bucket policies deny plain HTTP and every principal but the bucket's own function roles", async () => {
       for (const [bucket, allowed, others] of [
-        ["images", [n("ingest"), n("images-download"), n("images-cleanup")], [n("api"), n("images-api")]],
-        ["inbox", [n("images-api"), n("ingest")], [n("api"), n("images-download"), n("images-cleanup")]],
+        [
+          "images",
+          [n("ingest"), n("images-download"), n("images-cleanup"), n("account")],
+          [n("api"), n("images-api")],
+        ],
+        [
+          "inbox",
+          [n("images-api"), n("ingest"), n("account")],
+          [n("api"), n("images-download"), n("images-cleanup")],
+        ],
       ] as const) {
         const b = bucketByPrefix(bucket);
         const doc = parse(forBucket(T.bucketPolicy, b)[0]!.inputs.policy);

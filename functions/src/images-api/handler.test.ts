@@ -39,6 +39,11 @@ beforeAll(async () => {
     pool,
     store,
     verifyCaller: () => Promise.reject(new Error("the routes get their caller from the handler")),
+    // The routes answer in clear; the handler seals (../shared/api-handler.test.ts).
+    sealer: {
+      seal: async (result) => result,
+      sealStream: () => Promise.reject(new Error("not used")),
+    },
     publicKey: { pem: publicKeyPem, providerId: "veil-fle", keyName: "fle-key-1", modulusBytes: 256 },
     inboxBucket: "veil-test-inbox",
   };
@@ -76,7 +81,7 @@ function event(id: string, form?: Record<string, string>): APIGatewayProxyEvent 
 
 const input = (sub: string, e: APIGatewayProxyEvent) => ({
   deps,
-  caller: { sub, username: sub },
+  caller: { sub, username: sub, proof: { jti: "jti", jkt: "jkt" }, sealKey: {} },
   event: e,
   requestId: "req-1",
 });

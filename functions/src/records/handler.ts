@@ -4,6 +4,7 @@ import type { APIGatewayProxyResult } from "aws-lambda";
 import { createApiHandler } from "../shared/api-handler.ts";
 import { toHttpError } from "../shared/errors.ts";
 import { createRecordsDeps, type RecordsDeps } from "./deps.ts";
+import { exportRecords } from "./export.ts";
 import { listRecords } from "./list.ts";
 import {
   createRecord,
@@ -37,6 +38,7 @@ export const routes: Readonly<Record<RecordRouteKey, Route>> = {
   "POST /api/records/{id}": updateRecord,
   "DELETE /api/records/{id}": deleteRecord,
   "GET /api/records/{id}/audit": recordAudit,
+  "GET /api/export": exportRecords,
 };
 
 /** Adds the test-only switches to the deps in test builds; production bundles compile this out. */

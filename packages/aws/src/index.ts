@@ -1,8 +1,14 @@
 /**
- * @veil/aws — the few AWS calls the handlers make (KMS, Secrets Manager, RDS IAM tokens): a thin typed
+ * @veil/aws — the few AWS calls the handlers make (KMS, Secrets Manager, RDS IAM tokens, Cognito DeleteUser): a thin typed
  * wrapper over aws4's SigV4 signer and Node's HTTP client, with timeouts, retries, typed errors and
  * fail-closed credentials. See README.md for what it does and what it deliberately does not do.
  */
+export {
+  type CognitoUserClient,
+  type CognitoUserClientOptions,
+  cognitoIdpService,
+  createCognitoUserClient,
+} from "./cognito.ts";
 export {
   type AwsCredentials,
   type CredentialsProvider,

@@ -26,6 +26,11 @@ export interface JsonService {
   readonly targetPrefix: string;
   /** The SDK's service id in `AWS_ENDPOINT_URL_<ID>`, e.g. `KMS`, `SECRETS_MANAGER`. */
   readonly endpointEnvId: string;
+  /**
+   * The operations are authorised by a token in the input, not by SigV4 (Cognito's user operations
+   * such as `DeleteUser`): sent unsigned, and no credentials are read.
+   */
+  readonly unsigned?: boolean;
 }
 
 /** Options every client of this package takes. */
@@ -159,25 +164,28 @@ export function createJsonClient(service: JsonService, options: AwsClientOptions
     const site = { service: label, operation };
     const { region, url } = resolveTarget();
     const date = now();
-    // Credentials before anything is built: none, or stale ones, is final — never unsigned, never stale.
-    const creds = await signingCredentials(credentials, { minValidityMs, now: date.getTime(), label });
-    // Every header set here is signed, content-type included, as the AWS SDK signs it.
-    const headers = signRequest(
-      {
-        method: "POST",
-        host: url.host,
-        path: `${url.pathname}${url.search}`,
-        headers: {
-          "content-type": "application/x-amz-json-1.1",
-          "x-amz-target": `${service.targetPrefix}.${operation}`,
-        },
-        body,
-        service: service.signingName,
-        region,
-        date,
-      },
-      creds,
-    );
+    const plain = {
+      "content-type": "application/x-amz-json-1.1",
+      "x-amz-target": `${service.targetPrefix}.${operation}`,
+    };
+    // Credentials before anything is built: none, or stale ones, is final — never unsigned, never stale
+    // (except for a service whose operations carry their own token).
+    const headers = service.unsigned
+      ? { host: url.host, ...plain }
+      : signRequest(
+          {
+            method: "POST",
+            host: url.host,
+            path: `${url.pathname}${url.search}`,
+            // Every header set here is signed, content-type included, as the AWS SDK signs it.
+            headers: plain,
+            body,
+            service: service.signingName,
+            region,
+            date,
+          },
+          await signingCredentials(credentials, { minValidityMs, now: date.getTime(), label }),
+        );
     let res: Answer;
     try {
       res = await send(url, headers, body, { timeoutMs, maxResponseBytes });

@@ -18,6 +18,8 @@ export const recordRoutes = [
   { method: "POST", resource: "/api/records/{id}" },
   { method: "DELETE", resource: "/api/records/{id}" },
   { method: "GET", resource: "/api/records/{id}/audit" },
+  // Portability: every record of the caller with every field, and its image list, a page at a time.
+  { method: "GET", resource: "/api/export" },
 ] as const;
 
 type RouteOf<R> = R extends { method: infer M extends string; resource: infer P extends string }
@@ -26,6 +28,18 @@ type RouteOf<R> = R extends { method: infer M extends string; resource: infer P 
 
 /** `"METHOD /resource"` of each route. */
 export type RecordRouteKey = RouteOf<(typeof recordRoutes)[number]>;
+
+/**
+ * The account API, served by its own function (it alone may delete objects of both image buckets and
+ * the Cognito user; it decrypts nothing). `DELETE /api/account` erases everything of the caller.
+ */
+export const accountRoutes = [{ method: "DELETE", resource: "/api/account" }] as const;
+
+/** `"METHOD /resource"` of each account route. */
+export type AccountRouteKey = RouteOf<(typeof accountRoutes)[number]>;
+
+/** Records per page of `GET /api/export` (at most; the default): a buffered answer stays far below 6 MB. */
+export const exportPageLimit = 50;
 
 /**
  * The images API: served by the images functions, not the records function. The download streams

@@ -44,6 +44,12 @@ export const appTablePrivileges = {
     select: true,
     insert: ["owner_id", "actor", "action", "record_id", "request_id"],
   },
+  // One row per erased account: counts and time. `owner_id` is write-only (a trigger anonymises that
+  // owner's audit trail and clears it; a CHECK keeps it NULL), so the role inserts and reads counts.
+  account_erasures: {
+    select: true,
+    insert: ["owner_id", "records", "images"],
+  },
   idempotency_keys: {
     select: true,
     insert: ["owner_id", "key", "request_hash"],
@@ -64,7 +70,7 @@ export const appTablePrivileges = {
 } as const satisfies Record<string, TablePrivileges>;
 
 /** Sequences the role draws ids from: USAGE (nextval) only, so it can neither read nor reset them. */
-export const appSequenceUsage = ["audit_events_id_seq"] as const;
+export const appSequenceUsage = ["audit_events_id_seq", "account_erasures_id_seq"] as const;
 
 /** Tables of the schema the role gets nothing on. */
 export const appRoleNoAccess = ["schema_migrations"] as const;

@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as account from "./account.ts";
 import { appRoleNoAccess, appTablePrivileges } from "./app-privileges.ts";
 import { AppRoleError, grantAppRole } from "./app-role.ts";
 import * as audit from "./audit.ts";
@@ -88,11 +89,21 @@ describe("the app role", { timeout: 60_000 }, () => {
     const owner = newOwner();
     const exercised = {
       records: ["newRecordId", "insert", "get", "list", "listMetadata", "update", "remove"],
-      images: ["createPending", "get", "getById", "listForRecord", "markReady", "markRejected"],
+      images: [
+        "createPending",
+        "get",
+        "getById",
+        "listForRecord",
+        "listForRecords",
+        "idsForOwner",
+        "markReady",
+        "markRejected",
+      ],
       audit: ["append", "appendMany", "listForRecord"],
       idempotency: ["claim", "complete", "find", "purgeOlderThan"],
-      imageDeletions: ["claim", "complete", "recordFailure"],
+      imageDeletions: ["claim", "claimForOwner", "complete", "recordFailure"],
       proofs: ["recordUse", "purgeExpired"],
+      account: ["erase"],
     };
     // A repository function added later must be exercised here too (its grants with it).
     for (const [name, mod] of Object.entries({
@@ -101,6 +112,7 @@ describe("the app role", { timeout: 60_000 }, () => {
       audit,
       idempotency,
       imageDeletions,
+      account,
       proofs,
     })) {
       const functions = Object.entries(mod).filter(([, v]) => typeof v === "function");
@@ -209,6 +221,42 @@ describe("the app role", { timeout: 60_000 }, () => {
     expect(
       await proofs.purgeExpired(app, { sessionsBefore: new Date(Date.now() + 60_000) }),
     ).toBeGreaterThanOrEqual(1);
+    // An account erasure: a page's batch audit, the images of several records, the owner's queue.
+    const kept = records.newRecordId();
+    await records.insert(app, {
+      id: kept,
+      ownerId: owner,
+      category: "general",
+      ciphertext: Buffer.from([1]),
+    });
+    const last = await images.createPending(app, {
+      id: randomUUID(),
+      ownerId: owner,
+      recordId: kept,
+      contentType: "image/png",
+      declaredSize: 10,
+      uploadExpiresAt: expires,
+    });
+    await images.markReady(app, {
+      id: last.id,
+      ownerId: owner,
+      contentType: "image/png",
+      size: 9,
+      objectVersion: "v",
+    });
+    expect(
+      await audit.appendMany(app, [{ ownerId: owner, actor: owner, action: "export", recordId: kept }]),
+    ).toBe(1);
+    expect((await images.listForRecords(app, owner, [kept, id])).map((i) => i.id)).toEqual([last.id]);
+    expect((await images.idsForOwner(app, owner)).map((i) => i.id)).toEqual([last.id]);
+    const erased = await withTransaction(app, (tx) => account.erase(tx, owner));
+    expect(erased).toMatchObject({ records: 1, images: 1 });
+    expect(erased.auditEvents).toBe(3); // create, image.upload, export
+    await withTransaction(app, async (tx) => {
+      const due = await imageDeletions.claimForOwner(tx, owner);
+      expect(due.map((d) => d.imageId)).toEqual([last.id]);
+      await imageDeletions.complete(tx, [last.id]);
+    });
   });
 
   it("cannot UPDATE, DELETE or TRUNCATE audit_events, even with the owner's triggers switched off", async () => {

@@ -44,6 +44,26 @@ export async function claim(tx: Queryable, limit: number): Promise<ImageObjectDe
   return rows.map(toDeletion);
 }
 
+/**
+ * Claims every queued deletion of one owner (an account erasure deletes them at once), waiting for
+ * rows a running cleanup holds rather than skipping them: once it has committed they are gone, so
+ * nothing of the owner is left behind unseen.
+ */
+export async function claimForOwner(
+  tx: Queryable,
+  ownerId: string,
+  limit = 1000,
+): Promise<ImageObjectDeletion[]> {
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new RangeError("limit must be 1..1000");
+  const rows = await run<Row>(tx, {
+    name: "veil.imageDeletions.claimForOwner",
+    text: `SELECT image_id, owner_id, record_id, queued_at, attempts FROM image_object_deletions
+           WHERE owner_id = $1 ORDER BY queued_at, image_id LIMIT $2 FOR UPDATE`,
+    values: [ownerId, limit],
+  });
+  return rows.map(toDeletion);
+}
+
 /** Removes deletions from the queue once S3 has confirmed them; returns how many were removed. */
 export async function complete(db: Queryable, imageIds: readonly string[]): Promise<number> {
   if (imageIds.length === 0) return 0;

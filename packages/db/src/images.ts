@@ -133,6 +133,36 @@ export async function listForRecord(db: Queryable, ownerId: string, recordId: st
   return rows.map(toImage);
 }
 
+/** The owner's images of several records (one query for a page of records), oldest first per record. */
+export async function listForRecords(
+  db: Queryable,
+  ownerId: string,
+  recordIds: readonly string[],
+): Promise<ImageRow[]> {
+  const ids = recordIds.filter((id) => isCanonicalId(id));
+  if (ids.length === 0) return [];
+  const rows = await run<Row>(db, {
+    name: "veil.images.listForRecords",
+    text: `SELECT ${columns} FROM images WHERE record_id = ANY($1::uuid[]) AND owner_id = $2
+           ORDER BY record_id, created_at, id`,
+    values: [ids, ownerId],
+  });
+  return rows.map(toImage);
+}
+
+/** The ids of every image of the owner, in any status (what an account erasure must find in S3). */
+export async function idsForOwner(
+  db: Queryable,
+  ownerId: string,
+): Promise<{ id: string; recordId: string; status: ImageStatus }[]> {
+  const rows = await run<{ id: string; record_id: string; status: ImageStatus }>(db, {
+    name: "veil.images.idsForOwner",
+    text: "SELECT id, record_id, status FROM images WHERE owner_id = $1 ORDER BY created_at, id",
+    values: [ownerId],
+  });
+  return rows.map((r) => ({ id: r.id, recordId: r.record_id, status: r.status }));
+}
+
 /**
  * Marks a pending image ready: its object is stored. `ConflictError` when it is no longer pending
  * (a duplicate event, or it was rejected meanwhile); `NotFoundError` when it is gone (record deleted).

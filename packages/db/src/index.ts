@@ -1,3 +1,5 @@
+export type { AccountErasure } from "./account.ts";
+export * as account from "./account.ts";
 export {
   appRoleNoAccess,
   appSequenceUsage,

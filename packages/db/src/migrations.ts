@@ -22,6 +22,7 @@ export const auditActions = [
   "denied",
   "image.upload",
   "image.download",
+  "export",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 
@@ -161,6 +162,77 @@ CREATE TABLE proof_jtis (
   expires_at  timestamptz NOT NULL
 );
 CREATE INDEX proof_jtis_expires_idx ON proof_jtis (expires_at);
+`,
+  },
+  {
+    version: 6,
+    name: "export audit action; account erasure with a non-identifying audit trail",
+    sql: `
+ALTER TABLE audit_events DROP CONSTRAINT audit_events_action_check;
+ALTER TABLE audit_events ADD CONSTRAINT audit_events_action_check CHECK (action IN
+  ('create', 'read', 'update', 'delete', 'list', 'denied', 'image.upload', 'image.download', 'export'));
+
+-- The one change the append-only trail allows: while an account erasure runs (the setting below is on,
+-- only inside account_erasures_anonymise), an UPDATE may replace the owner and actor with 'erased' and
+-- clear the record and request ids. Action, time and id stay; nothing else may change.
+CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND current_setting('veil.audit_erasure', true) = 'on'
+     AND NEW.id = OLD.id AND NEW.action = OLD.action AND NEW.at = OLD.at
+     AND NEW.owner_id IN (OLD.owner_id, 'erased') AND NEW.actor IN (OLD.actor, 'erased')
+     AND (NEW.record_id IS NULL OR NEW.record_id = OLD.record_id)
+     AND (NEW.request_id IS NULL OR NEW.request_id = OLD.request_id) THEN
+    RETURN NEW;
+  END IF;
+  RAISE EXCEPTION 'audit_events is append-only' USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+
+-- One row per erased account: when, and how much went. owner_id is write-only: the trigger below reads
+-- it, anonymises that owner's audit trail and clears it, and the CHECK proves no row keeps it.
+CREATE TABLE account_erasures (
+  id            bigserial PRIMARY KEY,
+  owner_id      text NULL CHECK (owner_id IS NULL),
+  records       integer NOT NULL CHECK (records >= 0),
+  images        integer NOT NULL CHECK (images >= 0),
+  audit_events  integer NOT NULL DEFAULT 0 CHECK (audit_events >= 0),
+  erased_at     timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now())
+);
+
+-- SECURITY DEFINER: the app role may neither UPDATE the trail nor set the setting's effect itself; it
+-- inserts an erasure, and this trigger (the schema owner's rights, fixed search_path) anonymises. It
+-- refuses while the owner still has records, so it cannot hide the trail of data that still exists.
+CREATE FUNCTION account_erasures_anonymise() RETURNS trigger LANGUAGE plpgsql
+  SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+  owner text := NEW.owner_id;
+  n integer;
+BEGIN
+  IF owner IS NULL OR length(owner) NOT BETWEEN 1 AND 128 THEN
+    RAISE EXCEPTION 'account_erasures needs the owner' USING ERRCODE = 'check_violation';
+  END IF;
+  IF EXISTS (SELECT 1 FROM public.records WHERE owner_id = owner) THEN
+    RAISE EXCEPTION 'the owner still has records' USING ERRCODE = 'object_in_use';
+  END IF;
+  PERFORM set_config('veil.audit_erasure', 'on', true);
+  UPDATE public.audit_events
+     SET owner_id = CASE WHEN owner_id = owner THEN 'erased' ELSE owner_id END,
+         actor = CASE WHEN actor = owner THEN 'erased' ELSE actor END,
+         record_id = CASE WHEN owner_id = owner THEN NULL ELSE record_id END,
+         request_id = CASE WHEN owner_id = owner THEN NULL ELSE request_id END
+   WHERE owner_id = owner;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  PERFORM set_config('veil.audit_erasure', 'off', true);
+  NEW.audit_events := n;
+  NEW.owner_id := NULL;
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER account_erasures_anonymise BEFORE INSERT ON account_erasures
+  FOR EACH ROW EXECUTE FUNCTION account_erasures_anonymise();
+
+-- An erasure finds every image of the owner (the inbox keys to delete) without a scan.
+CREATE INDEX images_owner_idx ON images (owner_id);
 `,
   },
 ];

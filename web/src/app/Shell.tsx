@@ -1,5 +1,6 @@
 import { useAuthenticator } from "@aws-amplify/ui-react";
 import { useEffect, useState } from "react";
+import { Account } from "../pages/Account.tsx";
 import { NotFound } from "../pages/NotFound.tsx";
 import { RecordCreate } from "../pages/RecordCreate.tsx";
 import { RecordDetail } from "../pages/RecordDetail.tsx";
@@ -23,6 +24,8 @@ function pageFor(route: Route) {
       return <RecordEdit key={route.id} id={route.id} />;
     case "history":
       return <RecordHistory key={route.id} id={route.id} />;
+    case "account":
+      return <Account />;
     default:
       return <NotFound />;
   }
@@ -63,6 +66,9 @@ export function Shell() {
             </Link>
             <Link href={paths.create()} aria-current={route.page === "create" ? "page" : undefined}>
               New record
+            </Link>
+            <Link href={paths.account()} aria-current={route.page === "account" ? "page" : undefined}>
+              Your data
             </Link>
           </nav>
           <div className="account">

@@ -10,6 +10,7 @@ describe("routes", () => {
     [`/records/${id}`, { page: "detail", id }],
     [`/records/${id}/edit`, { page: "edit", id }],
     [`/records/${id}/history/`, { page: "history", id }],
+    ["/account", { page: "account" }],
     ["/records/a/b/c", { page: "notFound" }],
     ["/records/<script>", { page: "notFound" }],
     ["/elsewhere", { page: "notFound" }],

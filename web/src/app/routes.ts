@@ -8,6 +8,7 @@ export type Route =
   | { readonly page: "detail"; readonly id: string }
   | { readonly page: "edit"; readonly id: string }
   | { readonly page: "history"; readonly id: string }
+  | { readonly page: "account" }
   | { readonly page: "notFound" };
 
 const idPattern = "([A-Za-z0-9-]{1,64})";
@@ -15,6 +16,7 @@ const table: readonly [RegExp, (id: string) => Route][] = [
   [/^\/?$/, () => ({ page: "list" })],
   [/^\/records\/?$/, () => ({ page: "list" })],
   [/^\/records\/new\/?$/, () => ({ page: "create" })],
+  [/^\/account\/?$/, () => ({ page: "account" })],
   [new RegExp(`^/records/${idPattern}/edit/?$`), (id) => ({ page: "edit", id })],
   [new RegExp(`^/records/${idPattern}/history/?$`), (id) => ({ page: "history", id })],
   [new RegExp(`^/records/${idPattern}/?$`), (id) => ({ page: "detail", id })],
@@ -36,4 +38,5 @@ export const paths = {
   detail: (id: string) => `/records/${encodeURIComponent(id)}`,
   edit: (id: string) => `/records/${encodeURIComponent(id)}/edit`,
   history: (id: string) => `/records/${encodeURIComponent(id)}/history`,
+  account: () => "/account",
 } as const;

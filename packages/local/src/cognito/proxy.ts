@@ -1,3 +1,4 @@
+import { createPublicKey, verify } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { type Jwks, jwtClaims, originJtiOf } from "./signing-key.ts";
 
@@ -10,6 +11,8 @@ export interface ProxyOptions {
   readonly jwks: Jwks;
   /** Origins allowed to call from a browser; `undefined` allows loopback origins (any port). */
   readonly allowedOrigins?: readonly string[];
+  /** Clock to judge token expiry by. Default: the real time. */
+  readonly now?: () => Date;
   /** Signs the claims of a token again with the pool's key, with `claims` added. */
   readonly resign: (token: string, claims: Record<string, unknown>) => string;
 }
@@ -27,7 +30,10 @@ const ALLOWED_HEADERS =
  *   `InitiateAuth` with `REFRESH_TOKEN_AUTH`;
  * - gives the tokens of a refresh the `origin_jti` of the refresh token presented, so it stays the same
  *   for the whole sign-in (cognito-local calls its token generator without it);
- * - serves the JWKS and OpenID configuration of our signing key under the pool's path.
+ * - serves the JWKS and OpenID configuration of our signing key under the pool's path;
+ * - verifies the `AccessToken` of the user's own operations (`GetUser`, `DeleteUser`, …) as Cognito
+ *   does — signature, issuer, `token_use`, expiry — where cognito-local only decodes it (anyone could
+ *   otherwise delete any user with a token they made up).
  * Everything else goes to cognito-local unchanged.
  */
 export function createCognitoProxy(options: ProxyOptions): Server {
@@ -79,6 +85,9 @@ export function createCognitoProxy(options: ProxyOptions): Server {
     for (const name of ["content-type", "x-amz-target", "authorization"]) {
       const value = req.headers[name];
       if (typeof value === "string") headers[name] = value;
+    }
+    if (req.method === "POST" && !accessTokenValid(body, options)) {
+      return json(res, 400, { __type: "NotAuthorizedException", message: "Invalid Access Token" });
     }
     if (req.method === "POST" && target === `${TARGET_PREFIX}GetTokensFromRefreshToken`) {
       let input: { RefreshToken?: string; ClientId?: string };
@@ -134,6 +143,39 @@ export function createCognitoProxy(options: ProxyOptions): Server {
       else res.destroy();
     });
   });
+}
+
+/**
+ * False when the request carries an `AccessToken` that is not one of ours: bad signature, another
+ * issuer, not an access token, or expired. Requests without one pass (they are not token-authorised).
+ */
+function accessTokenValid(body: Buffer, options: ProxyOptions): boolean {
+  let token: unknown;
+  try {
+    token = (JSON.parse(body.toString("utf8")) as { AccessToken?: unknown }).AccessToken;
+  } catch {
+    return true;
+  }
+  if (token === undefined) return true;
+  if (typeof token !== "string") return false;
+  const [header, payload, signature] = token.split(".");
+  if (!header || !payload || !signature) return false;
+  try {
+    const { kid, alg } = JSON.parse(Buffer.from(header, "base64url").toString("utf8")) as Record<
+      string,
+      unknown
+    >;
+    const jwk = options.jwks.keys.find((k) => k.kid === kid);
+    if (!jwk || alg !== "RS256") return false;
+    const key = createPublicKey({ key: { kty: jwk.kty, n: jwk.n, e: jwk.e }, format: "jwk" });
+    if (!verify("sha256", Buffer.from(`${header}.${payload}`), key, Buffer.from(signature, "base64url")))
+      return false;
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>;
+    const now = (options.now ?? (() => new Date()))().getTime() / 1000;
+    return claims.iss === options.issuer && claims.token_use === "access" && Number(claims.exp) > now;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -63,6 +63,7 @@ export async function startLocalCognito(options: LocalCognitoOptions): Promise<L
     userPoolId: emulator.userPoolId,
     jwks: key.jwks,
     allowedOrigins: options.allowedOrigins,
+    ...(options.clock ? { now: options.clock } : {}),
     resign: (token, claims) => key.signJwt({ ...jwtClaims(token), ...claims }),
   });
   try {

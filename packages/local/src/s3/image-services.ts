@@ -50,7 +50,7 @@ export interface LocalImageServices {
   readonly cleanup: LocalLambda;
   /** Runs the image cleanup now, after any run in progress; rejects when it could not delete all. */
   cleanUp(): Promise<ImageCleanupResult>;
-  /** Gateway routes of the image API (`imageRoutes`), the download in STREAM mode. */
+  /** Gateway routes of the image API (`imageRoutes`, the download in STREAM mode) and the account API. */
   readonly routes: GatewayRoute[];
   /** Resolves when every notified upload has been ingested (or has failed its last retry). */
   idle(): Promise<void>;
@@ -113,7 +113,7 @@ export async function startImageServices(options: ImageServicesOptions): Promise
       InboxBucket: { name: s3.info.buckets.inbox },
       ImagesBucket: { name: s3.info.buckets.images },
     };
-    const fn = (name: "images-api" | "images-download" | "images-ingest" | "images-cleanup") =>
+    const fn = (name: "images-api" | "images-download" | "images-ingest" | "images-cleanup" | "account") =>
       startFunction(name, {
         bundleDir: options.bundleDir,
         stage: options.stage,
@@ -130,6 +130,9 @@ export async function startImageServices(options: ImageServicesOptions): Promise
     stops.push(() => ingestFn.stop());
     const cleanup = fn("images-cleanup");
     stops.push(() => cleanup.stop());
+    // The account erasure deletes objects of both buckets, so it runs beside the image functions.
+    const accountFn = fn("account");
+    stops.push(() => accountFn.stop());
     // One run at a time, as the schedule's runs rarely overlap; an explicit run queues behind.
     let lastRun: Promise<unknown> = Promise.resolve();
     const runCleanup = (): Promise<ImageCleanupResult> => {
@@ -154,6 +157,7 @@ export async function startImageServices(options: ImageServicesOptions): Promise
     const routes: GatewayRoute[] = [
       ...gatewayRoutes("images-api", options.stage, api),
       ...gatewayRoutes("images-download", options.stage, download),
+      ...gatewayRoutes("account", options.stage, accountFn),
     ];
 
     return {

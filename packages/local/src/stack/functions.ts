@@ -23,6 +23,7 @@ export const localFunctions = [
   "images-download",
   "images-ingest",
   "images-cleanup",
+  "account",
 ] as const satisfies readonly FunctionName[];
 
 export type LocalFunctionName = (typeof localFunctions)[number];

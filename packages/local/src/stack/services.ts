@@ -10,6 +10,7 @@ import type { PolicyDocument } from "../kms/policy.ts";
 import { type LocalSecrets, startLocalSecrets } from "../secrets/index.ts";
 import type { stackPaths } from "./config.ts";
 import { type LocalDatabase, prepareLocalDatabase } from "./database.ts";
+import { localFunctions } from "./functions.ts";
 import { type LocalIdentities, type LocalPrincipal, saveIdentities } from "./identities.ts";
 import type { Teardown } from "./teardown.ts";
 
@@ -42,7 +43,12 @@ export async function startDatabase(
   let url = a.databaseUrl;
   const singleSession = !url;
   if (!url) {
-    const pg = await startPgliteServer({ dataDir: a.paths.pgDir, port: a.port });
+    // One connection per function process, plus room for a reconnect's overlap and a psql.
+    const pg = await startPgliteServer({
+      dataDir: a.paths.pgDir,
+      port: a.port,
+      maxConnections: localFunctions.length + 2,
+    });
     teardown.add(() => pg.stop());
     url = pg.connectionString;
   }

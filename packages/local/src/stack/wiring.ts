@@ -26,7 +26,7 @@ export function functionWiring(a: {
   ids: LocalIdentities;
   kms: Pick<LocalKms, "endpoint">;
   secrets: { secrets: Pick<LocalSecrets, "endpoint">; fleSecretArn: string; idempotencySecretArn: string };
-  cognito: Pick<LocalCognito, "jwks" | "userPoolId" | "clientId">;
+  cognito: Pick<LocalCognito, "jwks" | "userPoolId" | "clientId" | "endpoint">;
   database: StackDatabase;
   recordsKeyArn: string;
 }): FunctionWiring {
@@ -38,6 +38,8 @@ export function functionWiring(a: {
     AWS_ENDPOINT_URL_KMS: a.kms.endpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: a.secrets.secrets.endpoint,
     VEIL_COGNITO_JWKS: JSON.stringify(a.cognito.jwks),
+    // The account function's DeleteUser (the user's own token; no SigV4).
+    AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: a.cognito.endpoint,
   };
   const links = {
     RecordsKey: { arn: a.recordsKeyArn },

@@ -1,0 +1,131 @@
+/**
+ * `DELETE /api/account` — erasure of everything of the caller, in an order that a retry can always
+ * finish, each step idempotent and failing closed (a 5xx with the request id, nothing reported done
+ * that is not):
+ *
+ * 1. Inbox: a delete marker on the upload key of every image of the caller (uploads not yet ingested;
+ *    the rest were consumed by the ingest). Before the database, because afterwards the rows naming
+ *    the keys are gone; a retry repeats it harmlessly.
+ * 2. Database, one transaction (`account.erase` of @veil/db): records, image rows (their stored
+ *    objects queued by trigger), idempotency keys; the audit trail made non-identifying.
+ * 3. Images bucket: a delete marker on every queued object of the caller, removed from the queue as
+ *    S3 confirms. What fails stays queued: the scheduled image cleanup or a retry finishes it.
+ * 4. Cognito: `DeleteUser` with the caller's own access token. Last, so that until the data is gone
+ *    the user can still sign in and retry.
+ *
+ * Noncurrent versions stay for the buckets' lifecycle (docs/erasure.md says how long).
+ */
+import { headers as headerNames } from "@veil/core";
+import { type AccountErasure, account, imageDeletions, images, withTransaction } from "@veil/db";
+import { imageKey, inboxKey, type ObjectLocation, StorageUnavailableError } from "@veil/storage";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import type { ApiDeps, ApiRouteInput } from "../shared/api-handler.ts";
+import type { Pool } from "../shared/database.ts";
+import { HttpError, UnauthorizedError } from "../shared/errors.ts";
+import { header, json } from "../shared/http.ts";
+
+/** What the erasure needs. */
+export interface AccountDeps extends ApiDeps {
+  readonly pool: Pool;
+  readonly store: { delete(location: ObjectLocation): Promise<void> };
+  readonly buckets: { readonly images: string; readonly inbox: string };
+  readonly cognito: { deleteUser(input: { AccessToken: string }): Promise<"deleted" | "absent"> };
+}
+
+/** What one erasure did: counts only. */
+export interface ErasureReport extends AccountErasure {
+  /** Inbox keys given a delete marker. */
+  readonly inboxObjects: number;
+  /** Stored image objects given a delete marker (now, including ones queued by earlier record deletes). */
+  readonly imageObjects: number;
+  readonly user: "deleted" | "absent";
+}
+
+/** Deletes in flight at once, and queue rows claimed per transaction. */
+const parallel = 8;
+const batch = 200;
+
+/** Deletes every location; resolves with the ones that failed (their delete can be retried). */
+async function deleteAll<T>(items: readonly T[], at: (item: T) => ObjectLocation, deps: AccountDeps) {
+  const failed: T[] = [];
+  for (let i = 0; i < items.length; i += parallel) {
+    const slice = items.slice(i, i + parallel);
+    const results = await Promise.allSettled(slice.map((item) => deps.store.delete(at(item))));
+    results.forEach((r, j) => {
+      if (r.status === "rejected") failed.push(slice[j] as T);
+    });
+  }
+  return failed;
+}
+
+const unavailable = (what: string) => new StorageUnavailableError(what, "EraseIncomplete");
+
+/** The bearer token of the identity header (already verified by `verifyCaller`). */
+function accessToken(event: APIGatewayProxyEvent): string {
+  const token = header(event, headerNames.identity)?.match(/^Bearer ([A-Za-z0-9_.-]+)$/)?.[1];
+  if (!token) throw new UnauthorizedError();
+  return token;
+}
+
+/** Erases the caller's data and Cognito user (the steps above); throws on the first step that fails. */
+export async function eraseAccount(
+  deps: AccountDeps,
+  ownerId: string,
+  token: string,
+): Promise<ErasureReport> {
+  const uploads = await images.idsForOwner(deps.pool, ownerId);
+  const inboxFailed = await deleteAll(
+    uploads,
+    (u) => ({ bucket: deps.buckets.inbox, key: inboxKey({ ownerId, recordId: u.recordId, imageId: u.id }) }),
+    deps,
+  );
+  if (inboxFailed.length > 0) throw unavailable("DeleteObject");
+
+  const erased = await withTransaction(deps.pool, (tx) => account.erase(tx, ownerId));
+
+  let imageObjects = 0;
+  for (;;) {
+    const round = await withTransaction(deps.pool, async (tx) => {
+      const due = await imageDeletions.claimForOwner(tx, ownerId, batch);
+      const failed = await deleteAll(
+        due,
+        (d) => ({
+          bucket: deps.buckets.images,
+          key: imageKey({ ownerId, recordId: d.recordId, imageId: d.imageId }),
+        }),
+        deps,
+      );
+      const failedIds = new Set(failed.map((f) => f.imageId));
+      await imageDeletions.complete(
+        tx,
+        due.filter((d) => !failedIds.has(d.imageId)).map((d) => d.imageId),
+      );
+      await imageDeletions.recordFailure(tx, [...failedIds]);
+      return { claimed: due.length, done: due.length - failedIds.size, failed: failedIds.size };
+    });
+    imageObjects += round.done;
+    if (round.failed > 0) throw unavailable("DeleteObject");
+    if (round.claimed < batch) break;
+  }
+
+  let user: "deleted" | "absent";
+  try {
+    user = await deps.cognito.deleteUser({ AccessToken: token });
+  } catch (err) {
+    // A token Cognito no longer accepts (revoked, expired meanwhile): the user must sign in again.
+    if ((err as { name?: unknown }).name === "NotAuthorizedException") throw new UnauthorizedError();
+    throw new HttpError(503, "Unavailable", "A dependency is unavailable; try again shortly", undefined, 2);
+  }
+  return { ...erased, inboxObjects: uploads.length, imageObjects, user };
+}
+
+/** The route: erases, then answers the counts (no ids). */
+export async function eraseAccountRoute({
+  deps,
+  caller,
+  event,
+  requestId,
+}: ApiRouteInput<AccountDeps>): Promise<APIGatewayProxyResult> {
+  const report = await eraseAccount(deps, caller.sub, accessToken(event));
+  return json(200, { erased: report }, requestId);
+}

@@ -1,0 +1,82 @@
+/**
+ * `GET /api/export` — portability: the caller's records, every field decrypted, with each record's
+ * image list, one page at a time (newest first, keyset cursor as the list). The browser fetches every
+ * page and every ready image and assembles one archive; nothing is assembled here, so each answer stays
+ * a small buffered one. Every record of a page is on its audit trail (`export`) before any plaintext
+ * leaves, written in one statement per page.
+ */
+import { encryptionPurposes, exportPageLimit } from "@veil/core";
+import { audit, type ImageRow, images, records } from "@veil/db";
+import type { APIGatewayProxyResult } from "aws-lambda";
+import { HttpError } from "../shared/errors.ts";
+import { json } from "../shared/http.ts";
+import type { RouteInput } from "./routes.ts";
+
+/** An image as the export lists it: what the archive needs to fetch and name it. */
+function exportedImage(image: ImageRow) {
+  return {
+    id: image.id,
+    status: image.status,
+    contentType: image.contentType,
+    ...(image.size !== null ? { size: image.size } : {}),
+    ...(image.reason ? { reason: image.reason } : {}),
+    createdAt: image.createdAt.toISOString(),
+  };
+}
+
+/** GET /api/export?cursor=&limit= — a page of complete records with their images. */
+export async function exportRecords({
+  deps,
+  caller,
+  event,
+  requestId,
+}: RouteInput): Promise<APIGatewayProxyResult> {
+  const q = event.queryStringParameters ?? {};
+  const limit = q.limit === undefined ? exportPageLimit : Number.parseInt(q.limit, 10);
+  if (!Number.isFinite(limit) || limit < 1 || limit > exportPageLimit) {
+    throw new HttpError(400, "BadRequest", `limit must be between 1 and ${exportPageLimit}`);
+  }
+  const page = await records.list(deps.pool, caller.sub, {
+    limit,
+    ...(q.cursor ? { cursor: q.cursor } : {}),
+  });
+  const ids = page.items.map((r) => r.id);
+  const [fields, imageRows] = await Promise.all([
+    Promise.all(
+      page.items.map((row) =>
+        deps.envelope.decryptFields(row.ciphertext, {
+          ownerId: caller.sub,
+          recordId: row.id,
+          purpose: encryptionPurposes.recordFields,
+        }),
+      ),
+    ),
+    images.listForRecords(deps.pool, caller.sub, ids),
+  ]);
+  await audit.appendMany(
+    deps.pool,
+    ids.map((recordId) => ({
+      ownerId: caller.sub,
+      actor: caller.sub,
+      action: "export",
+      recordId,
+      requestId,
+    })),
+  );
+  const byRecord = new Map<string, ReturnType<typeof exportedImage>[]>();
+  for (const image of imageRows) {
+    const list = byRecord.get(image.recordId) ?? [];
+    list.push(exportedImage(image));
+    byRecord.set(image.recordId, list);
+  }
+  const items = page.items.map((row, i) => ({
+    id: row.id,
+    category: row.category,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    version: row.version,
+    ...fields[i],
+    images: byRecord.get(row.id) ?? [],
+  }));
+  return json(200, { items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) }, requestId);
+}

@@ -1,0 +1,32 @@
+/**
+ * The account API of the signed-in user: the pages of the data export, and erasure of the account.
+ * Answers come through the API client (which opens sealed answers), so values only exist here, in
+ * memory, until the archive is saved.
+ */
+import type { ExportPage } from "../export/model.ts";
+import type { ApiClient } from "./client.ts";
+
+export type { ExportedImage, ExportedRecord, ExportPage } from "../export/model.ts";
+
+/** What `DELETE /api/account` reports: counts only. */
+export interface ErasureReport {
+  readonly records: number;
+  readonly images: number;
+  readonly user: "deleted" | "absent";
+}
+
+/** The account API, typed. */
+export function accountApi(call: ApiClient) {
+  return {
+    async exportPage(cursor?: string): Promise<ExportPage> {
+      const query = cursor ? `?${new URLSearchParams({ cursor }).toString()}` : "";
+      return (await call<ExportPage>({ method: "GET", path: `/api/export${query}` })).body;
+    },
+    /** Erases every record, image and the user itself; the session is over afterwards. */
+    async deleteAccount(): Promise<ErasureReport> {
+      return (await call<{ erased: ErasureReport }>({ method: "DELETE", path: "/api/account" })).body.erased;
+    },
+  };
+}
+
+export type AccountApi = ReturnType<typeof accountApi>;
