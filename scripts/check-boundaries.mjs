@@ -22,8 +22,8 @@ export const rules = [
   {
     dir: "packages/aws",
     only: /\.test\.ts$/,
-    forbidden: /^@veil\/(?!local\/src\/(kms|secrets)\/)/,
-    why: "aws's tests may run against the local KMS and Secrets Manager stand-ins, nothing else internal",
+    forbidden: /^@veil\/(?!local\/src\/(kms|secrets|cognito)\/)/,
+    why: "aws's tests may run against the local KMS, Secrets Manager and Cognito stand-ins, nothing else internal",
   },
   {
     dir: "packages/aws/src",
