@@ -13,6 +13,7 @@ import { pngFixture } from "@veil/storage/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAnswerChecker, readOpenApiDocument } from "../openapi/answers.ts";
 import { imageClient, type UploadTicket } from "../s3/testing.ts";
+import * as harness from "./harness.ts";
 import {
   canaryFields,
   formType,
@@ -42,12 +43,29 @@ interface Call {
   readonly token?: string | null;
 }
 
+/** What crossed the wire, as the harness's client keeps it beside an answer it opened. */
+interface WireAnswer {
+  readonly headers: Headers;
+  readonly body: Uint8Array;
+}
+
 /**
- * The wire answer and, for a sealed one, the plaintext the client opened. The client that opens sealed
- * answers keeps the wire answer beside the opened one; until the stack seals, the wire answer is all.
+ * The harness's `rawAnswer` where its client opens sealed answers; elsewhere every answer is its own
+ * wire answer. Looked up, not imported, so that this test runs on a harness with or without that client.
  */
+const rawAnswer: (res: Response) => WireAnswer | undefined =
+  (harness as unknown as { rawAnswer?: (res: Response) => WireAnswer | undefined }).rawAnswer ??
+  (() => undefined);
+
+/** The wire answer and, for a sealed one, the plaintext the client opened (JSON parsed when buffered). */
 async function observe(res: Response): Promise<{ headers: Headers; body: Uint8Array; opened?: unknown }> {
-  return { headers: res.headers, body: new Uint8Array(await res.arrayBuffer()) };
+  const body = new Uint8Array(await res.arrayBuffer());
+  const wire = rawAnswer(res);
+  const type = wire?.headers.get("content-type");
+  if (!wire || (type !== sealedAnswer.contentType && type !== sealedAnswer.streamContentType))
+    return { headers: wire?.headers ?? res.headers, body: wire?.body ?? body };
+  const opened = type === sealedAnswer.contentType ? JSON.parse(Buffer.from(body).toString("utf8")) : body;
+  return { headers: wire.headers, body: wire.body, opened };
 }
 
 /** Calls the API through CloudFront and checks the answer against the description. */
