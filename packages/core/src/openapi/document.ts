@@ -252,10 +252,12 @@ function errorResponse(status: number): JsonSchema {
     "errorRequestId",
     ...(retryAfterStatuses.has(status) ? (["retryAfter"] as const) : []),
   ]);
+  // CloudFront and WAF answer their own errors with an HTML page.
+  const html = entry.from === "api" ? {} : { "text/html": { schema: { type: "string" } } };
   return {
     description: entry.description,
     headers,
-    content: { "application/json": { schema } },
+    content: { "application/json": { schema }, ...html },
   };
 }
 

@@ -276,7 +276,7 @@ export function componentSchemas(): Record<string, JsonSchema> {
         error: { type: "string", pattern: "^[A-Za-z]+$", examples: ["ValidationError", "NotFound"] },
         message: { type: "string" },
         requestId: { type: "string", minLength: 1 },
-        details: { type: "array", items: fieldIssue },
+        details: { type: "array", items: ref("FieldIssue") },
       },
       required: ["error", "message", "requestId"],
       additionalProperties: false,
@@ -284,7 +284,7 @@ export function componentSchemas(): Record<string, JsonSchema> {
     PlatformError: {
       type: "object",
       description:
-        "An error of the platform in front of the API (CloudFront, WAF, API Gateway), with its own wording.",
+        "An error of the platform in front of the API (API Gateway, the local CloudFront), with its own wording.",
       properties: { message: { type: "string" }, requestId: { type: "string" } },
       required: ["message"],
       additionalProperties: false,
