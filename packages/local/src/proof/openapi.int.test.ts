@@ -22,6 +22,7 @@ import {
   recordForm,
   startProofStack,
 } from "./harness.ts";
+import { recordResult } from "./results.ts";
 
 const doc = readOpenApiDocument();
 const check = createAnswerChecker(doc, { allowUnsealed: true });
@@ -31,6 +32,7 @@ let p: ProofStack;
 /** `"METHOD /resource"` → the statuses seen, to show every documented success was exercised. */
 const seen = new Map<string, Set<number>>();
 const sealing = { sealed: 0, unsealed: [] as string[] };
+let checked = 0;
 
 interface Call {
   readonly method?: string;
@@ -83,6 +85,7 @@ async function call(c: Call, expected: number) {
   expect(res.status, `${label}: ${Buffer.from(wire.body).toString("utf8").slice(0, 300)}`).toBe(expected);
   const answer = { method, resource: c.resource, status: res.status, ...wire };
   const verdict = check(answer);
+  checked += 1;
   expect(verdict.problems, label).toEqual([]);
   if (verdict.sealed) sealing.sealed += 1;
   if (verdict.unsealed) sealing.unsealed.push(`${method} ${c.resource} ${res.status}`);
@@ -107,6 +110,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  recordResult({ section: "openapi", counts: { answers: checked, sealed: sealing.sealed } });
   await p?.stop();
   await pgServer?.stop();
 });
