@@ -1,3 +1,0 @@
-export * from "./document.ts";
-export * from "./routes.ts";
-export * from "./schemas.ts";
