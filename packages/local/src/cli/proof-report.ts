@@ -78,6 +78,10 @@ const rows: Array<[string, string]> = [
     "Writes lost / read back different / 5xx under load",
     `${n("load", "lost")} / ${n("load", "mismatched")} / ${n("load", "serverErrors")}`,
   ],
+  [
+    "API answers checked against docs/openapi.json (of them sealed)",
+    `${n("openapi", "answers")} (${n("openapi", "sealed")})`,
+  ],
   ["Canaries planted by the scanner", String(n("scan", "planted"))],
   ["Canary hits (database, state files, logs)", String(n("scan", "canaryHits"))],
   ["Stray PII findings", String(n("scan", "piiFindings"))],
