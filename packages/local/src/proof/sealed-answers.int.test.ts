@@ -72,6 +72,15 @@ describe("a valid bearer token without a valid proof of its session's key gets 4
     expect(res.status).toBe(200);
   });
 
+  it("a new session's first requests sent at once all bind the same key: none gets 401", async () => {
+    const fresh = await p.newUser("pop-concurrent");
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () => p.api("/api/records", { token: fresh.token })),
+    );
+    for (const res of answers) await res.arrayBuffer();
+    expect(answers.map((r) => r.status)).toEqual(answers.map(() => 200));
+  });
+
   it("a new sign-in is a new session that binds its own key", async () => {
     const other = await p.newUser("pop-second");
     const res = await p.api("/api/records", { token: other.token });
