@@ -251,7 +251,7 @@ describe("the app role", { timeout: 60_000 }, () => {
     expect((await images.idsForOwner(app, owner)).map((i) => i.id)).toEqual([last.id]);
     const erased = await withTransaction(app, (tx) => account.erase(tx, owner));
     expect(erased).toMatchObject({ records: 1, images: 1 });
-    expect(erased.auditEvents).toBe(3); // create, image.upload, export
+    expect(erased.auditEvents).toBe(4); // create, list, image.upload, export
     await withTransaction(app, async (tx) => {
       const due = await imageDeletions.claimForOwner(tx, owner);
       expect(due.map((d) => d.imageId)).toEqual([last.id]);
