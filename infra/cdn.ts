@@ -3,15 +3,17 @@
  * control), and /api/* to API Gateway with field-level encryption, the Lambda@Edge signer
  * (origin-request, with body), the API key as an origin custom header, https only, all methods, no
  * caching. TLS 1.2 minimum with the stage's own certificate, a response-headers policy from
- * @veil/core's security headers, a WAF web ACL (AWS managed rule groups + a per-IP rate limit), and
- * Shield Advanced in prod.
+ * @veil/core's security headers, the WAF web ACL (waf.ts), the origin's API key (api-origin-key.ts),
+ * the web app's files (site.ts), DNS and Shield Advanced in prod.
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { extname, join, relative } from "node:path";
-import { apiPrefix, bodyGuardFunctionCode, headers, securityHeaders, webContentTypes } from "@veil/core";
+import { join } from "node:path";
+import { apiPrefix, bodyGuardFunctionCode, headers, securityHeaders } from "@veil/core";
+import { liveApiKeyValue } from "./api-origin-key.ts";
 import type { Ctx } from "./context.ts";
 import { denyInsecureTransport, policyJson } from "./context.ts";
+import { uploadWeb } from "./site.ts";
 import { hardenCommon } from "./storage.ts";
+import { createWebAcl } from "./waf.ts";
 
 /** AWS managed CloudFront policies (fixed IDs, documented by CloudFront). */
 export const managedPolicies = {
@@ -19,49 +21,6 @@ export const managedPolicies = {
   cachingOptimized: "658327ea-f89d-4fab-a63d-7e88639e58f6",
   allViewerExceptHostHeader: "b689b0a8-53d0-40ab-baf2-68738e2966ac",
 } as const;
-
-/** The AWS managed rule groups of the web ACL, in priority order. */
-export const managedRuleGroups = [
-  "AWSManagedRulesAmazonIpReputationList",
-  "AWSManagedRulesCommonRuleSet",
-  "AWSManagedRulesKnownBadInputsRuleSet",
-  "AWSManagedRulesSQLiRuleSet",
-] as const;
-
-/**
- * The value the API origin header gets on the first deploy, before any key exists. The API rejects it;
- * the key rotation, run once at deploy time and then on schedule, replaces it with a real key.
- */
-export const apiKeyPlaceholder = "replaced-by-rotation";
-
-/** An API key as API Gateway lists it (`getApiKeys` with values). */
-export interface ListedApiKey {
-  readonly name: string;
-  readonly value: string;
-  readonly enabled: boolean;
-  readonly tags?: Readonly<Record<string, string>>;
-}
-
-/**
- * The value the distribution must send: the newest enabled key the rotation made for this stage (names
- * are `<prefix><creation time>`), or the placeholder when there is none yet. Only a key carrying this
- * stage's tag counts: a name is no proof, anyone who may create API keys can choose one, and an
- * untagged or foreign key written into the origin header would be a key its maker knows. The listing
- * does not say which usage plan a key is in, so the tag is the whole test; the developer permission
- * boundary (governance.ts) keeps developers from setting it. The rotation keeps the key it
- * replaces valid until its next run, so a value read just before a rotation is still accepted when the
- * distribution update lands.
- */
-export function liveApiKeyValue(
-  keys: readonly ListedApiKey[],
-  p: { keyNamePrefix: string; stageTag: string; stageName: string },
-): string {
-  const ours = keys.filter(
-    (k) => k.enabled && k.name.startsWith(p.keyNamePrefix) && k.tags?.[p.stageTag] === p.stageName,
-  );
-  const newest = ours.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0))[0];
-  return newest?.value ?? apiKeyPlaceholder;
-}
 
 export interface Cdn {
   readonly distribution: aws.cloudfront.Distribution;
@@ -300,58 +259,6 @@ export function createCdn(ctx: Ctx, args: CdnArgs): Cdn {
   return { distribution, webBucket, webAcl: waf, url: `https://${domain}` };
 }
 
-/** WAF web ACL for CloudFront (us-east-1): managed rule groups and a per-IP rate-based rule. */
-function createWebAcl(ctx: Ctx): aws.wafv2.WebAcl {
-  const visibility = (metricName: string) => ({
-    cloudwatchMetricsEnabled: true,
-    metricName,
-    sampledRequestsEnabled: false,
-  });
-  const rules = managedRuleGroups.map((name, priority) => ({
-    name,
-    priority,
-    overrideAction: { none: {} },
-    statement: {
-      managedRuleGroupStatement: {
-        vendorName: "AWS",
-        name,
-        // FLE ciphertext makes a record form larger than the common rule set's 8 KB body limit.
-        ruleActionOverrides:
-          name === "AWSManagedRulesCommonRuleSet"
-            ? [{ name: "SizeRestrictions_BODY", actionToUse: { count: {} } }]
-            : undefined,
-      },
-    },
-    visibilityConfig: visibility(name),
-  }));
-  return new aws.wafv2.WebAcl(
-    "WebAcl",
-    {
-      name: ctx.name("cdn"),
-      scope: "CLOUDFRONT",
-      defaultAction: { allow: {} },
-      rules: [
-        ...rules,
-        {
-          name: "RatePerIp",
-          priority: rules.length,
-          action: { block: {} },
-          statement: {
-            rateBasedStatement: {
-              limit: ctx.stage.waf.ratePerIp5Min,
-              aggregateKeyType: "IP",
-              evaluationWindowSec: 300,
-            },
-          },
-          visibilityConfig: visibility("RatePerIp"),
-        },
-      ],
-      visibilityConfig: visibility(ctx.name("cdn")),
-    },
-    { provider: ctx.edge },
-  );
-}
-
 /** The response-headers policy, built from the single definition in @veil/core. */
 function createResponseHeadersPolicy(ctx: Ctx, connectSrc: $util.Input<string>[]) {
   const set = $util.all(connectSrc).apply((origins) => securityHeaders({ connectSrc: origins }));
@@ -391,28 +298,4 @@ function createResponseHeadersPolicy(ctx: Ctx, connectSrc: $util.Input<string>[]
     },
     { provider: ctx.home },
   );
-}
-
-/** Uploads the built web app, when there is one (the pipeline builds it before deploying). */
-function uploadWeb(ctx: Ctx, bucket: aws.s3.Bucket, dist: string): void {
-  if (!existsSync(dist)) return;
-  const walk = (dir: string): string[] =>
-    readdirSync(dir).flatMap((n) => {
-      const path = join(dir, n);
-      return statSync(path).isDirectory() ? walk(path) : [path];
-    });
-  for (const file of walk(dist)) {
-    const key = relative(dist, file).split("\\").join("/");
-    new aws.s3.BucketObjectv2(
-      `Web:${key}`,
-      {
-        bucket: bucket.id,
-        key,
-        source: new $util.asset.FileAsset(file),
-        contentType: webContentTypes[extname(file)] ?? "application/octet-stream",
-        cacheControl: key === "index.html" ? "no-cache" : "public, max-age=31536000, immutable",
-      },
-      { provider: ctx.home },
-    );
-  }
 }

@@ -1,13 +1,9 @@
 import { bodyGuardFunctionCode, fleFields, headers, proofOfPossession } from "@veil/core";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  apiKeyPlaceholder,
-  type ListedApiKey,
-  liveApiKeyValue,
-  managedPolicies,
-  managedRuleGroups,
-} from "../cdn.ts";
+import { apiKeyPlaceholder, type ListedApiKey, liveApiKeyValue } from "../api-origin-key.ts";
+import { managedPolicies } from "../cdn.ts";
 import { apiKeyStageTag } from "../rotation.ts";
+import { managedRuleGroups } from "../waf.ts";
 import { type Stack, synthesize, updateInputs } from "./harness.ts";
 import { stackHelpers, T } from "./stack-helpers.ts";
 import { type SharedStack, sharedStack, sharedStages } from "./stages.ts";
