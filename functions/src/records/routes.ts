@@ -1,6 +1,7 @@
 import {
   encryptionPurposes,
   headers as headerNames,
+  idempotencyKeyPattern,
   isCanonicalId,
   splitSensitive,
   validateRecordInput,
@@ -16,7 +17,6 @@ import type { RecordsDeps } from "./deps.ts";
 export type RouteInput = ApiRouteInput<RecordsDeps>;
 
 const purpose = encryptionPurposes.recordFields;
-const idempotencyKeyShape = /^[A-Za-z0-9_.:-]{8,128}$/;
 
 /** Metadata of a record: what every answer about it shows. Never a sensitive value. */
 export function metadata(row: Omit<RecordRow, "ciphertext">) {
@@ -64,7 +64,7 @@ async function readInput({ deps, event }: RouteInput) {
 export async function createRecord(input: RouteInput): Promise<APIGatewayProxyResult> {
   const { deps, caller, event, requestId } = input;
   const key = header(event, headerNames.idempotencyKey);
-  if (key !== undefined && !idempotencyKeyShape.test(key)) {
+  if (key !== undefined && !idempotencyKeyPattern.test(key)) {
     throw new HttpError(400, "BadRequest", "Idempotency-Key must be 8-128 characters of A-Z a-z 0-9 _ . : -");
   }
   const { form, sensitive, category } = await readInput(input);

@@ -13,5 +13,11 @@ export const headers = {
   idempotencyKey: "idempotency-key",
 } as const;
 
+/**
+ * What an `Idempotency-Key` may be: 8-128 characters of `A-Z a-z 0-9 _ . : -` (a UUID fits); any
+ * other value is refused with 400 before the body is read.
+ */
+export const idempotencyKeyPattern = /^[A-Za-z0-9_.:-]{8,128}$/;
+
 /** Paths under this prefix go to the API; everything else is the static web app. */
 export const apiPrefix = "/api/";

@@ -38,4 +38,10 @@ export const sealedAnswer = {
   contextProofKey: "veil-proof",
   /** The browser's sealing key: RSA-OAEP with SHA-256, this modulus length. */
   rsaModulusBits: 3072,
+  /** The Encryption SDK's name of the suite answers are sealed with (committing, unsigned). */
+  algorithmSuite: "ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY",
+  /** The Encryption SDK's commitment policy on both sides: only committing messages are made or opened. */
+  commitmentPolicy: "REQUIRE_ENCRYPT_REQUIRE_DECRYPT",
+  /** Plaintext bytes per frame: one frame for any buffered answer, 64 KiB at a time for a stream. */
+  frameLength: 64 * 1024,
 } as const;

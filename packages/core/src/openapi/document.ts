@@ -3,9 +3,9 @@
  * (./routes.ts) and the component schemas (./schemas.ts): security (bearer token plus DPoP proof),
  * url-encoded request bodies, sealed answers and the error body of every status a route can give.
  */
-import { imageRoutes, recordRoutes } from "../api.ts";
+import { accountRoutes, exportPageLimit, imageRoutes, recordRoutes } from "../api.ts";
 import { fleContentType } from "../body-guard.ts";
-import { headers as headerNames } from "../headers.ts";
+import { headers as headerNames, idempotencyKeyPattern } from "../headers.ts";
 import { anchored, resourceIdShape } from "../patterns.ts";
 import { proofOfPossession, sealedAnswer } from "../sealing.ts";
 import { type HeaderName, type ParameterName, type RouteDoc, routeDocs } from "./routes.ts";
@@ -25,6 +25,7 @@ export interface ApiRoute {
 export const apiRouteTables: Readonly<Record<string, readonly ApiRoute[]>> = {
   records: recordRoutes,
   images: imageRoutes,
+  account: accountRoutes,
 };
 
 /**
@@ -40,15 +41,15 @@ export const sealingDescription = {
     padding: "OAEP-SHA256",
     modulusBits: sealedAnswer.rsaModulusBits,
   },
-  algorithmSuite: "ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY",
-  commitmentPolicy: "REQUIRE_ENCRYPT_REQUIRE_DECRYPT",
+  algorithmSuite: sealedAnswer.algorithmSuite,
+  commitmentPolicy: sealedAnswer.commitmentPolicy,
   encryptionContext: {
     [sealedAnswer.contextVersionKey]: sealedAnswer.contextVersion,
     [sealedAnswer.contextProofKey]: "<jti of the request's DPoP proof>",
   },
   bufferedContentType: sealedAnswer.contentType,
   streamedContentType: sealedAnswer.streamContentType,
-  streamFrameLength: 64 * 1024,
+  streamFrameLength: sealedAnswer.frameLength,
   plaintextTypeHeader: sealedAnswer.plaintextTypeHeader,
 } as const;
 
@@ -170,11 +171,24 @@ const parameters: Record<ParameterName, JsonSchema> = {
     description: "The image's id, exactly as returned (lower-case UUID).",
     schema: idSchema,
   },
+  view: {
+    name: "view",
+    in: "query",
+    description:
+      "What each item carries besides its metadata: `names` (the default) `fullName` and `dateOfBirth`; `search` also `insuranceNumber` and `diagnosis` (what the browser searches in); `metadata` nothing sensitive (nothing is decrypted or audited). Another value, or the parameter given twice, is 400.",
+    schema: { type: "string", enum: ["names", "search", "metadata"], default: "names" },
+  },
   limit: {
     name: "limit",
     in: "query",
-    description: "Records per page.",
+    description: "Records per page (digits only). Given twice, 400.",
     schema: { type: "integer", minimum: 1, maximum: 100 },
+  },
+  exportLimit: {
+    name: "limit",
+    in: "query",
+    description: `Records per page; ${exportPageLimit} when absent.`,
+    schema: { type: "integer", minimum: 1, maximum: exportPageLimit, default: exportPageLimit },
   },
   cursor: {
     name: "cursor",
@@ -199,7 +213,7 @@ const parameters: Record<ParameterName, JsonSchema> = {
     name: "Idempotency-Key",
     in: "header",
     description: "Makes a retried create return the first result (8-128 characters).",
-    schema: { type: "string", pattern: "^[A-Za-z0-9_.:-]{8,128}$" },
+    schema: { type: "string", pattern: idempotencyKeyPattern.source },
   },
 };
 
@@ -228,8 +242,7 @@ function successResponse(success: RouteDoc["success"]): JsonSchema {
     ? {
         [sealedAnswer.streamContentType]: {
           schema: {
-            description:
-              "An AWS Encryption SDK message (framed, 64 KiB frames) sealing the image's bytes; `x-veil-sealed-type` is the image's type. See `x-veil-sealing`.",
+            description: `An AWS Encryption SDK message (framed, ${sealedAnswer.frameLength / 1024} KiB frames) sealing the image's bytes; \`${sealedAnswer.plaintextTypeHeader}\` is the image's type. See \`x-veil-sealing\`.`,
           },
         },
       }
@@ -374,8 +387,9 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<strin
     ],
     security: [{ bearer: [], dpop: [] }],
     tags: [
-      { name: "records", description: "Patient records and their audit trail." },
+      { name: "records", description: "Patient records, their audit trail and their export." },
       { name: "images", description: "Images of a record: encrypted uploads, sealed downloads." },
+      { name: "account", description: "The caller's account: its erasure." },
     ],
     paths,
     components: {

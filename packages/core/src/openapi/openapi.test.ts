@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import * as api from "../api.ts";
 import { recordFields, sensitiveFields } from "../classification.ts";
+import { idempotencyKeyPattern } from "../headers.ts";
 import { sealedAnswer } from "../sealing.ts";
 import {
   apiRouteTables,
@@ -45,9 +46,9 @@ describe("the API description covers every route", () => {
   });
 
   it("refuses to build with an undocumented route or a description of no route", () => {
-    const extra = { ...apiRouteTables, export: [{ method: "GET", resource: "/api/export" }] };
+    const extra = { ...apiRouteTables, later: [{ method: "GET", resource: "/api/later" }] };
     expect(() => buildOpenApiDocument({ tables: extra })).toThrow(
-      /routes without a description in packages\/core\/src\/openapi\/routes\.ts: GET \/api\/export/,
+      /routes without a description in packages\/core\/src\/openapi\/routes\.ts: GET \/api\/later/,
     );
     const { "GET /api/records/{id}/audit": _gone, ...fewer } = routeDocs;
     expect(() => buildOpenApiDocument({ docs: fewer })).toThrow(/GET \/api\/records\/\{id\}\/audit/);
@@ -66,7 +67,7 @@ describe("the API description covers every route", () => {
 
 describe("schemas follow the classification", () => {
   it("marks exactly the sensitive fields x-veil-sensitive, with the classification's limits", () => {
-    for (const name of ["Record", "RecordForm"]) {
+    for (const name of ["Record", "RecordForm", "RecordListItem", "ExportedRecord"]) {
       const props = schemas[name]?.properties as Record<string, Json>;
       for (const [field, schema] of Object.entries(props)) {
         const spec = recordFields[field as keyof typeof recordFields];
@@ -74,7 +75,8 @@ describe("schemas follow the classification", () => {
         expect(schema["x-veil-sensitive"] === true, `${name}.${field}`).toBe(spec.classification === "high");
         expect(schema.maxLength, `${name}.${field}`).toBe(spec.maxLength);
       }
-      for (const field of sensitiveFields) expect(props[field], `${name}.${field}`).toBeDefined();
+      if (name !== "RecordListItem")
+        for (const field of sensitiveFields) expect(props[field], `${name}.${field}`).toBeDefined();
     }
     expect(schemas.RecordForm?.required).toEqual(
       Object.entries(recordFields)
@@ -83,10 +85,22 @@ describe("schemas follow the classification", () => {
     );
   });
 
-  it("lists and metadata carry no sensitive field", () => {
-    const text = JSON.stringify([schemas.RecordMetadata, schemas.RecordList, schemas.AuditTrail]);
+  it("metadata, audit trails and erasure reports carry no sensitive field", () => {
+    const text = JSON.stringify([schemas.RecordMetadata, schemas.AuditTrail, schemas.AccountErasure]);
     expect(text).not.toContain("x-veil-sensitive");
     for (const field of sensitiveFields) expect(text).not.toContain(`"${field}"`);
+  });
+
+  it("list items carry the search view's fields at most, each marked sensitive and optional", () => {
+    const item = schemas.RecordListItem as Json;
+    const sensitive = Object.entries(item.properties as Record<string, Json>)
+      .filter(([, s]) => s["x-veil-sensitive"] === true)
+      .map(([n]) => n);
+    expect(sensitive).toEqual(["fullName", "dateOfBirth", "insuranceNumber", "diagnosis"]);
+    expect(item.required).toEqual(schemas.RecordMetadata?.required);
+    expect(schemas.RecordList?.properties.items.items).toEqual({
+      $ref: "#/components/schemas/RecordListItem",
+    });
   });
 });
 
@@ -145,6 +159,21 @@ describe("answers, requests and errors", () => {
     expect(statuses("POST /api/records")).toEqual(expect.arrayContaining([201, 400, 409, 415, 422]));
     expect(statuses("DELETE /api/records/{id}")).toEqual(expect.arrayContaining([204, 404, 412]));
     expect(statuses("POST /api/records/{id}/images")).toContain(413);
+    expect(statuses("GET /api/records")).toEqual(expect.arrayContaining([200, 400]));
+    expect(statuses("GET /api/export")).toEqual(expect.arrayContaining([200, 400]));
+    expect(statuses("DELETE /api/account")).toEqual(expect.arrayContaining([200, 401, 500, 503]));
+  });
+
+  it("describes the list's views and the export's page size from their sources", () => {
+    const params = doc.components.parameters as Record<string, Json>;
+    expect(params.view?.schema).toMatchObject({ enum: ["names", "search", "metadata"], default: "names" });
+    expect(params.exportLimit?.schema).toMatchObject({ maximum: api.exportPageLimit });
+    expect(params.idempotencyKey?.schema.pattern).toBe(idempotencyKeyPattern.source);
+    expect(doc["x-veil-sealing"]).toMatchObject({
+      algorithmSuite: sealedAnswer.algorithmSuite,
+      commitmentPolicy: sealedAnswer.commitmentPolicy,
+      streamFrameLength: sealedAnswer.frameLength,
+    });
   });
 
   it("resolves every $ref", () => {

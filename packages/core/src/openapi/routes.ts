@@ -5,13 +5,15 @@
  * shared parameters it reads, its form (a schema of ./schemas.ts), its success answer and the statuses it
  * can refuse with beyond the ones every route can give (`commonErrors` of ./document.ts).
  */
-import type { ImageRouteKey, RecordRouteKey } from "../api.ts";
+import type { AccountRouteKey, ImageRouteKey, RecordRouteKey } from "../api.ts";
 
 /** The shared parameters (./document.ts `parameters`). */
 export type ParameterName =
   | "recordId"
   | "imageId"
+  | "view"
   | "limit"
+  | "exportLimit"
   | "cursor"
   | "ifMatch"
   | "ifMatchOptional"
@@ -36,7 +38,7 @@ export interface RouteDoc {
   readonly operationId: string;
   readonly summary: string;
   readonly description?: string;
-  readonly tag: "records" | "images";
+  readonly tag: "records" | "images" | "account";
   readonly parameters?: readonly ParameterName[];
   /** The schema (./schemas.ts) of the url-encoded request body. */
   readonly form?: string;
@@ -46,7 +48,7 @@ export interface RouteDoc {
 }
 
 /** `"METHOD /resource"` of every route of the tables the description is built from. */
-export type ApiRouteKey = RecordRouteKey | ImageRouteKey;
+export type ApiRouteKey = RecordRouteKey | ImageRouteKey | AccountRouteKey;
 
 const update = {
   tag: "records",
@@ -78,9 +80,10 @@ export const routeDocs = {
   "GET /api/records": {
     operationId: "listRecords",
     summary: "List my records",
-    description: "The caller's records, newest first, one page at a time (metadata only).",
+    description:
+      "The caller's records, newest first, one page at a time: each item's metadata and the sensitive fields of the chosen `view`, decrypted for the owner. Every record whose values are returned is on its audit trail (`list`) before the answer leaves; `view=metadata` decrypts and audits nothing.",
     tag: "records",
-    parameters: ["limit", "cursor"],
+    parameters: ["view", "limit", "cursor"],
     success: { status: 200, description: "A page of records.", body: "RecordList" },
     errors: [400],
   },
@@ -164,5 +167,24 @@ export const routeDocs = {
       headers: ["contentDisposition"],
     },
     errors: [404, 409],
+  },
+  "GET /api/export": {
+    operationId: "exportRecords",
+    summary: "Export my records",
+    description:
+      "Portability: a page of the caller's records with every field decrypted and each record's image list (newest first, the list's cursor). Fetch every page, then every `ready` image by its id, to assemble the archive. Every record of a page is on its audit trail (`export`) before the answer leaves.",
+    tag: "records",
+    parameters: ["exportLimit", "cursor"],
+    success: { status: 200, description: "A page of complete records.", body: "ExportPage" },
+    errors: [400],
+  },
+  "DELETE /api/account": {
+    operationId: "deleteAccount",
+    summary: "Delete my account",
+    description:
+      "Erases everything of the caller: uploads not yet ingested, records, images, idempotency keys, sign-in bindings, then the Cognito user; the audit trail is kept without anything identifying. Every step can be repeated, so after a 5xx (nothing is reported done that is not) the same request finishes the erasure. The answer counts what was erased and names nothing.",
+    tag: "account",
+    success: { status: 200, description: "What was erased, as counts.", body: "AccountErasure" },
+    errors: [],
   },
 } as const satisfies Record<ApiRouteKey, RouteDoc>;

@@ -114,6 +114,98 @@ function fullRecord(): JsonSchema {
   };
 }
 
+/**
+ * The sensitive fields a list item may carry: those of its `view` (`names`: `fullName`, `dateOfBirth`;
+ * `search`: these too; `metadata`: none). Present only when the record has them.
+ */
+export const listItemFields = ["fullName", "dateOfBirth", "insuranceNumber", "diagnosis"] as const;
+
+function recordListItem(): JsonSchema {
+  const metadata = recordMetadata() as { properties: Record<string, JsonSchema>; required: string[] };
+  const properties: Record<string, JsonSchema> = { ...metadata.properties };
+  for (const name of listItemFields) properties[name] = fieldSchema(name);
+  return {
+    type: "object",
+    description:
+      "A record as a list shows it: its metadata and the sensitive fields of the list's `view` (none for `metadata`).",
+    properties,
+    required: metadata.required,
+    additionalProperties: false,
+  };
+}
+
+const exportedImage: JsonSchema = {
+  type: "object",
+  description: "An image as the export lists it: what the archive needs to fetch and name it.",
+  properties: {
+    id: resourceId,
+    status: { type: "string", enum: ["pending", "ready", "rejected"] },
+    contentType: { type: "string", enum: [...imageLimits.contentTypes] },
+    size: {
+      type: "integer",
+      minimum: 1,
+      maximum: imageLimits.maxBytes,
+      description: "Plaintext bytes (ready).",
+    },
+    reason: {
+      type: "string",
+      description: "Why the ingest refused the upload (status `rejected`).",
+      enum: ["tooLarge", "unsupportedType", "typeMismatch", "corrupt", "undecryptable", "expired"],
+    },
+    createdAt: isoTime,
+  },
+  required: ["id", "status", "contentType", "createdAt"],
+  additionalProperties: false,
+};
+
+function exportedRecord(): JsonSchema {
+  const record = fullRecord() as { properties: Record<string, JsonSchema>; required: string[] };
+  return {
+    type: "object",
+    description: "A record with every field decrypted and its images, oldest first.",
+    properties: { ...record.properties, images: { type: "array", items: ref("ExportedImage") } },
+    required: [...record.required, "images"],
+    additionalProperties: false,
+  };
+}
+
+const count = { type: "integer", minimum: 0 } as const;
+
+const accountErasure: JsonSchema = {
+  type: "object",
+  description: "What an account erasure did, as counts: never an id or a value.",
+  properties: {
+    erased: {
+      type: "object",
+      properties: {
+        records: { ...count, description: "Records deleted." },
+        images: { ...count, description: "Image rows deleted." },
+        idempotencyKeys: { ...count, description: "Idempotency keys deleted." },
+        auditEvents: { ...count, description: "Audit events made non-identifying." },
+        inboxObjects: { ...count, description: "Uploads not yet ingested given a delete marker." },
+        imageObjects: { ...count, description: "Stored images given a delete marker." },
+        user: {
+          type: "string",
+          enum: ["deleted", "absent"],
+          description: "The Cognito user: deleted now, or already gone (a repeated erasure).",
+        },
+      },
+      required: [
+        "records",
+        "images",
+        "idempotencyKeys",
+        "auditEvents",
+        "inboxObjects",
+        "imageObjects",
+        "user",
+      ],
+      additionalProperties: false,
+    },
+  },
+  required: ["erased"],
+  additionalProperties: false,
+};
+
 const fieldIssue: JsonSchema = {
   type: "object",
   description: "One problem with one field: names the field and the rule, never the value.",
@@ -214,7 +306,7 @@ export function componentSchemas(): Record<string, JsonSchema> {
     RecordList: {
       type: "object",
       properties: {
-        items: { type: "array", items: ref("RecordMetadata") },
+        items: { type: "array", items: ref("RecordListItem") },
         nextCursor: {
           type: "string",
           description: "Pass as `cursor` for the next page; absent on the last.",
@@ -223,6 +315,22 @@ export function componentSchemas(): Record<string, JsonSchema> {
       required: ["items"],
       additionalProperties: false,
     },
+    RecordListItem: recordListItem(),
+    ExportPage: {
+      type: "object",
+      properties: {
+        items: { type: "array", items: ref("ExportedRecord") },
+        nextCursor: {
+          type: "string",
+          description: "Pass as `cursor` for the next page; absent on the last.",
+        },
+      },
+      required: ["items"],
+      additionalProperties: false,
+    },
+    ExportedRecord: exportedRecord(),
+    ExportedImage: exportedImage,
+    AccountErasure: accountErasure,
     AuditTrail: {
       type: "object",
       description: "Who did what to the record, oldest first.",
@@ -232,7 +340,10 @@ export function componentSchemas(): Record<string, JsonSchema> {
           items: {
             type: "object",
             properties: {
-              action: { type: "string", examples: ["create", "read", "update", "delete", "image.download"] },
+              action: {
+                type: "string",
+                examples: ["create", "read", "list", "export", "update", "delete", "image.download"],
+              },
               actor: { type: "string", enum: ["you", "another principal"] },
               at: isoTime,
               requestId: { type: ["string", "null"] },

@@ -6,15 +6,16 @@
  */
 import type { JsonWebKey } from "node:crypto";
 import type { Duplex } from "node:stream";
-import { CommitmentPolicy } from "@aws-crypto/material-management-node";
+import { AlgorithmSuiteIdentifier, CommitmentPolicy } from "@aws-crypto/material-management-node";
 import { sealedAnswer } from "@veil/core";
 import { CryptoConfigError, EncryptError } from "../errors.ts";
 import { buildClient } from "../esdk-client.ts";
-import { envelopeSuites } from "../suites.ts";
 import { sealKey } from "./seal-key.ts";
 
-/** Frames of a sealed answer: one frame for any buffered answer, 64 KiB at a time for a stream. */
-export const sealFrameLength = 64 * 1024;
+/** Frames of a sealed answer (`sealedAnswer.frameLength` of the contract). */
+export const sealFrameLength = sealedAnswer.frameLength;
+/** The suite of a sealed answer, by the contract's name. */
+const sealSuite = AlgorithmSuiteIdentifier[sealedAnswer.algorithmSuite];
 /** The longest proof `jti` accepted into a context (a random id of ≥ 128 bits is 22 characters). */
 const maxJtiLength = 256;
 const jtiPattern = /^[\x21-\x7e]+$/;
@@ -22,7 +23,7 @@ const jtiPattern = /^[\x21-\x7e]+$/;
 let client: ReturnType<typeof buildClient> | undefined;
 const esdk = () => {
   client ??= buildClient({
-    commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
+    commitmentPolicy: CommitmentPolicy[sealedAnswer.commitmentPolicy],
     maxEncryptedDataKeys: 1,
   });
   return client;
@@ -57,7 +58,7 @@ export async function sealAnswer(
   try {
     const { result } = await esdk().encrypt(key.cmm, plaintext, {
       encryptionContext,
-      suiteId: envelopeSuites.unsigned,
+      suiteId: sealSuite,
       frameLength: sealFrameLength,
       plaintextLength: plaintext.byteLength,
     });
@@ -81,7 +82,7 @@ export async function sealAnswerStream(sealKeyJwk: JsonWebKey, proofJti: string)
   const key = await sealKey(sealKeyJwk);
   return esdk().encryptStream(key.cmm, {
     encryptionContext,
-    suiteId: envelopeSuites.unsigned,
+    suiteId: sealSuite,
     frameLength: sealFrameLength,
   }) as unknown as Duplex;
 }

@@ -13,12 +13,12 @@ import { pngFixture } from "@veil/storage/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAnswerChecker, readOpenApiDocument } from "../openapi/answers.ts";
 import { imageClient, type UploadTicket } from "../s3/testing.ts";
-import * as harness from "./harness.ts";
 import {
   canaryFields,
   formType,
   makeCanaries,
   type ProofStack,
+  rawAnswer,
   recordForm,
   startProofStack,
 } from "./harness.ts";
@@ -44,20 +44,6 @@ interface Call {
   /** `null`: no access token. Default: Alice's. */
   readonly token?: string | null;
 }
-
-/** What crossed the wire, as the harness's client keeps it beside an answer it opened. */
-interface WireAnswer {
-  readonly headers: Headers;
-  readonly body: Uint8Array;
-}
-
-/**
- * The harness's `rawAnswer` where its client opens sealed answers; elsewhere every answer is its own
- * wire answer. Looked up, not imported, so that this test runs on a harness with or without that client.
- */
-const rawAnswer: (res: Response) => WireAnswer | undefined =
-  (harness as unknown as { rawAnswer?: (res: Response) => WireAnswer | undefined }).rawAnswer ??
-  (() => undefined);
 
 /** The wire answer and, for a sealed one, the plaintext the client opened (JSON parsed when buffered). */
 async function observe(res: Response): Promise<{ headers: Headers; body: Uint8Array; opened?: unknown }> {
@@ -98,6 +84,8 @@ async function call(c: Call, expected: number) {
 }
 
 const records = "/api/records";
+const exportPath = "/api/export";
+const account = "/api/account";
 const record = "/api/records/{id}";
 const images = "/api/records/{id}/images";
 const image = "/api/records/{id}/images/{imageId}";
@@ -145,7 +133,29 @@ describe("every answer matches docs/openapi.json", () => {
       { resource: records, path: `${records}?cursor=${encodeURIComponent(String(page.json.nextCursor))}` },
       200,
     );
-    await call({ resource: records, path: records }, 200);
+    const names = await call({ resource: records, path: records }, 200);
+    const viewOf = async (view: string) =>
+      (await call({ resource: records, path: `${records}?view=${view}` }, 200)).json.items as Record<
+        string,
+        unknown
+      >[];
+    const [asNames, asSearch, asMetadata] = [
+      await viewOf("names"),
+      await viewOf("search"),
+      await viewOf("metadata"),
+    ];
+    expect(names.json.items).toEqual(asNames);
+    const mine = (items: Record<string, unknown>[]) => items.find((i) => i.id === id) ?? {};
+    expect(Object.keys(mine(asNames)).sort()).toEqual(
+      ["category", "createdAt", "dateOfBirth", "fullName", "id", "updatedAt", "version"].sort(),
+    );
+    expect(mine(asSearch)).toMatchObject({
+      insuranceNumber: expect.any(String),
+      diagnosis: expect.any(String),
+    });
+    expect(Object.keys(mine(asMetadata)).sort()).toEqual(
+      ["category", "createdAt", "id", "updatedAt", "version"].sort(),
+    );
     await call({ resource: record, path: at(record, id) }, 200);
     await call({ resource: `${record}/audit`, path: at(`${record}/audit`, id) }, 200);
   });
@@ -204,6 +214,27 @@ describe("every answer matches docs/openapi.json", () => {
     await call({ resource: image, path: at(image, id, randomUUID()) }, 404);
   });
 
+  it("export: pages of complete records with their image lists", async () => {
+    const first = await call({ resource: exportPath, path: `${exportPath}?limit=1` }, 200);
+    expect(first.json.items).toHaveLength(1);
+    expect(first.json.nextCursor).toEqual(expect.any(String));
+    const all = await call({ resource: exportPath, path: exportPath }, 200);
+    const exported = (all.json.items as Record<string, unknown>[]).find((r) => r.id === id);
+    expect(exported).toMatchObject({
+      fullName: expect.any(String),
+      insuranceNumber: expect.any(String),
+      images: [expect.objectContaining({ status: "ready", contentType: "image/png" })],
+    });
+    await call(
+      {
+        resource: exportPath,
+        path: `${exportPath}?cursor=${encodeURIComponent(String(first.json.nextCursor))}`,
+      },
+      200,
+    );
+    await call({ resource: exportPath, path: `${exportPath}?limit=51` }, 400);
+  });
+
   it("refusals every route shares: no token 401, another spelling of an id 404, a body that is not a form 415", async () => {
     const body = recordForm({ fullName: "No Token", dateOfBirth: "1990-01-01" });
     for (const [method, resource] of [
@@ -216,11 +247,13 @@ describe("every answer matches docs/openapi.json", () => {
       ["POST", images],
       ["GET", images],
       ["GET", image],
+      ["GET", exportPath],
+      ["DELETE", account],
     ] as const) {
       const path = at(resource, id, randomUUID());
       const write = method === "POST";
       await call({ method, resource, path, token: null, ...(write ? { body } : {}) }, 401);
-      if (resource !== records)
+      if (resource.includes("{id}"))
         await call(
           {
             method,
@@ -242,6 +275,9 @@ describe("every answer matches docs/openapi.json", () => {
       415,
     );
     await call({ resource: records, path: `${records}?limit=0` }, 400);
+    await call({ resource: records, path: `${records}?limit=101` }, 400);
+    await call({ resource: records, path: `${records}?view=everything` }, 400);
+    await call({ resource: records, path: `${records}?view=names&view=search` }, 400);
     const reused = `openapi-${randomUUID()}`;
     await call(
       { method: "POST", resource: records, path: records, body, headers: { "idempotency-key": reused } },
@@ -257,6 +293,17 @@ describe("every answer matches docs/openapi.json", () => {
       },
       422,
     );
+  });
+
+  it("account: a throwaway user's erasure answers counts and leaves none of their records", async () => {
+    const user = await p.newUser("erased");
+    const form = recordForm(canaryFields(makeCanaries()));
+    await call({ method: "POST", resource: records, path: records, body: form, token: user.token }, 201);
+    const erased = await call({ method: "DELETE", resource: account, path: account, token: user.token }, 200);
+    expect(erased.json.erased).toMatchObject({ records: 1, images: 0, user: "deleted" });
+    // The access token stays valid until it expires: what it can still read must be nothing.
+    const after = await call({ resource: records, path: records, token: user.token }, 200);
+    expect(after.json.items).toEqual([]);
   });
 
   it("exercised every route's documented success", () => {
