@@ -1,6 +1,7 @@
 /**
  * The Cognito user pool and web client (auth.ts) on each shared stage.
  */
+import { proofOfPossession } from "@veil/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type SharedStack, sharedStack, sharedStages } from "./stages.ts";
 
@@ -33,6 +34,15 @@ for (const stageName of sharedStages) {
     it("enables token revocation: access tokens then carry origin_jti, which DPoP proof keys bind to", () => {
       const client = s.get("aws:cognito/userPoolClient:UserPoolClient", "WebClient").inputs;
       expect(client.enableTokenRevocation).toBe(true);
+    });
+
+    it("issues access tokens that expire before an account erasure's revocation markers are purged", () => {
+      const client = s.get("aws:cognito/userPoolClient:UserPoolClient", "WebClient").inputs;
+      const unit = { seconds: 1, minutes: 60, hours: 3600, days: 86_400 }[
+        String(client.tokenValidityUnits?.accessToken ?? "hours") as "seconds"
+      ];
+      // Longer-lived tokens would verify after their session's marker went, and could bind again.
+      expect(Number(client.accessTokenValidity) * unit).toBeLessThan(proofOfPossession.revocationSeconds);
     });
   });
 }

@@ -5,7 +5,7 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { headers as headerNames } from "@veil/core";
-import { audit, createPool, idempotency, images, migrate, records } from "@veil/db";
+import { audit, createPool, idempotency, images, migrate, proofs, records } from "@veil/db";
 import { startTestPostgres, type TestPostgres } from "@veil/db/testing";
 import { imageKey, inboxKey, type ObjectLocation, StorageUnavailableError } from "@veil/storage";
 import type { APIGatewayProxyEvent, Context } from "aws-lambda";
@@ -125,6 +125,18 @@ const left = async (sub: string) => {
 };
 const nothing = { records: 0, images: 0, keys: 0, audit: 0, queued: 0 };
 
+/** Whether a new sign-in session of the user would be refused (proof sessions: ../shared/proof.test.ts). */
+const refusedAsWhole = async (sub: string) =>
+  (
+    await proofs.recordUse(pool, {
+      jti: randomBytes(16).toString("base64url"),
+      originJti: randomBytes(16).toString("base64url"),
+      ownerId: sub,
+      jkt: "k".repeat(43),
+      rememberSeconds: 0,
+    })
+  ).revoked;
+
 describe("DELETE /api/account", () => {
   it("erases the inbox uploads, the data and the stored images, then the Cognito user, in that order", async () => {
     const u = await populate();
@@ -145,6 +157,8 @@ describe("DELETE /api/account", () => {
     expect(calls.slice(2)).toEqual([`s3:images:${u.readyKey}`, "cognito:the.access.token"]);
     // The answer names no id.
     expect(JSON.stringify(res.body)).not.toContain(u.sub);
+    // With the user gone, any token of theirs is refused, also one of a sign-in that never bound a key.
+    expect(await refusedAsWhole(u.sub)).toBe(true);
   });
 
   it("an inbox delete failing answers 503 with a request id and erases nothing; a retry finishes", async () => {
@@ -179,6 +193,8 @@ describe("DELETE /api/account", () => {
     const down = fakes({ cognito: () => Object.assign(new Error("x"), { name: "InternalErrorException" }) });
     expect((await erase(down.deps, u.sub)).status).toBe(503);
     expect(await left(u.sub)).toEqual(nothing);
+    // The user is not revoked as a whole yet: a fresh sign-in can retry the Cognito step.
+    expect(await refusedAsWhole(u.sub)).toBe(false);
     const revoked = fakes({
       cognito: () => Object.assign(new Error("x"), { name: "NotAuthorizedException" }),
     });

@@ -7,16 +7,21 @@
  *    the rest were consumed by the ingest). Before the database, because afterwards the rows naming
  *    the keys are gone; a retry repeats it harmlessly.
  * 2. Database, one transaction (`account.erase` of @veil/db): records, image rows (their stored
- *    objects queued by trigger), idempotency keys; the audit trail made non-identifying.
+ *    objects queued by trigger), idempotency keys; the audit trail made non-identifying; the user's
+ *    proof sessions turned into anonymous revocation markers, so a token issued before (valid offline
+ *    until it expires) is refused from now on, this one included: a retry needs a fresh sign-in.
  * 3. Images bucket: a delete marker on every queued object of the caller, removed from the queue as
  *    S3 confirms. What fails stays queued: the scheduled image cleanup or a retry finishes it.
- * 4. Cognito: `DeleteUser` with the caller's own access token. Last, so that until the data is gone
- *    the user can still sign in and retry.
+ * 4. Cognito: `DeleteUser` with the caller's own access token. After the data, so that until the data
+ *    is gone the user can still sign in and retry.
+ * 5. Database: the user revoked as a whole (`proofs.revokeSubject`: a hash of the id, kept until no
+ *    token can be valid), so a token of a sign-in that never made a request is refused as well. Only
+ *    now, since it also refuses a fresh sign-in, which a retry of step 4 needs.
  *
  * Noncurrent versions stay for the buckets' lifecycle (docs/erasure.md says how long).
  */
 import { headers as headerNames } from "@veil/core";
-import { type AccountErasure, account, imageDeletions, images, withTransaction } from "@veil/db";
+import { type AccountErasure, account, imageDeletions, images, proofs, withTransaction } from "@veil/db";
 import { imageKey, inboxKey, type ObjectLocation, StorageUnavailableError } from "@veil/storage";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import type { ApiDeps, ApiRouteInput } from "../shared/api-handler.ts";
@@ -116,6 +121,7 @@ export async function eraseAccount(
     if ((err as { name?: unknown }).name === "NotAuthorizedException") throw new UnauthorizedError();
     throw new HttpError(503, "Unavailable", "A dependency is unavailable; try again shortly", undefined, 2);
   }
+  await proofs.revokeSubject(deps.pool, ownerId);
   return { ...erased, inboxObjects: uploads.length, imageObjects, user };
 }
 

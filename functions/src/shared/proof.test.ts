@@ -5,7 +5,7 @@
  */
 import { createHash, generateKeyPairSync, type JsonWebKey, randomBytes } from "node:crypto";
 import { headers, proofOfPossession } from "@veil/core";
-import { createPool, migrate } from "@veil/db";
+import { account, createPool, migrate, proofs, withTransaction } from "@veil/db";
 import { startTestPostgres, type TestPostgres } from "@veil/db/testing";
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
@@ -128,6 +128,29 @@ describe("proof verification", { timeout: 60_000 }, () => {
     await expect(verifyProof(event(await proof(key)), { ...token, sub: "user-2" })).rejects.toBeInstanceOf(
       UnauthorizedError,
     );
+  });
+
+  it("refuses every proof of a session revoked by an account erasure, with any key, with the same 401", async () => {
+    const key = await proofKey();
+    const token = session({ sub: `user-${randomBytes(6).toString("hex")}` });
+    await expect(verifyProof(event(await proof(key)), token)).resolves.toBeTruthy();
+    await withTransaction(pool, (tx) => account.erase(tx, token.sub));
+    // The same token, with the session's own key or a fresh one: refused, and nothing binds again.
+    for (const k of [key, await proofKey()]) {
+      const refused = await verifyProof(event(await proof(k)), token).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(UnauthorizedError);
+      expect(refused).toMatchObject({ status: 401, message: new UnauthorizedError().message });
+    }
+    const { rows } = await pool.query("SELECT owner_id, jkt FROM proof_sessions WHERE origin_jti = $1", [
+      token.originJti,
+    ]);
+    expect(rows).toEqual([{ owner_id: proofs.erasedOwner, jkt: null }]);
+    // Another sign-in of the erased owner that never made a request: refused once the owner is revoked.
+    const unbound = { ...token, originJti: randomBytes(12).toString("hex") };
+    await proofs.revokeSubject(pool, token.sub);
+    await expect(verifyProof(event(await proof(key)), unbound)).rejects.toBeInstanceOf(UnauthorizedError);
+    // Other users go on.
+    await expect(verifyProof(event(await proof(key)), session())).resolves.toBeTruthy();
   });
 
   it("refuses every forged, stale, misdirected or malformed proof with the same 401", async () => {

@@ -45,6 +45,11 @@ export interface ProofVerifierOptions {
    * live session never loses its binding (which its next request would make again). Default 31 days.
    */
   readonly sessionMaxAgeSeconds?: number;
+  /**
+   * An erasure's revocation markers older than this are purged with them: longer than any access token
+   * lives. Default `proofOfPossession.revocationSeconds` of @veil/core.
+   */
+  readonly revocationSeconds?: number;
 }
 
 const compactJws = /^[A-Za-z0-9_-]{1,8192}\.[A-Za-z0-9_-]{1,8192}\.[A-Za-z0-9_-]{1,512}$/;
@@ -131,13 +136,17 @@ export function createProofVerifier(options: ProofVerifierOptions): VerifyProof 
       jkt,
       rememberSeconds: proofOfPossession.replayWindowSeconds,
     });
-    if (!use.fresh || use.binding?.jkt !== jkt || use.binding.ownerId !== token.sub) {
+    // A session or owner revoked by an account erasure is refused like any other failure.
+    if (!use.fresh || use.revoked || use.binding?.jkt !== jkt || use.binding.ownerId !== token.sub) {
       throw new UnauthorizedError();
     }
     if (purgeEvery > 0 && ++requests % purgeEvery === 0) {
       // Opportunistic: a failed purge leaves rows for the next one and never fails the request.
       const sessionsBefore = new Date(now() - 1000 * (options.sessionMaxAgeSeconds ?? 31 * 24 * 3600));
-      await proofs.purgeExpired(options.db, { limit: 500, sessionsBefore }).catch(() => 0);
+      const revokedBefore = new Date(
+        now() - 1000 * (options.revocationSeconds ?? proofOfPossession.revocationSeconds),
+      );
+      await proofs.purgeExpired(options.db, { limit: 500, sessionsBefore, revokedBefore }).catch(() => 0);
     }
     return { proof: { jti, jkt }, sealKey };
   };

@@ -18,6 +18,12 @@ export const proofOfPossession = {
   maxFutureSeconds: 5,
   /** How long a proof's `jti` is remembered to refuse a replay (longer than `maxAgeSeconds`). */
   replayWindowSeconds: 120,
+  /**
+   * How long an account erasure's revocation markers are kept: longer than any access token issued
+   * before the erasure can still verify (the app client's access-token validity, 15 min deployed and
+   * 60 min locally, plus clock skew). A shorter value would let such a token bind again.
+   */
+  revocationSeconds: 2 * 3600,
   /** Set by the CloudFront viewer-request function from the viewer's `Host`: the proof's `htu` host. */
   viewerHostHeader: "x-veil-viewer-host",
 } as const;

@@ -82,6 +82,8 @@ describe("account erasure", { timeout: 60_000 }, () => {
     expect(await count("idempotency_keys WHERE owner_id = $1", [owner])).toBe(0);
     expect(await count("proof_sessions WHERE owner_id = $1", [owner])).toBe(0);
     expect(await count("proof_sessions WHERE owner_id = $1", [other])).toBe(1);
+    // The owner's session stays as an anonymous revocation marker (proofs.test.ts shows its use).
+    expect(await count("proof_sessions WHERE revoked_at IS NOT NULL AND owner_id = $1", ["erased"])).toBe(1);
     expect(await count("audit_events WHERE owner_id = $1 OR actor = $1", [owner])).toBe(0);
     expect(await count("audit_events WHERE record_id = ANY($1::uuid[])", [mine.ids])).toBe(0);
     // The trail keeps what happened and when, under no name.

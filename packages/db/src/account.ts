@@ -1,3 +1,4 @@
+import { revokeSessions } from "./proofs.ts";
 import { type Queryable, run } from "./query.ts";
 
 /** What one account erasure removed from the database. */
@@ -14,8 +15,8 @@ export interface AccountErasure {
 /**
  * Erases everything the database holds of one owner. Run it inside one transaction (`withTransaction`)
  * with nothing else: the records (their images follow by cascade, and a trigger queues each stored
- * image object for deletion), the idempotency keys, the proof-of-possession session bindings, then
- * one `account_erasures` row whose trigger
+ * image object for deletion), the idempotency keys; the proof-of-possession session bindings become
+ * revocation markers (`proofs.revokeSessions`); then one `account_erasures` row whose trigger
  * makes the owner's audit trail non-identifying (owner and actor become `erased`, record and request
  * ids are cleared; action and time stay). Running it again after it committed changes nothing and
  * writes no second erasure row.
@@ -39,19 +40,16 @@ export async function erase(tx: Queryable, ownerId: string): Promise<AccountEras
     text: "DELETE FROM idempotency_keys WHERE owner_id = $1 RETURNING key",
     values: [ownerId],
   });
-  // The proof-of-possession bindings of the owner's sign-in sessions (token ids and key thumbprints).
-  const sessions = await run<{ origin_jti: string }>(tx, {
-    name: "veil.account.deleteProofSessions",
-    text: "DELETE FROM proof_sessions WHERE owner_id = $1 RETURNING origin_jti",
-    values: [ownerId],
-  });
+  // The owner's sign-in sessions become revocation markers: a token issued before the erasure stays
+  // valid offline for its lifetime, and must not bind a fresh key and write under the erased owner.
+  const sessions = await revokeSessions(tx, ownerId);
   const [trail] = await run<{ left: boolean }>(tx, {
     name: "veil.account.trailLeft",
     text: "SELECT EXISTS (SELECT 1 FROM audit_events WHERE owner_id = $1) AS left",
     values: [ownerId],
   });
   const images = imageCount?.n ?? 0;
-  if (deleted.length === 0 && images === 0 && keys.length === 0 && sessions.length === 0 && !trail?.left) {
+  if (deleted.length === 0 && images === 0 && keys.length === 0 && sessions === 0 && !trail?.left) {
     return { records: 0, images: 0, idempotencyKeys: 0, auditEvents: 0 };
   }
   const [row] = await run<{ audit_events: number }>(tx, {

@@ -56,10 +56,19 @@ export const appTablePrivileges = {
     update: ["record_id", "status"],
     delete: true,
   },
-  // A session's binding never changes once made: no UPDATE. DELETE for purging old sessions.
+  // A session's binding never changes once made, but an erasure turns it into a revocation marker
+  // (owner 'erased', no key; a CHECK allows only that shape). DELETE for purging old sessions.
   proof_sessions: {
     select: true,
     insert: ["origin_jti", "owner_id", "jkt"],
+    update: ["owner_id", "jkt", "revoked_at"],
+    delete: true,
+  },
+  // Hashes of owners erased lately; `erased_at` is refreshed when an erasure is repeated.
+  erased_subjects: {
+    select: true,
+    insert: ["subject"],
+    update: ["erased_at"],
     delete: true,
   },
   proof_jtis: {

@@ -102,7 +102,7 @@ describe("the app role", { timeout: 60_000 }, () => {
       audit: ["append", "appendMany", "listForRecord"],
       idempotency: ["claim", "complete", "find", "purgeOlderThan"],
       imageDeletions: ["claim", "claimForOwner", "complete", "recordFailure"],
-      proofs: ["recordUse", "purgeExpired"],
+      proofs: ["recordUse", "revokeSessions", "revokeSubject", "purgeExpired"],
       account: ["erase"],
     };
     // A repository function added later must be exercised here too (its grants with it).
@@ -216,11 +216,20 @@ describe("the app role", { timeout: 60_000 }, () => {
     const proof = { jti: randomUUID(), originJti: randomUUID(), ownerId: owner, jkt: "k".repeat(43) };
     expect(await proofs.recordUse(app, { ...proof, rememberSeconds: 0 })).toEqual({
       fresh: true,
+      revoked: false,
       binding: { ownerId: owner, jkt: proof.jkt },
     });
     expect(
       await proofs.purgeExpired(app, { sessionsBefore: new Date(Date.now() + 60_000) }),
     ).toBeGreaterThanOrEqual(1);
+    const revokedOwner = newOwner();
+    await proofs.recordUse(app, { ...proof, jti: randomUUID(), ownerId: revokedOwner, rememberSeconds: 0 });
+    expect(await proofs.revokeSessions(app, revokedOwner)).toBe(1);
+    await proofs.revokeSubject(app, revokedOwner);
+    await proofs.revokeSubject(app, revokedOwner);
+    expect(
+      await proofs.purgeExpired(app, { revokedBefore: new Date(Date.now() + 60_000) }),
+    ).toBeGreaterThanOrEqual(2);
     // An account erasure: a page's batch audit, the images of several records, the owner's queue.
     const kept = records.newRecordId();
     await records.insert(app, {

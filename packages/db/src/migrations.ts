@@ -235,4 +235,29 @@ CREATE TRIGGER account_erasures_anonymise BEFORE INSERT ON account_erasures
 CREATE INDEX images_owner_idx ON images (owner_id);
 `,
   },
+  {
+    version: 7,
+    name: "proof-of-possession: an erasure revokes the owner's sessions without keeping the owner",
+    sql: `
+-- An erasure turns each session binding of the owner into a revocation marker: the origin_jti stays,
+-- the owner becomes 'erased' and the key thumbprint goes, so a token of that session is refused until
+-- it can no longer be valid (the marker is purged after that). A marker is never bound again.
+ALTER TABLE proof_sessions ALTER COLUMN jkt DROP NOT NULL;
+ALTER TABLE proof_sessions ADD COLUMN revoked_at timestamptz NULL;
+ALTER TABLE proof_sessions ADD CONSTRAINT proof_sessions_marker_check CHECK (
+  (revoked_at IS NULL AND jkt IS NOT NULL AND owner_id <> 'erased')
+  OR (revoked_at IS NOT NULL AND jkt IS NULL AND owner_id = 'erased'));
+CREATE INDEX proof_sessions_revoked_idx ON proof_sessions (revoked_at) WHERE revoked_at IS NOT NULL;
+
+-- The owners erased lately, as SHA-256 of a domain tag and the Cognito sub (a random id, so the hash
+-- names no one to whoever does not already know the sub): a token of a session that never made a
+-- request (no binding to mark) is refused too. Purged once no token issued before the erasure can be
+-- valid.
+CREATE TABLE erased_subjects (
+  subject    bytea PRIMARY KEY CHECK (length(subject) = 32),
+  erased_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX erased_subjects_erased_idx ON erased_subjects (erased_at);
+`,
+  },
 ];

@@ -4,8 +4,10 @@
  * image come back), deletes the account, and then a scan of the database, of every S3 version and
  * delete marker, of every file of the state folder and of every log finds none of the user's canaries
  * or ids — except the ids in the keys of noncurrent versions and delete markers, which the buckets'
- * lifecycle removes after the stated retention (docs/erasure.md). The user can no longer sign in;
- * another user's data is untouched.
+ * lifecycle removes after the stated retention (docs/erasure.md). The user can no longer sign in,
+ * and no access token issued before the erasure (still valid offline until it expires) is accepted
+ * again, with a fresh proof key or from a sign-in that never made a request; another user's data is
+ * untouched.
  */
 import { randomBytes } from "node:crypto";
 import { ListObjectVersionsCommand, S3Client } from "@aws-sdk/client-s3";
@@ -14,6 +16,7 @@ import { imageKey, inboxKey } from "@veil/storage";
 import { jpegFixture, startTestSwift, type TestSwift } from "@veil/storage/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApiClient } from "../client/index.ts";
 import { signIn, signUpAndSignIn } from "../cognito/index.ts";
 import { jwtClaims } from "../cognito/signing-key.ts";
 import { imageClient } from "../s3/testing.ts";
@@ -39,6 +42,8 @@ let pgServer: TestPostgres;
 let swift: TestSwift;
 let proof: ProofStack;
 let token = "";
+/** A second sign-in of the same user that makes no request before the erasure (no session binding). */
+let idleToken = "";
 let sub = "";
 const canaries: Record<string, string> = {};
 const recordIds: string[] = [];
@@ -55,6 +60,9 @@ beforeAll(async () => {
   token = (await signUpAndSignIn(proof.stack.info.cognito.endpoint, proof.stack.info.cognito.clientId, user))
     .accessToken;
   sub = String(jwtClaims(token).sub);
+  idleToken = (await signIn(proof.stack.info.cognito.endpoint, proof.stack.info.cognito.clientId, user))
+    .accessToken;
+  expect(jwtClaims(idleToken).origin_jti).not.toBe(jwtClaims(token).origin_jti);
 }, 180_000);
 
 afterAll(async () => {
@@ -198,5 +206,46 @@ describe("download my data, then delete my account", () => {
     // Another user's record is still there.
     const bob = await proof.api(`/api/records/${bobRecord}`, { token: proof.bob.token });
     expect(bob.status).toBe(200);
+  }, 120_000);
+
+  it("refuses every pre-erasure token afterwards (its own key, a fresh key, an idle sign-in) and writes nothing", async () => {
+    const create = (client: ReturnType<typeof imageClient>) =>
+      client.api("/api/records", {
+        method: "POST",
+        headers: {
+          "content-type": formType,
+          "idempotency-key": `after-erasure-${randomBytes(6).toString("hex")}`,
+        },
+        body: recordForm(canaryFields(makeCanaries())),
+      });
+    const attempts = [
+      // The erased session with the key it was bound to, and with a fresh key (a rebinding attempt).
+      imageClient(proof.stack, token),
+      imageClient(proof.stack, token, createApiClient()),
+      // A sign-in of the user that never made a request: nothing of it was bound before the erasure.
+      imageClient(proof.stack, idleToken, createApiClient()),
+    ];
+    for (const client of attempts) {
+      const res = await create(client);
+      expect(res.status).toBe(401);
+      expect(await res.json()).toMatchObject({ error: "Unauthorized" });
+      expect((await client.api("/api/records")).status).toBe(401);
+    }
+    // Nothing was written under the erased user's id, nor bound for it.
+    const db = new pg.Client({ connectionString: pgServer.connectionString });
+    await db.connect();
+    try {
+      const { rows } = await db.query(
+        `SELECT (SELECT count(*) FROM records WHERE owner_id = $1)::int AS records,
+                (SELECT count(*) FROM idempotency_keys WHERE owner_id = $1)::int AS keys,
+                (SELECT count(*) FROM proof_sessions WHERE owner_id = $1)::int AS sessions,
+                (SELECT count(*) FROM proof_sessions WHERE origin_jti = $2 AND revoked_at IS NOT NULL)::int AS markers`,
+        [sub, jwtClaims(token).origin_jti],
+      );
+      expect(rows[0]).toEqual({ records: 0, keys: 0, sessions: 0, markers: 1 });
+    } finally {
+      await db.end();
+    }
+    expect(await scanDatabase(pgServer.connectionString, { sub, email: user.email })).toEqual([]);
   }, 120_000);
 });
