@@ -73,6 +73,18 @@ describe("proofs", { timeout: 60_000 }, () => {
     expect(new Set(bound).size).toBe(1);
   });
 
+  it("concurrent first uses of one session with one key all see the binding (none is refused)", async () => {
+    for (let session = 0; session < 10; session++) {
+      const originJti = randomUUID();
+      const ownerId = newOwner();
+      const key = jkt("h");
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () => proofs.recordUse(db.pool, use({ originJti, ownerId, jkt: key }))),
+      );
+      expect(results.map((r) => r.binding?.jkt)).toEqual(Array(8).fill(key));
+    }
+  });
+
   it("keeps only ids, thumbprints and hashes, and refuses a malformed thumbprint", async () => {
     await expect(proofs.recordUse(db.pool, use({ jkt: "not a thumbprint" }))).rejects.toThrow();
     const { rows } = await db.pool.query(

@@ -75,12 +75,21 @@ export async function recordUse(db: Queryable, use: ProofUse): Promise<ProofUseR
     },
   );
   const row = rows[0];
-  const revoked = row?.revoked !== false;
-  return {
-    fresh: row?.fresh === true,
-    revoked,
-    binding: !revoked && row?.owner_id && row.jkt ? { ownerId: row.owner_id, jkt: row.jkt } : null,
-  };
+  let revoked = row?.revoked !== false;
+  let binding = !revoked && row?.owner_id && row.jkt ? { ownerId: row.owner_id, jkt: row.jkt } : null;
+  if (row?.fresh === true && !revoked && binding === null) {
+    // A concurrent first use bound the session after this statement's snapshot was taken (the insert
+    // above waited for it and did nothing): a new statement sees the committed binding.
+    const again = await run<{ owner_id: string; jkt: string | null; revoked_at: Date | null }>(db, {
+      name: "veil.proofs.binding",
+      text: "SELECT owner_id, jkt, revoked_at FROM proof_sessions WHERE origin_jti = $1",
+      values: [use.originJti],
+    });
+    const found = again[0];
+    revoked = found?.revoked_at != null;
+    binding = found && !revoked && found.jkt ? { ownerId: found.owner_id, jkt: found.jkt } : null;
+  }
+  return { fresh: row?.fresh === true, revoked, binding };
 }
 
 /**
