@@ -47,7 +47,12 @@ const records = [
 const revisedDiagnosis = `Canary revised ${tag} "quoted" & more`;
 const keptCanary = `KEPT${tag}JOURNEY`;
 const exifCanary = `EXIF-CANARY-${tag}`;
-const photo = jpegFixture({ width: 48, height: 32, keptBytes: Buffer.from(keptCanary), exifText: exifCanary });
+const photo = jpegFixture({
+  width: 48,
+  height: 32,
+  keptBytes: Buffer.from(keptCanary),
+  exifText: exifCanary,
+});
 const user = { email: `journey-${tag}@example.com`, password: `Pw-${tag}-Aa1!` };
 
 /** Every value of this file that must never cross a hop in clear nor outlive the account. */
