@@ -83,4 +83,9 @@ describe("Your data: download my data, delete my account (Chromium against the l
       .waitFor();
     await expect(page.getByRole("heading", { name: "No records yet" }).isVisible()).resolves.toBe(false);
   });
+
+  it("no canary crossed CloudFront or the gateway in clear: answers at both hops, requests past CloudFront", () => {
+    expect(h.capture.sentByViewer(name)).toBe(true);
+    expect(h.capture.leaks({ name, diagnosis, keptCanary })).toEqual([]);
+  });
 });

@@ -277,4 +277,10 @@ describe("web app in Chromium against the local stack", () => {
     );
     expect(errors).toEqual([]);
   });
+
+  it("no canary crossed CloudFront or the gateway in clear: answers at both hops, requests past CloudFront", () => {
+    // The recorders saw the browser's traffic: the forms reach CloudFront in clear, by design.
+    expect(h.capture.sentByViewer(record.fullName)).toBe(true);
+    expect(h.capture.leaks(Object.fromEntries(canaries.map((c, i) => [`canary${i}`, c])))).toEqual([]);
+  });
 });

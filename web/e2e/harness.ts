@@ -3,8 +3,15 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { startTcpProxy, type TcpProxy } from "../../packages/local/src/proof/tcp-proxy.ts";
+import { canaryNeedles, containsAny } from "../../packages/local/src/scan/needles.ts";
 import { ephemeralPorts } from "../../packages/local/src/stack/config.ts";
-import { type LocalStack, startLocalStack } from "../../packages/local/src/stack/start.ts";
+import {
+  type LocalStack,
+  type StartStackOptions,
+  startLocalStack,
+} from "../../packages/local/src/stack/start.ts";
+import type { ControlName } from "../../packages/local/src/stack/test-switches.ts";
 import { ensureWebBuilt } from "../scripts/build.mjs";
 
 /**
@@ -43,19 +50,52 @@ export const viewports = {
   phone: { width: 390, height: 844 },
 } as const;
 
+/**
+ * What crossed the two hops an operator could tap: viewer ↔ CloudFront (every connection of the
+ * browser to the local CloudFront) and CloudFront ↔ gateway, byte for byte, both ways.
+ */
+export interface Capture {
+  readonly viewer: TcpProxy;
+  readonly origin: TcpProxy;
+  /**
+   * Every `label in place` where any form of a canary (plain, base64, base64url, percent-encoded,
+   * JSON-escaped, UTF-16, hex) crossed in clear: answers at CloudFront, requests and answers past it.
+   * The viewer's requests are left out: they reach CloudFront in clear by design (it encrypts the
+   * fields). Empty when nothing leaked.
+   */
+  leaks(canaries: Readonly<Record<string, string>>): string[];
+  /** True when the value reached CloudFront in a viewer request: shows the capture sees the browser. */
+  sentByViewer(value: string): boolean;
+}
+
 export interface Harness {
   readonly stack: LocalStack;
   readonly context: BrowserContext;
   readonly page: Page;
   readonly baseUrl: string;
+  readonly stateDir: string;
+  readonly capture: Capture;
   stop(): Promise<void>;
 }
 
+/** Options of `startHarness`. */
+export interface HarnessOptions {
+  /** A PostgreSQL server instead of the embedded PGlite (whole-database canary scans). */
+  readonly databaseUrl?: string;
+  /** An S3-compatible server that keeps versions (a test Swift) instead of the embedded s3rver. */
+  readonly s3?: StartStackOptions["s3"];
+  readonly region?: string;
+  /** Test only: switch one security control off (to show a check fails without it). */
+  readonly disableControl?: ControlName;
+}
+
 /**
- * Builds the web app if stale, starts a whole local stack on ephemeral ports serving it, and opens
- * Chromium with a fresh profile. `stop()` closes the browser, stops the stack and removes temp folders.
+ * Builds the web app if stale, starts a whole local stack on ephemeral ports serving it with recording
+ * proxies at both hops, and opens Chromium with a fresh profile whose connections to CloudFront pass
+ * the viewer-side recorder (the page's origin stays CloudFront's). `stop()` closes the browser, stops
+ * the stack and the recorders and removes temp folders.
  */
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   if (!existsSync(chromiumPath)) {
     throw new Error(`Chromium not found at ${chromiumPath}: install it (apt-get install chromium)`);
   }
@@ -71,12 +111,39 @@ export async function startHarness(): Promise<Harness> {
     cleanup.length = 0;
   };
   try {
-    const stack = await startLocalStack({ stateDir, ports: ephemeralPorts, webRoot: build.outDir });
+    let origin: TcpProxy | undefined;
+    const stack = await startLocalStack({
+      stateDir,
+      ports: ephemeralPorts,
+      webRoot: build.outDir,
+      ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+      ...(options.s3 ? { s3: options.s3 } : {}),
+      ...(options.region ? { region: options.region } : {}),
+      test: {
+        ...(options.disableControl ? { disableControl: options.disableControl } : {}),
+        originPort: async (gatewayPort) => {
+          origin = await startTcpProxy({ targetPort: gatewayPort, record: true });
+          const tap = origin;
+          cleanup.push(() => tap.stop());
+          return origin.port;
+        },
+      },
+    });
     cleanup.push(() => stack.stop());
+    if (!origin) throw new Error("the stack did not ask for an origin port");
+    const edgePort = Number(new URL(stack.info.edgeUrl).port);
+    const viewer = await startTcpProxy({ targetPort: edgePort, record: true });
+    cleanup.push(() => viewer.stop());
+    const capture = captureOf(viewer, origin);
     const context = await chromium.launchPersistentContext(profileDir, {
       executablePath: chromiumPath,
       headless: true,
-      args: chromiumFlags,
+      // Connections to CloudFront go to the recorder, which forwards them; URLs, Host headers and the
+      // page's origin stay CloudFront's (CORS, CSP and the proofs' `htu` are unchanged).
+      args: [
+        ...chromiumFlags,
+        `--host-resolver-rules=MAP localhost:${edgePort} 127.0.0.1:${viewer.port}, MAP 127.0.0.1:${edgePort} 127.0.0.1:${viewer.port}`,
+      ],
       viewport: viewports.desktop,
       locale: "en-GB",
       timezoneId: "Europe/Zurich",
@@ -85,11 +152,33 @@ export async function startHarness(): Promise<Harness> {
     cleanup.push(() => context.close());
     const page = context.pages()[0] ?? (await context.newPage());
     mkdirSync(screenshotDir, { recursive: true });
-    return { stack, context, page, baseUrl: stack.info.edgeUrl, stop: stopAll };
+    return { stack, context, page, baseUrl: stack.info.edgeUrl, stateDir, capture, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
   }
+}
+
+function captureOf(viewer: TcpProxy, origin: TcpProxy): Capture {
+  return {
+    viewer,
+    origin,
+    leaks(canaries) {
+      const places = {
+        "answers at CloudFront": viewer.recorded("answer"),
+        "requests past CloudFront": origin.recorded("request"),
+        "answers past CloudFront": origin.recorded("answer"),
+      };
+      const found: string[] = [];
+      for (const [label, value] of Object.entries(canaries)) {
+        const needles = canaryNeedles(value);
+        for (const [place, bytes] of Object.entries(places))
+          if (containsAny(bytes, needles)) found.push(`${label} in ${place}`);
+      }
+      return found;
+    },
+    sentByViewer: (value) => containsAny(viewer.recorded("request"), canaryNeedles(value)),
+  };
 }
 
 /** Full-page screenshots of the current page at desktop and phone width. */

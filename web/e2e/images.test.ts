@@ -116,4 +116,9 @@ describe("images in the web app (Chromium against the local stack)", () => {
     expect(seen.console.filter((m) => /Content Security Policy|Refused to/i.test(m))).toEqual([]);
     expect(seen.console.join("\n")).not.toContain(keptCanary);
   });
+
+  it("no canary crossed CloudFront or the gateway in clear: answers at both hops, requests past CloudFront", () => {
+    expect(h.capture.viewer.recorded("request").includes("/images")).toBe(true);
+    expect(h.capture.leaks({ keptCanary, gpsCanary })).toEqual([]);
+  });
 });

@@ -47,4 +47,9 @@ describe("sign-in after a reload against the local stack", () => {
     expect(cognitoErrors).toEqual([]);
     await expect(signedIn.isVisible()).resolves.toBe(true);
   });
+
+  it("reached the API through both recorders (this file plants no record values)", () => {
+    expect(h.capture.viewer.recorded("request").includes("GET /api/records")).toBe(true);
+    expect(h.capture.origin.recorded("request").includes("/api/records")).toBe(true);
+  });
 });

@@ -139,4 +139,9 @@ describe("session keys in Chromium against the local stack", () => {
     await page.getByRole("button", { name: "Sign in" }).waitFor();
     await signIn();
   });
+
+  it("reached the API through both recorders (this file plants no record values)", () => {
+    expect(h.capture.viewer.recorded("request").includes("GET /api/records")).toBe(true);
+    expect(h.capture.origin.recorded("request").includes("/api/records")).toBe(true);
+  });
 });

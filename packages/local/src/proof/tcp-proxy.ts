@@ -30,8 +30,8 @@ export interface TcpProxy {
   readonly port: number;
   setFault(fault: ProxyFault): void;
   /**
-   * Everything recorded since start or the last `clearRecording` (empty unless `record`): both ways,
-   * or only client → server (`"request"`) or server → client (`"answer"`).
+   * Everything recorded since start or the last `clearRecording` (empty unless `record`), connection
+   * by connection: both ways, or only client → server (`"request"`) or server → client (`"answer"`).
    */
   recorded(direction?: "request" | "answer"): Buffer;
   clearRecording(): void;
@@ -45,10 +45,12 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
   let fault: ProxyFault = { kind: "pass" };
   let epoch = 0;
   let injected = 0;
-  const chunks: { request: boolean; data: Buffer }[] = [];
+  const chunks: { connection: number; request: boolean; data: Buffer }[] = [];
   const open = new Set<Socket>();
+  let connections = 0;
 
   const server: Server = createServer((client) => {
+    const connection = connections++;
     open.add(client);
     client.on("close", () => open.delete(client));
     if (fault.kind === "refuse") {
@@ -67,7 +69,7 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
       upstream.destroy();
     };
     const forward = (to: Socket, data: Buffer) => {
-      if (options.record) chunks.push({ request: to === upstream, data: Buffer.from(data) });
+      if (options.record) chunks.push({ connection, request: to === upstream, data: Buffer.from(data) });
       const f = fault;
       if (f.kind === "delay") setTimeout(() => to.writable && to.write(data), f.ms);
       else if (to.writable) to.write(data);
@@ -111,10 +113,13 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
         for (const s of open) s.destroy();
       }
     },
+    // Grouped by connection (in order within each), so a value split across two chunks of one
+    // connection is found whole even when other connections' chunks came in between.
     recorded: (direction) =>
       Buffer.concat(
         chunks
           .filter((c) => direction === undefined || c.request === (direction === "request"))
+          .sort((a, b) => a.connection - b.connection)
           .map((c) => c.data),
       ),
     clearRecording: () => {
