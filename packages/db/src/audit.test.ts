@@ -99,7 +99,11 @@ describe("audit", { timeout: 60_000 }, () => {
   it("accepts only known actions", async () => {
     const owner = newOwner();
     await expect(
-      audit.append(db.pool, { ownerId: owner, actor: owner, action: "exfiltrate" as audit.AuditEvent["action"] }),
+      audit.append(db.pool, {
+        ownerId: owner,
+        actor: owner,
+        action: "exfiltrate" as audit.AuditEvent["action"],
+      }),
     ).rejects.toMatchObject({ code: "23514" });
   });
 });
