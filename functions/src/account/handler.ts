@@ -8,8 +8,9 @@
 import { createCognitoUserClient } from "@veil/aws";
 import type { AccountRouteKey } from "@veil/core";
 import { createLogger } from "@veil/log";
-import { callerVerifier, objectStore, once } from "../images/deps.ts";
+import { objectStore, once } from "../images/deps.ts";
 import { type ApiRoute, createApiHandler } from "../shared/api-handler.ts";
+import { linkedCallerVerifier } from "../shared/caller.ts";
 import { databasePool } from "../shared/database.ts";
 import { toHttpError } from "../shared/errors.ts";
 import { linked } from "../shared/resources.ts";
@@ -22,7 +23,7 @@ const deps = once(async (): Promise<AccountDeps> => {
   const pool = await databasePool();
   return {
     pool,
-    verifyCaller: callerVerifier(pool),
+    verifyCaller: linkedCallerVerifier(pool),
     sealer: answerSealer,
     store: objectStore(),
     buckets: { images: linked("ImagesBucket").name, inbox: linked("InboxBucket").name },

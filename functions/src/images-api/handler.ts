@@ -19,9 +19,10 @@ import {
   uploadSuiteId,
 } from "@veil/storage";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
-import { callerVerifier, objectStore, once, uploadPublicKey } from "../images/deps.ts";
+import { objectStore, once, uploadPublicKey } from "../images/deps.ts";
 import { imageView } from "../images/view.ts";
 import { type ApiRoute, type ApiRouteInput, createApiHandler } from "../shared/api-handler.ts";
+import { linkedCallerVerifier } from "../shared/caller.ts";
 import { databasePool } from "../shared/database.ts";
 import { HttpError, toImageHttpError } from "../shared/errors.ts";
 import { json, requireFormBody } from "../shared/http.ts";
@@ -35,7 +36,7 @@ const deps = once(async () => {
   return {
     pool,
     store: objectStore(),
-    verifyCaller: callerVerifier(pool),
+    verifyCaller: linkedCallerVerifier(pool),
     sealer: answerSealer,
     publicKey: uploadPublicKey(),
     inboxBucket: linked("InboxBucket").name,

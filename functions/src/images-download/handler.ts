@@ -18,8 +18,9 @@ import { audit, images } from "@veil/db";
 import { createLogger } from "@veil/log";
 import { imageEnvelopeContext, imageKey, type ObjectStore } from "@veil/storage";
 import type { APIGatewayProxyEvent, Context } from "aws-lambda";
-import { callerVerifier, envelope, objectStore, once } from "../images/deps.ts";
+import { envelope, objectStore, once } from "../images/deps.ts";
 import type { VerifyCaller } from "../shared/auth.ts";
+import { linkedCallerVerifier } from "../shared/caller.ts";
 import { databasePool, type Pool } from "../shared/database.ts";
 import { HttpError, toImageHttpError } from "../shared/errors.ts";
 import { errorResponse } from "../shared/http.ts";
@@ -176,7 +177,7 @@ const deps = once(async (): Promise<DownloadDeps> => {
     pool,
     store: objectStore(),
     envelope: envelope(),
-    verifyCaller: callerVerifier(pool),
+    verifyCaller: linkedCallerVerifier(pool),
     sealer: answerSealer,
     imagesBucket: linked("ImagesBucket").name,
   };

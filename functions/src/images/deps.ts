@@ -5,16 +5,13 @@
  */
 import { createPublicKey } from "node:crypto";
 import { createEnvelopeCrypto, type EnvelopeCrypto } from "@veil/crypto";
-import type { Queryable } from "@veil/db";
 import {
   createObjectStore,
   type ObjectStore,
   type UploadDecryptKey,
   type UploadPublicKey,
 } from "@veil/storage";
-import { createCallerVerifier, type VerifyCaller } from "../shared/auth.ts";
 import { loadFleKeys } from "../shared/fle-key.ts";
-import { createProofVerifier } from "../shared/proof.ts";
 import { linked } from "../shared/resources.ts";
 
 /**
@@ -38,16 +35,6 @@ export function objectStore(): ObjectStore {
 export function envelope(): EnvelopeCrypto {
   const app = linked("App");
   return createEnvelopeCrypto({ app: app.name, stage: app.stage, kms: { keyId: linked("RecordsKey").arn } });
-}
-
-/** The Cognito access token and its proof of possession (seen proofs and bindings in `db`). */
-export function callerVerifier(db: Queryable): VerifyCaller {
-  return createCallerVerifier({
-    verifyProof: createProofVerifier({ db }),
-    userPoolId: linked("UserPool").id,
-    clientId: linked("UserPoolClient").id,
-    ...(process.env.VEIL_COGNITO_JWKS ? { jwks: process.env.VEIL_COGNITO_JWKS } : {}),
-  });
 }
 
 /** The FLE public key browsers encrypt uploads with, and its modulus size (for the signed length). */
