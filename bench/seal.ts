@@ -25,7 +25,7 @@ function sealKey(): JsonWebKey {
 /** A binding store that always answers "fresh, bound to this key": the CPU of the checks alone. */
 function acceptingStore(jkt: string): Queryable {
   return {
-    query: async () => ({ rows: [{ fresh: true, owner_id: "user-1", jkt }] }),
+    query: async () => ({ rows: [{ fresh: true, revoked: false, owner_id: "user-1", jkt }] }),
   } as unknown as Queryable;
 }
 
