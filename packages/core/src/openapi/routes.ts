@@ -182,7 +182,7 @@ export const routeDocs = {
     operationId: "deleteAccount",
     summary: "Delete my account",
     description:
-      "Erases everything of the caller: uploads not yet ingested, records, images, idempotency keys, sign-in bindings, then the Cognito user; the audit trail is kept without anything identifying. Every step can be repeated, so after a 5xx (nothing is reported done that is not) the same request finishes the erasure. The answer counts what was erased and names nothing.",
+      "Erases everything of the caller: uploads not yet ingested, records, images, idempotency keys, sign-in bindings, then the Cognito user; the audit trail is kept without anything identifying. Every step can be repeated, so after a 5xx (nothing is reported done that is not) the same request finishes the erasure. A large account may need several calls: each does a bounded amount of work and, while uploads are left, answers 503 with Retry-After; stored images over the bound are deleted by the scheduled image cleanup. The answer counts what was erased and names nothing.",
     tag: "account",
     success: { status: 200, description: "What was erased, as counts.", body: "AccountErasure" },
     errors: [],

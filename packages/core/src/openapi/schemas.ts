@@ -182,8 +182,15 @@ const accountErasure: JsonSchema = {
         images: { ...count, description: "Image rows deleted." },
         idempotencyKeys: { ...count, description: "Idempotency keys deleted." },
         auditEvents: { ...count, description: "Audit events made non-identifying." },
-        inboxObjects: { ...count, description: "Uploads not yet ingested given a delete marker." },
-        imageObjects: { ...count, description: "Stored images given a delete marker." },
+        inboxObjects: {
+          ...count,
+          description: "Uploads not yet ingested (of pending images) given a delete marker by this call.",
+        },
+        imageObjects: {
+          ...count,
+          description:
+            "Stored images given a delete marker by this call; any left over are deleted by the scheduled image cleanup.",
+        },
         user: {
           type: "string",
           enum: ["deleted", "absent"],
