@@ -262,6 +262,39 @@ describe("DELETE /api/account", () => {
     expect(calls.at(-1)).toBe("cognito:header.payload.signature");
   });
 
+  it("erases what was written during the erasure: a record created while Cognito deletes the user", async () => {
+    const u = await populate();
+    const { deps } = fakes();
+    let late = "";
+    const racing: AccountDeps = {
+      ...deps,
+      cognito: {
+        async deleteUser() {
+          late = records.newRecordId();
+          await records.insert(pool, {
+            id: late,
+            ownerId: u.sub,
+            category: "general",
+            ciphertext: Buffer.from([2]),
+          });
+          await audit.append(pool, {
+            ownerId: u.sub,
+            actor: u.sub,
+            action: "create",
+            recordId: late,
+            requestId: "r",
+          });
+          return "deleted";
+        },
+      },
+    };
+    const res = await erase(racing, u.sub);
+    expect(res.status).toBe(200);
+    expect(res.body.erased).toMatchObject({ records: 3, auditEvents: 3, user: "deleted" });
+    expect(late).not.toBe("");
+    expect(await left(u.sub)).toEqual(nothing);
+  });
+
   it("erases nothing of another user, and refuses a caller without identity", async () => {
     const mine = await populate();
     const theirs = await populate();

@@ -20,6 +20,8 @@
  * 5. Database: the user revoked as a whole (`proofs.revokeSubject`: a hash of the id, kept until no
  *    token can be valid), so a token of a sign-in that never made a request is refused as well. Only
  *    now, since it also refuses a fresh sign-in, which a retry of step 4 needs.
+ * 6. Database and images bucket again (steps 2 and 3, idempotent): whatever was written between step 2
+ *    and step 5 is erased too. Left open: a request past its proof check that commits after this.
  *
  * Noncurrent versions stay for the buckets' lifecycle (docs/erasure.md says how long).
  */
@@ -114,6 +116,7 @@ async function dropUploads(deps: AccountDeps, ownerId: string): Promise<number> 
 async function drainImages(deps: AccountDeps, ownerId: string) {
   let done = 0;
   let failed = 0;
+  let more = false;
   for (let i = 0; i < drainBatchesPerCall; i++) {
     const round = await withTransaction(deps.pool, async (tx) => {
       const due = await imageDeletions.claimForOwner(tx, ownerId, batch);
@@ -135,9 +138,10 @@ async function drainImages(deps: AccountDeps, ownerId: string) {
     });
     done += round.done;
     failed += round.failed;
-    if (round.failed > 0 || round.claimed < batch) break;
+    more = round.claimed === batch;
+    if (round.failed > 0 || !more) break;
   }
-  return { done, failed };
+  return { done, failed, more };
 }
 
 /** The bearer token of the identity header (already verified by `verifyCaller`). */
@@ -169,7 +173,21 @@ export async function eraseAccount(
     throw new HttpError(503, "Unavailable", "A dependency is unavailable; try again shortly", undefined, 2);
   }
   await proofs.revokeSubject(deps.pool, ownerId);
-  return { ...erased, inboxObjects, imageObjects: drained.done, user };
+  // Until the line above, a new sign-in, or a request that passed its proof check before step 2, could
+  // still write: erase once more. Its stored images over the bound or failing stay queued for the
+  // scheduled cleanup (a retry is no longer possible), an upload without its row is dropped by the ingest.
+  const late = await withTransaction(deps.pool, (tx) => account.erase(tx, ownerId));
+  // The first drain's bound holds for the call: when it left objects queued, the cleanup has them all.
+  const lateImages = drained.more ? { done: 0 } : await drainImages(deps, ownerId);
+  return {
+    records: erased.records + late.records,
+    images: erased.images + late.images,
+    idempotencyKeys: erased.idempotencyKeys + late.idempotencyKeys,
+    auditEvents: erased.auditEvents + late.auditEvents,
+    inboxObjects,
+    imageObjects: drained.done + lateImages.done,
+    user,
+  };
 }
 
 /** The route: erases, then answers the counts (no ids). */
