@@ -170,4 +170,26 @@ describe("GET /api/export", () => {
     }
     expect((await exportAll(sub))[0]).toEqual({ items: [] });
   });
+
+  it("parses its parameters strictly: digits only, and no repeated parameter (a generic 400)", async () => {
+    const sub = owner();
+    await create(sub, "Person");
+    const refused = [
+      { queryStringParameters: { limit: "50abc" } },
+      { queryStringParameters: { limit: "1e1" } },
+      { queryStringParameters: { limit: "5" }, multiValueQueryStringParameters: { limit: ["5", "5"] } },
+      { queryStringParameters: { cursor: "a" }, multiValueQueryStringParameters: { cursor: ["b", "a"] } },
+    ];
+    for (const extra of refused) {
+      const res = await call("GET", "/api/export", sub, extra as Partial<APIGatewayProxyEvent>);
+      expect(res.status, JSON.stringify(extra)).toBe(400);
+      expect(res.body).toMatchObject({ error: "BadRequest", message: "The export parameters are not valid" });
+    }
+    const ok = await call("GET", "/api/export", sub, {
+      queryStringParameters: { limit: "5" },
+      multiValueQueryStringParameters: { limit: ["5"] },
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.body.items).toHaveLength(1);
+  });
 });

@@ -10,6 +10,7 @@ import { audit, type ImageRow, images, records } from "@veil/db";
 import type { APIGatewayProxyResult } from "aws-lambda";
 import { HttpError } from "../shared/errors.ts";
 import { json } from "../shared/http.ts";
+import { intParam, singleParam } from "../shared/query.ts";
 import type { RouteInput } from "./routes.ts";
 
 /** An image as the export lists it: what the archive needs to fetch and name it. */
@@ -24,22 +25,25 @@ function exportedImage(image: ImageRow) {
   };
 }
 
-/** GET /api/export?cursor=&limit= — a page of complete records with their images. */
+const badRequest = () => new HttpError(400, "BadRequest", "The export parameters are not valid");
+
+/**
+ * GET /api/export?cursor=&limit= — a page of complete records with their images. `limit` is 1..50 in
+ * plain digits (default 50), `cursor` the previous page's `nextCursor`; a malformed or repeated
+ * parameter is a generic 400, as on the list route.
+ *
+ * @example
+ * // GET /api/export?limit=20 → { items: [{ id, fullName, …, images: [...] }], nextCursor }
+ */
 export async function exportRecords({
   deps,
   caller,
   event,
   requestId,
 }: RouteInput): Promise<APIGatewayProxyResult> {
-  const q = event.queryStringParameters ?? {};
-  const limit = q.limit === undefined ? exportPageLimit : Number.parseInt(q.limit, 10);
-  if (!Number.isFinite(limit) || limit < 1 || limit > exportPageLimit) {
-    throw new HttpError(400, "BadRequest", `limit must be between 1 and ${exportPageLimit}`);
-  }
-  const page = await records.list(deps.pool, caller.sub, {
-    limit,
-    ...(q.cursor ? { cursor: q.cursor } : {}),
-  });
+  const limit = intParam(event, "limit", { min: 1, max: exportPageLimit }, badRequest) ?? exportPageLimit;
+  const cursor = singleParam(event, "cursor", badRequest);
+  const page = await records.list(deps.pool, caller.sub, { limit, ...(cursor ? { cursor } : {}) });
   const ids = page.items.map((r) => r.id);
   const [fields, imageRows] = await Promise.all([
     Promise.all(
