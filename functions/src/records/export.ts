@@ -5,7 +5,7 @@
  * a small buffered one. Every record of a page is on its audit trail (`export`) before any plaintext
  * leaves, written in one statement per page.
  */
-import { encryptionPurposes, exportPageLimit } from "@veil/core";
+import { encryptionPurposes, exportImagesPerRecord, exportPageLimit } from "@veil/core";
 import { audit, type ImageRow, images, records } from "@veil/db";
 import type { APIGatewayProxyResult } from "aws-lambda";
 import { HttpError } from "../shared/errors.ts";
@@ -30,7 +30,9 @@ const badRequest = () => new HttpError(400, "BadRequest", "The export parameters
 /**
  * GET /api/export?cursor=&limit= — a page of complete records with their images. `limit` is 1..50 in
  * plain digits (default 50), `cursor` the previous page's `nextCursor`; a malformed or repeated
- * parameter is a generic 400, as on the list route.
+ * parameter is a generic 400, as on the list route. A record lists at most `exportImagesPerRecord`
+ * images (its oldest) and says how many it left out (`imagesOmitted`; the record's image list route has
+ * them all): with the page limit, a page's sealed answer stays far below Lambda's 6 MB.
  *
  * @example
  * // GET /api/export?limit=20 → { items: [{ id, fullName, …, images: [...] }], nextCursor }
@@ -73,14 +75,19 @@ export async function exportRecords({
     list.push(exportedImage(image));
     byRecord.set(image.recordId, list);
   }
-  const items = page.items.map((row, i) => ({
-    id: row.id,
-    category: row.category,
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-    version: row.version,
-    ...fields[i],
-    images: byRecord.get(row.id) ?? [],
-  }));
+  const items = page.items.map((row, i) => {
+    const all = byRecord.get(row.id) ?? [];
+    const omitted = all.length - exportImagesPerRecord;
+    return {
+      id: row.id,
+      category: row.category,
+      createdAt: row.createdAt.toISOString(),
+      updatedAt: row.updatedAt.toISOString(),
+      version: row.version,
+      ...fields[i],
+      images: all.slice(0, exportImagesPerRecord),
+      ...(omitted > 0 ? { imagesOmitted: omitted } : {}),
+    };
+  });
   return json(200, { items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) }, requestId);
 }

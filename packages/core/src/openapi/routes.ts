@@ -172,7 +172,7 @@ export const routeDocs = {
     operationId: "exportRecords",
     summary: "Export my records",
     description:
-      "Portability: a page of the caller's records with every field decrypted and each record's image list (newest first, the list's cursor). Fetch every page, then every `ready` image by its id, to assemble the archive. Every record of a page is on its audit trail (`export`) before the answer leaves.",
+      "Portability: a page of the caller's records with every field decrypted and each record's image list (newest first, the list's cursor). Fetch every page, then every `ready` image by its id, to assemble the archive. Every record of a page is on its audit trail (`export`) before the answer leaves. A record lists at most 100 images per page (the oldest) and says how many it left out (`imagesOmitted`; `GET /api/records/{id}/images` lists them all), so a page stays far below Lambda's 6 MB answer limit.",
     tag: "records",
     parameters: ["exportLimit", "cursor"],
     success: { status: 200, description: "A page of complete records.", body: "ExportPage" },
