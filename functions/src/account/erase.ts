@@ -78,7 +78,8 @@ const unavailable = (what: string) => new StorageUnavailableError(what, "EraseIn
 
 /**
  * Step 1, bounded: a delete marker on the upload of up to `inboxPerCall` pending images, each then
- * marked rejected so that a retry skips it (and the ingest drops a later upload). Ready and rejected
+ * marked rejected so that a retry skips it (and the ingest drops a later upload); with the API's own
+ * reason `expired`, since until the record goes an image list may still show it. Ready and rejected
  * images have no upload left: the ingest deleted it when it decided them.
  */
 async function dropUploads(deps: AccountDeps, ownerId: string): Promise<number> {
@@ -99,7 +100,7 @@ async function dropUploads(deps: AccountDeps, ownerId: string): Promise<number> 
     deps.pool,
     ownerId,
     done.map((u) => u.id),
-    "erased",
+    "expired",
   );
   if (failed.size > 0) throw unavailable("DeleteObject");
   if (pending.length > now.length) {

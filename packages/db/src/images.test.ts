@@ -140,11 +140,11 @@ describe("images", { timeout: 60_000 }, () => {
     expect(two).not.toContain(decided.id);
     expect((await images.pendingForOwner(db.pool, owner, 10)).length).toBe(3);
     // Another owner's ids change nothing; decided images stay as they are.
-    expect(await images.markRejectedMany(db.pool, newOwner(), [first.id], "erased")).toBe(0);
-    expect(await images.markRejectedMany(db.pool, owner, [first.id, decided.id], "erased")).toBe(1);
+    expect(await images.markRejectedMany(db.pool, newOwner(), [first.id], "expired")).toBe(0);
+    expect(await images.markRejectedMany(db.pool, owner, [first.id, decided.id], "expired")).toBe(1);
     expect(await images.get(db.pool, owner, recordId, first.id)).toMatchObject({
       status: "rejected",
-      reason: "erased",
+      reason: "expired",
     });
     expect((await images.get(db.pool, owner, recordId, decided.id)).reason).toBe("corrupt");
     expect((await images.pendingForOwner(db.pool, owner, 10)).length).toBe(2);

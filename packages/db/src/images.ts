@@ -189,7 +189,7 @@ export async function pendingForOwner(
  * changed. A later upload to them is then dropped by the ingest.
  *
  * @example
- * await images.markRejectedMany(pool, sub, ids, "erased");
+ * await images.markRejectedMany(pool, sub, ids, "expired");
  */
 export async function markRejectedMany(
   db: Queryable,
