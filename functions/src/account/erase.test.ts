@@ -105,10 +105,7 @@ async function populate() {
   return {
     sub,
     readyKey: imageKey({ ownerId: sub, recordId: ids[0] as string, imageId: ready.id }),
-    inboxKeys: [
-      inboxKey({ ownerId: sub, recordId: ids[0] as string, imageId: ready.id }),
-      inboxKey({ ownerId: sub, recordId: ids[1] as string, imageId: waiting.id }),
-    ],
+    pendingInboxKey: inboxKey({ ownerId: sub, recordId: ids[1] as string, imageId: waiting.id }),
   };
 }
 
@@ -148,13 +145,17 @@ describe("DELETE /api/account", () => {
       images: 2,
       idempotencyKeys: 1,
       auditEvents: 2,
-      inboxObjects: 2,
+      inboxObjects: 1,
       imageObjects: 1,
       user: "deleted",
     });
     expect(await left(u.sub)).toEqual(nothing);
-    expect(calls.slice(0, 2).sort()).toEqual(u.inboxKeys.map((k) => `s3:inbox:${k}`).sort());
-    expect(calls.slice(2)).toEqual([`s3:images:${u.readyKey}`, "cognito:the.access.token"]);
+    // Only the pending image's upload can still be in the inbox: the ingest dropped the ready one's.
+    expect(calls).toEqual([
+      `s3:inbox:${u.pendingInboxKey}`,
+      `s3:images:${u.readyKey}`,
+      "cognito:the.access.token",
+    ]);
     // The answer names no id.
     expect(JSON.stringify(res.body)).not.toContain(u.sub);
     // With the user gone, any token of theirs is refused, also one of a sign-in that never bound a key.
@@ -203,6 +204,95 @@ describe("DELETE /api/account", () => {
     const retry = await erase(healthy.deps, u.sub);
     expect(retry.status).toBe(200);
     expect(retry.body.erased).toMatchObject({ records: 0, user: "deleted" });
+  });
+
+  it("a large account finishes: each call does a bounded number of deletes, and a retry continues", async () => {
+    const u = await populate();
+    const recordId = records.newRecordId();
+    await records.insert(pool, {
+      id: recordId,
+      ownerId: u.sub,
+      category: "general",
+      ciphertext: Buffer.from([1]),
+    });
+    const many = (n: number) =>
+      pool.query(
+        `INSERT INTO images (id, owner_id, record_id, content_type, declared_size, upload_expires_at)
+         SELECT gen_random_uuid(), $1, $2, 'image/png', 3, now() + interval '1 minute' FROM generate_series(1, $3)`,
+        [u.sub, recordId, n],
+      );
+    await many(1000);
+    // 1500 ready images: their objects are queued by the database step.
+    await many(1500);
+    await pool.query(
+      `UPDATE images SET status = 'ready', size = 3, object_version = 'v'
+       WHERE id IN (SELECT id FROM images WHERE owner_id = $1 AND status = 'pending' LIMIT 1500)`,
+      [u.sub],
+    );
+    // A slow store (each delete waits a tick) that counts the deletes of each call.
+    const { deps, calls } = fakes();
+    const inner = deps.store;
+    const slow = {
+      ...deps,
+      store: {
+        delete: (l: ObjectLocation) => new Promise<void>((r) => setImmediate(r)).then(() => inner.delete(l)),
+      },
+    };
+    const perCall: number[] = [];
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const before = calls.length;
+      const res = await erase(slow, u.sub);
+      perCall.push(calls.slice(before).filter((c) => c.startsWith("s3:")).length);
+      statuses.push(res.status);
+      if (res.status === 200) break;
+      expect(res.status).toBe(503);
+      expect(res.body.error).toBe("Unavailable");
+    }
+    expect(statuses.at(-1)).toBe(200);
+    // Every pending upload got one delete, no ready image's inbox key did.
+    const inbox = calls.filter((c) => c.startsWith("s3:inbox:"));
+    expect(inbox.length).toBe(1001);
+    expect(new Set(inbox).size).toBe(1001);
+    expect(Math.max(...perCall)).toBeLessThanOrEqual(800);
+    expect(await left(u.sub)).toMatchObject({ records: 0, images: 0 });
+    // The stored images over the bound stay queued for the scheduled cleanup, none lost.
+    const imageDeletes = calls.filter((c) => c.startsWith("s3:images:")).length;
+    expect(imageDeletes + (await left(u.sub)).queued).toBe(1501);
+    expect(calls.at(-1)).toBe("cognito:header.payload.signature");
+  });
+
+  it("erases what was written during the erasure: a record created while Cognito deletes the user", async () => {
+    const u = await populate();
+    const { deps } = fakes();
+    let late = "";
+    const racing: AccountDeps = {
+      ...deps,
+      cognito: {
+        async deleteUser() {
+          late = records.newRecordId();
+          await records.insert(pool, {
+            id: late,
+            ownerId: u.sub,
+            category: "general",
+            ciphertext: Buffer.from([2]),
+          });
+          await audit.append(pool, {
+            ownerId: u.sub,
+            actor: u.sub,
+            action: "create",
+            recordId: late,
+            requestId: "r",
+          });
+          return "deleted";
+        },
+      },
+    };
+    const res = await erase(racing, u.sub);
+    expect(res.status).toBe(200);
+    expect(res.body.erased).toMatchObject({ records: 3, auditEvents: 3, user: "deleted" });
+    expect(late).not.toBe("");
+    expect(await left(u.sub)).toEqual(nothing);
   });
 
   it("erases nothing of another user, and refuses a caller without identity", async () => {

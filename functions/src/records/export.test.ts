@@ -4,7 +4,7 @@
  * page, another owner's records never included, limits.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { exportPageLimit } from "@veil/core";
+import { exportImagesPerRecord, exportPageLimit } from "@veil/core";
 import { ContextMismatchError, type InMemoryEnvelopeCrypto, type RecordContext } from "@veil/crypto";
 import { createPool, images, migrate } from "@veil/db";
 import { startTestPostgres, type TestPostgres } from "@veil/db/testing";
@@ -169,5 +169,51 @@ describe("GET /api/export", () => {
       expect(res.status, limit).toBe(400);
     }
     expect((await exportAll(sub))[0]).toEqual({ items: [] });
+  });
+
+  it("lists at most a bounded number of images per record and says how many it left out", async () => {
+    const sub = owner();
+    const crowded = await create(sub, "Many Images");
+    const plain = await create(sub, "One Image");
+    const add = (recordId: string, n: number) =>
+      deps.pool.query(
+        `INSERT INTO images (id, owner_id, record_id, content_type, declared_size, upload_expires_at)
+         SELECT gen_random_uuid(), $1, $2, 'image/png', 3, now() + interval '1 minute' FROM generate_series(1, $3)`,
+        [sub, recordId, n],
+      );
+    await add(crowded, exportImagesPerRecord + 250);
+    await add(plain, 1);
+    const [page] = await exportAll(sub);
+    const many = page.items.find((r: { id: string }) => r.id === crowded);
+    expect(many.images).toHaveLength(exportImagesPerRecord);
+    expect(many.imagesOmitted).toBe(250);
+    const one = page.items.find((r: { id: string }) => r.id === plain);
+    expect(one.images).toHaveLength(1);
+    expect(one).not.toHaveProperty("imagesOmitted");
+    // The size budget: a full page of such records stays far below Lambda's 6 MB answer.
+    const perRecord = JSON.stringify(many).length;
+    expect(perRecord * exportPageLimit).toBeLessThan(2_000_000);
+  });
+
+  it("parses its parameters strictly: digits only, and no repeated parameter (a generic 400)", async () => {
+    const sub = owner();
+    await create(sub, "Person");
+    const refused = [
+      { queryStringParameters: { limit: "50abc" } },
+      { queryStringParameters: { limit: "1e1" } },
+      { queryStringParameters: { limit: "5" }, multiValueQueryStringParameters: { limit: ["5", "5"] } },
+      { queryStringParameters: { cursor: "a" }, multiValueQueryStringParameters: { cursor: ["b", "a"] } },
+    ];
+    for (const extra of refused) {
+      const res = await call("GET", "/api/export", sub, extra as Partial<APIGatewayProxyEvent>);
+      expect(res.status, JSON.stringify(extra)).toBe(400);
+      expect(res.body).toMatchObject({ error: "BadRequest", message: "The export parameters are not valid" });
+    }
+    const ok = await call("GET", "/api/export", sub, {
+      queryStringParameters: { limit: "5" },
+      multiValueQueryStringParameters: { limit: ["5"] },
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.body.items).toHaveLength(1);
   });
 });

@@ -5,11 +5,12 @@
  * a small buffered one. Every record of a page is on its audit trail (`export`) before any plaintext
  * leaves, written in one statement per page.
  */
-import { encryptionPurposes, exportPageLimit } from "@veil/core";
+import { encryptionPurposes, exportImagesPerRecord, exportPageLimit } from "@veil/core";
 import { audit, type ImageRow, images, records } from "@veil/db";
 import type { APIGatewayProxyResult } from "aws-lambda";
 import { HttpError } from "../shared/errors.ts";
 import { json } from "../shared/http.ts";
+import { intParam, singleParam } from "../shared/query.ts";
 import type { RouteInput } from "./routes.ts";
 
 /** An image as the export lists it: what the archive needs to fetch and name it. */
@@ -24,22 +25,27 @@ function exportedImage(image: ImageRow) {
   };
 }
 
-/** GET /api/export?cursor=&limit= — a page of complete records with their images. */
+const badRequest = () => new HttpError(400, "BadRequest", "The export parameters are not valid");
+
+/**
+ * GET /api/export?cursor=&limit= — a page of complete records with their images. `limit` is 1..50 in
+ * plain digits (default 50), `cursor` the previous page's `nextCursor`; a malformed or repeated
+ * parameter is a generic 400, as on the list route. A record lists at most `exportImagesPerRecord`
+ * images (its oldest) and says how many it left out (`imagesOmitted`; the record's image list route has
+ * them all): with the page limit, a page's sealed answer stays far below Lambda's 6 MB.
+ *
+ * @example
+ * // GET /api/export?limit=20 → { items: [{ id, fullName, …, images: [...] }], nextCursor }
+ */
 export async function exportRecords({
   deps,
   caller,
   event,
   requestId,
 }: RouteInput): Promise<APIGatewayProxyResult> {
-  const q = event.queryStringParameters ?? {};
-  const limit = q.limit === undefined ? exportPageLimit : Number.parseInt(q.limit, 10);
-  if (!Number.isFinite(limit) || limit < 1 || limit > exportPageLimit) {
-    throw new HttpError(400, "BadRequest", `limit must be between 1 and ${exportPageLimit}`);
-  }
-  const page = await records.list(deps.pool, caller.sub, {
-    limit,
-    ...(q.cursor ? { cursor: q.cursor } : {}),
-  });
+  const limit = intParam(event, "limit", { min: 1, max: exportPageLimit }, badRequest) ?? exportPageLimit;
+  const cursor = singleParam(event, "cursor", badRequest);
+  const page = await records.list(deps.pool, caller.sub, { limit, ...(cursor ? { cursor } : {}) });
   const ids = page.items.map((r) => r.id);
   const [fields, imageRows] = await Promise.all([
     Promise.all(
@@ -69,14 +75,19 @@ export async function exportRecords({
     list.push(exportedImage(image));
     byRecord.set(image.recordId, list);
   }
-  const items = page.items.map((row, i) => ({
-    id: row.id,
-    category: row.category,
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-    version: row.version,
-    ...fields[i],
-    images: byRecord.get(row.id) ?? [],
-  }));
+  const items = page.items.map((row, i) => {
+    const all = byRecord.get(row.id) ?? [];
+    const omitted = all.length - exportImagesPerRecord;
+    return {
+      id: row.id,
+      category: row.category,
+      createdAt: row.createdAt.toISOString(),
+      updatedAt: row.updatedAt.toISOString(),
+      version: row.version,
+      ...fields[i],
+      images: all.slice(0, exportImagesPerRecord),
+      ...(omitted > 0 ? { imagesOmitted: omitted } : {}),
+    };
+  });
   return json(200, { items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) }, requestId);
 }

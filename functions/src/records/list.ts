@@ -3,6 +3,7 @@ import { audit, type RecordRow, records } from "@veil/db";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { HttpError } from "../shared/errors.ts";
 import { json } from "../shared/http.ts";
+import { intParam, singleParam } from "../shared/query.ts";
 import { metadata, type RouteInput } from "./routes.ts";
 
 /**
@@ -19,24 +20,12 @@ export type ListView = keyof typeof listViews;
 
 const badRequest = () => new HttpError(400, "BadRequest", "The list parameters are not valid");
 
-/** One value of a query parameter, or undefined; a repeated parameter is ambiguous, hence refused. */
-function single(event: APIGatewayProxyEvent, name: string): string | undefined {
-  const all = event.multiValueQueryStringParameters?.[name];
-  if (all && all.length > 1) throw badRequest();
-  return event.queryStringParameters?.[name] ?? undefined;
-}
-
 /** `view`, `limit` (1..100, digits only) and `cursor` of the query; anything else about them is 400. */
 function listQuery(event: APIGatewayProxyEvent): { view: ListView; limit?: number; cursor?: string } {
-  const view = single(event, "view") ?? "names";
+  const view = singleParam(event, "view", badRequest) ?? "names";
   if (!Object.hasOwn(listViews, view)) throw badRequest();
-  const rawLimit = single(event, "limit");
-  let limit: number | undefined;
-  if (rawLimit !== undefined) {
-    limit = /^\d{1,3}$/.test(rawLimit) ? Number(rawLimit) : 0;
-    if (limit < 1 || limit > 100) throw badRequest();
-  }
-  const cursor = single(event, "cursor");
+  const limit = intParam(event, "limit", { min: 1, max: 100 }, badRequest);
+  const cursor = singleParam(event, "cursor", badRequest);
   return {
     view: view as ListView,
     ...(limit !== undefined ? { limit } : {}),

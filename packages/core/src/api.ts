@@ -42,6 +42,13 @@ export type AccountRouteKey = RouteOf<(typeof accountRoutes)[number]>;
 export const exportPageLimit = 50;
 
 /**
+ * Images listed per record in a page of `GET /api/export` (the oldest first); a record with more says
+ * how many were left out (`imagesOmitted`), and `GET /api/records/{id}/images` lists them all. With the
+ * page limit this keeps a page's answer a few hundred kilobytes, whatever the number of images.
+ */
+export const exportImagesPerRecord = 100;
+
+/**
  * The images API: served by the images functions, not the records function. The download streams
  * (API Gateway `responseTransferMode: STREAM`, Lambda response streaming): images are larger than the
  * 6 MB buffered Lambda payload and the 10 MB API Gateway response limit.

@@ -115,6 +115,21 @@ describe("account erasure", { timeout: 60_000 }, () => {
       auditEvents: 0,
     });
     expect(await count("account_erasures", [])).toBe(before);
+
+    // A retry from a fresh sign-in: its own session is revoked, still no second erasure row.
+    await db.pool.query("INSERT INTO proof_sessions (origin_jti, owner_id, jkt) VALUES ($1, $2, $3)", [
+      randomUUID(),
+      owner,
+      "k".repeat(43),
+    ]);
+    expect(await withTransaction(db.pool, (tx) => account.erase(tx, owner))).toEqual({
+      records: 0,
+      images: 0,
+      idempotencyKeys: 0,
+      auditEvents: 0,
+    });
+    expect(await count("proof_sessions WHERE owner_id = $1", [owner])).toBe(0);
+    expect(await count("account_erasures", [])).toBe(before);
   });
 
   it("rolls back whole: a failure after the deletes leaves everything in place", async () => {

@@ -18,8 +18,8 @@ export interface AccountErasure {
  * image object for deletion), the idempotency keys; the proof-of-possession session bindings become
  * revocation markers (`proofs.revokeSessions`); then one `account_erasures` row whose trigger
  * makes the owner's audit trail non-identifying (owner and actor become `erased`, record and request
- * ids are cleared; action and time stay). Running it again after it committed changes nothing and
- * writes no second erasure row.
+ * ids are cleared; action and time stay). Running it again after it committed changes nothing but
+ * revoking sessions bound since (a retry's fresh sign-in) and writes no second erasure row.
  *
  * @example
  * const erased = await withTransaction(pool, (tx) => account.erase(tx, caller.sub));
@@ -42,14 +42,16 @@ export async function erase(tx: Queryable, ownerId: string): Promise<AccountEras
   });
   // The owner's sign-in sessions become revocation markers: a token issued before the erasure stays
   // valid offline for its lifetime, and must not bind a fresh key and write under the erased owner.
-  const sessions = await revokeSessions(tx, ownerId);
+  await revokeSessions(tx, ownerId);
   const [trail] = await run<{ left: boolean }>(tx, {
     name: "veil.account.trailLeft",
     text: "SELECT EXISTS (SELECT 1 FROM audit_events WHERE owner_id = $1) AS left",
     values: [ownerId],
   });
   const images = imageCount?.n ?? 0;
-  if (deleted.length === 0 && images === 0 && keys.length === 0 && sessions === 0 && !trail?.left) {
+  // Sessions alone do not make an erasure: a retry after a fresh sign-in finds its own session, and the
+  // first run already wrote the row.
+  if (deleted.length === 0 && images === 0 && keys.length === 0 && !trail?.left) {
     return { records: 0, images: 0, idempotencyKeys: 0, auditEvents: 0 };
   }
   const [row] = await run<{ audit_events: number }>(tx, {

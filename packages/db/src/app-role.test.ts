@@ -96,8 +96,10 @@ describe("the app role", { timeout: 60_000 }, () => {
         "listForRecord",
         "listForRecords",
         "idsForOwner",
+        "pendingForOwner",
         "markReady",
         "markRejected",
+        "markRejectedMany",
       ],
       audit: ["append", "appendMany", "listForRecord"],
       idempotency: ["claim", "complete", "find", "purgeOlderThan"],
@@ -258,6 +260,8 @@ describe("the app role", { timeout: 60_000 }, () => {
     ).toBe(1);
     expect((await images.listForRecords(app, owner, [kept, id])).map((i) => i.id)).toEqual([last.id]);
     expect((await images.idsForOwner(app, owner)).map((i) => i.id)).toEqual([last.id]);
+    expect(await images.pendingForOwner(app, owner, 10)).toEqual([]);
+    expect(await images.markRejectedMany(app, owner, [last.id], "expired")).toBe(0);
     const erased = await withTransaction(app, (tx) => account.erase(tx, owner));
     expect(erased).toMatchObject({ records: 1, images: 1 });
     expect(erased.auditEvents).toBe(4); // create, list, image.upload, export

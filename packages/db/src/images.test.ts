@@ -126,4 +126,27 @@ describe("images", { timeout: 60_000 }, () => {
       db.pool.query("INSERT INTO audit_events (owner_id, actor, action) VALUES ('o', 'o', 'image.peek')"),
     ).rejects.toThrow();
   });
+
+  it("lists an owner's pending images only, oldest first and bounded, and rejects them in bulk", async () => {
+    const owner = newOwner();
+    const recordId = await recordOf(owner);
+    const first = await pending(owner, recordId);
+    await pending(owner, recordId);
+    const decided = await pending(owner, recordId);
+    await images.markRejected(db.pool, { id: decided.id, ownerId: owner, reason: "corrupt" });
+    await pending(owner, await recordOf(owner));
+    const two = (await images.pendingForOwner(db.pool, owner, 2)).map((p) => p.id);
+    expect(two).toHaveLength(2);
+    expect(two).not.toContain(decided.id);
+    expect((await images.pendingForOwner(db.pool, owner, 10)).length).toBe(3);
+    // Another owner's ids change nothing; decided images stay as they are.
+    expect(await images.markRejectedMany(db.pool, newOwner(), [first.id], "expired")).toBe(0);
+    expect(await images.markRejectedMany(db.pool, owner, [first.id, decided.id], "expired")).toBe(1);
+    expect(await images.get(db.pool, owner, recordId, first.id)).toMatchObject({
+      status: "rejected",
+      reason: "expired",
+    });
+    expect((await images.get(db.pool, owner, recordId, decided.id)).reason).toBe("corrupt");
+    expect((await images.pendingForOwner(db.pool, owner, 10)).length).toBe(2);
+  });
 });

@@ -164,6 +164,50 @@ export async function idsForOwner(
 }
 
 /**
+ * The oldest `limit` pending images of the owner: the only ones whose upload can still be in the inbox
+ * (the ingest drops the upload of every image it decides, ready or rejected).
+ *
+ * @example
+ * const uploads = await images.pendingForOwner(pool, sub, 400);
+ */
+export async function pendingForOwner(
+  db: Queryable,
+  ownerId: string,
+  limit: number,
+): Promise<{ id: string; recordId: string }[]> {
+  const rows = await run<{ id: string; record_id: string }>(db, {
+    name: "veil.images.pendingForOwner",
+    text: `SELECT id, record_id FROM images WHERE owner_id = $1 AND status = 'pending'
+           ORDER BY created_at, id LIMIT $2`,
+    values: [ownerId, limit],
+  });
+  return rows.map((r) => ({ id: r.id, recordId: r.record_id }));
+}
+
+/**
+ * Marks the owner's listed images rejected with one reason, those still pending; resolves with how many
+ * changed. A later upload to them is then dropped by the ingest.
+ *
+ * @example
+ * await images.markRejectedMany(pool, sub, ids, "expired");
+ */
+export async function markRejectedMany(
+  db: Queryable,
+  ownerId: string,
+  ids: readonly string[],
+  reason: string,
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  const rows = await run<{ id: string }>(db, {
+    name: "veil.images.markRejectedMany",
+    text: `UPDATE images SET status = 'rejected', reason = $3, updated_at = date_trunc('milliseconds', now())
+           WHERE owner_id = $1 AND id = ANY($2::uuid[]) AND status = 'pending' RETURNING id`,
+    values: [ownerId, ids, reason],
+  });
+  return rows.length;
+}
+
+/**
  * Marks a pending image ready: its object is stored. `ConflictError` when it is no longer pending
  * (a duplicate event, or it was rejected meanwhile); `NotFoundError` when it is gone (record deleted).
  */

@@ -105,6 +105,23 @@ describe("the export archive", () => {
     ).toEqual(["a", "b", "c"]);
   });
 
+  it("fetches the whole image list of a record whose page left images out, and fails without it", async () => {
+    const ready = (id: string) =>
+      ({ id, status: "ready", contentType: "image/png", size: 5, createdAt: at.toISOString() }) as const;
+    const page = async () => ({ items: [{ ...record("a", "A", [ready("i1")]), imagesOmitted: 1 }] });
+    const download = async (_r: string, imageId: string) => new Blob([new TextEncoder().encode(imageId)]);
+    const input = await collectExport({
+      page,
+      download,
+      images: async () => [ready("i1"), { ...ready("i2"), recordId: "a", updatedAt: "" } as never],
+      now: () => at,
+    });
+    expect(input.records[0]?.images.map((i) => i.id)).toEqual(["i1", "i2"]);
+    expect(input.records[0]).not.toHaveProperty("imagesOmitted");
+    expect(input.files.map((f) => f.imageId)).toEqual(["i1", "i2"]);
+    await expect(collectExport({ page, download })).rejects.toThrow("left images out");
+  });
+
   it("fails the whole export when one image cannot be fetched", async () => {
     await expect(
       collectExport({

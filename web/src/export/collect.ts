@@ -5,11 +5,13 @@
  */
 
 import type { ArchiveFile, ArchiveInput } from "./archive.ts";
-import type { ExportedRecord, ExportPage } from "./model.ts";
+import type { ExportedImage, ExportedRecord, ExportPage } from "./model.ts";
 
 export interface CollectSources {
   readonly page: (cursor?: string) => Promise<ExportPage>;
   readonly download: (recordId: string, imageId: string) => Promise<Blob>;
+  /** Every image of a record, for one whose export page left some out (`imagesOmitted`). */
+  readonly images?: (recordId: string) => Promise<readonly ExportedImage[]>;
   /** Progress for the screen: records read so far, images fetched of those to fetch. */
   readonly onProgress?: (p: {
     readonly records: number;
@@ -22,6 +24,23 @@ export interface CollectSources {
 /** Image downloads in flight at once. */
 const parallel = 3;
 
+/** The record with its whole image list: fetched when its page left some out (or the export fails). */
+async function complete(record: ExportedRecord, sources: CollectSources): Promise<ExportedRecord> {
+  if (!record.imagesOmitted) return record;
+  if (!sources.images) throw new Error("The export left images out and cannot list them");
+  const { imagesOmitted: _, ...rest } = record;
+  const all = await sources.images(record.id);
+  const images = all.map(({ id, status, contentType, size, reason, createdAt }) => ({
+    id,
+    status,
+    contentType,
+    ...(size !== undefined ? { size } : {}),
+    ...(reason !== undefined ? { reason } : {}),
+    createdAt,
+  }));
+  return { ...rest, images } as ExportedRecord;
+}
+
 /** Reads every page and every ready image; resolves with what `buildArchive` takes. */
 export async function collectExport(sources: CollectSources): Promise<ArchiveInput> {
   const exportedAt = (sources.now ?? (() => new Date()))();
@@ -29,7 +48,7 @@ export async function collectExport(sources: CollectSources): Promise<ArchiveInp
   let cursor: string | undefined;
   do {
     const page = await sources.page(cursor);
-    records.push(...page.items);
+    for (const record of page.items) records.push(await complete(record, sources));
     cursor = page.nextCursor;
     sources.onProgress?.({ records: records.length, images: 0, imagesTotal: 0 });
   } while (cursor);

@@ -19,6 +19,8 @@ export type ExportedRecord = {
   readonly updatedAt: string;
   readonly version: number;
   readonly images: readonly ExportedImage[];
+  /** Images not in `images` (a page lists a bounded number per record); the image list has them all. */
+  readonly imagesOmitted?: number;
 } & SensitiveFields;
 
 export interface ExportPage {

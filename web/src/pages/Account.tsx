@@ -46,6 +46,7 @@ function DownloadSection() {
       const input = await collectExport({
         page: (cursor) => account.exportPage(cursor),
         download: (recordId, imageId) => images.download(recordId, imageId),
+        images: (recordId) => images.list(recordId),
         onProgress: (p) =>
           setState({
             step: "working",

@@ -172,7 +172,7 @@ export const routeDocs = {
     operationId: "exportRecords",
     summary: "Export my records",
     description:
-      "Portability: a page of the caller's records with every field decrypted and each record's image list (newest first, the list's cursor). Fetch every page, then every `ready` image by its id, to assemble the archive. Every record of a page is on its audit trail (`export`) before the answer leaves.",
+      "Portability: a page of the caller's records with every field decrypted and each record's image list (newest first, the list's cursor). Fetch every page, then every `ready` image by its id, to assemble the archive. Every record of a page is on its audit trail (`export`) before the answer leaves. A record lists at most 100 images per page (the oldest) and says how many it left out (`imagesOmitted`; `GET /api/records/{id}/images` lists them all), so a page stays far below Lambda's 6 MB answer limit.",
     tag: "records",
     parameters: ["exportLimit", "cursor"],
     success: { status: 200, description: "A page of complete records.", body: "ExportPage" },
@@ -182,7 +182,7 @@ export const routeDocs = {
     operationId: "deleteAccount",
     summary: "Delete my account",
     description:
-      "Erases everything of the caller: uploads not yet ingested, records, images, idempotency keys, sign-in bindings, then the Cognito user; the audit trail is kept without anything identifying. Every step can be repeated, so after a 5xx (nothing is reported done that is not) the same request finishes the erasure. The answer counts what was erased and names nothing.",
+      "Erases everything of the caller: uploads not yet ingested, records, images, idempotency keys, sign-in bindings, then the Cognito user; the audit trail is kept without anything identifying. Every step can be repeated, so after a 5xx (nothing is reported done that is not) the same request finishes the erasure. A large account may need several calls: each does a bounded amount of work and, while uploads are left, answers 503 with Retry-After; stored images over the bound are deleted by the scheduled image cleanup. The answer counts what was erased and names nothing.",
     tag: "account",
     success: { status: 200, description: "What was erased, as counts.", body: "AccountErasure" },
     errors: [],

@@ -3,7 +3,7 @@
  * classification so that a field added to `recordFields` shows up, with its limits and its sensitivity,
  * without an edit here.
  */
-import { imageLimits } from "../api.ts";
+import { exportImagesPerRecord, imageLimits } from "../api.ts";
 import {
   categories,
   type RecordFieldName,
@@ -163,7 +163,20 @@ function exportedRecord(): JsonSchema {
   return {
     type: "object",
     description: "A record with every field decrypted and its images, oldest first.",
-    properties: { ...record.properties, images: { type: "array", items: ref("ExportedImage") } },
+    properties: {
+      ...record.properties,
+      images: {
+        type: "array",
+        items: ref("ExportedImage"),
+        maxItems: exportImagesPerRecord,
+        description: `The record's images, oldest first: at most ${exportImagesPerRecord}.`,
+      },
+      imagesOmitted: {
+        type: "integer",
+        minimum: 1,
+        description: `How many images of the record are not in \`images\` (it has more than ${exportImagesPerRecord}); \`GET /api/records/{id}/images\` lists them all. Absent when none are.`,
+      },
+    },
     required: [...record.required, "images"],
     additionalProperties: false,
   };
@@ -182,8 +195,15 @@ const accountErasure: JsonSchema = {
         images: { ...count, description: "Image rows deleted." },
         idempotencyKeys: { ...count, description: "Idempotency keys deleted." },
         auditEvents: { ...count, description: "Audit events made non-identifying." },
-        inboxObjects: { ...count, description: "Uploads not yet ingested given a delete marker." },
-        imageObjects: { ...count, description: "Stored images given a delete marker." },
+        inboxObjects: {
+          ...count,
+          description: "Uploads not yet ingested (of pending images) given a delete marker by this call.",
+        },
+        imageObjects: {
+          ...count,
+          description:
+            "Stored images given a delete marker by this call; any left over are deleted by the scheduled image cleanup.",
+        },
         user: {
           type: "string",
           enum: ["deleted", "absent"],
