@@ -122,7 +122,13 @@ describe("API client", { timeout: 30_000 }, () => {
     const ring = createSessionKeyring({ store: memoryKeyStore() });
     ring.signingIn();
     const fresh = accessTokenFor("ada", "fresh-session");
-    const call = createApiClient({ accessToken: async () => fresh, keys: ring, fetch, baseUrl, onUnauthorized });
+    const call = createApiClient({
+      accessToken: async () => fresh,
+      keys: ring,
+      fetch,
+      baseUrl,
+      onUnauthorized,
+    });
     const err = await call({ method: "GET", path: "/api/records" }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SessionNotBoundError);
     expect(err).toBeInstanceOf(SessionExpiredError); // every caller that signs out on 401 still does

@@ -63,7 +63,13 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   const base = options.baseUrl ?? "";
   const refuse = (keys: SessionKeys | undefined): never => {
     const reason: UnauthorizedReason =
-      keys === undefined ? "expired" : keys.remade ? "keysLost" : options.keys.isBound(keys) ? "expired" : "notBound";
+      keys === undefined
+        ? "expired"
+        : keys.remade
+          ? "keysLost"
+          : options.keys.isBound(keys)
+            ? "expired"
+            : "notBound";
     options.onUnauthorized?.(reason);
     throw reason === "keysLost"
       ? new SessionKeysLostError()
