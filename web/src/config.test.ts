@@ -30,6 +30,18 @@ describe("runtime config", () => {
     expect(amplifyConfig(config).Auth?.Cognito).not.toHaveProperty("userPoolEndpoint");
   });
 
+  it("keeps the upload origins and pinned upload keys it is given", () => {
+    const digest = "A".repeat(43);
+    const config = parseRuntimeConfig({
+      ...local,
+      uploadOrigins: ["http://127.0.0.1:4566"],
+      uploadKeySha256: [digest],
+    });
+    expect(config.uploadOrigins).toEqual(["http://127.0.0.1:4566"]);
+    expect(config.uploadKeySha256).toEqual([digest]);
+    expect(parseRuntimeConfig(local)).not.toHaveProperty("uploadKeySha256");
+  });
+
   it.each([
     [null, "config must be an object"],
     [{ ...local, cognito: undefined }, "config.cognito"],
@@ -37,6 +49,9 @@ describe("runtime config", () => {
     [{ ...local, cognito: { ...local.cognito, userPoolId: 1 } }, "config.cognito.userPoolId"],
     [{ ...local, cognito: { ...local.cognito, authFlow: "CUSTOM_AUTH" } }, "authFlow"],
     [{ ...local, cognito: { ...local.cognito, endpoint: "javascript:alert(1)" } }, "endpoint"],
+    [{ ...local, uploadOrigins: ["https://s3.example/path"] }, "config.uploadOrigins"],
+    [{ ...local, uploadOrigins: "https://s3.example" }, "config.uploadOrigins"],
+    [{ ...local, uploadKeySha256: ["not-a-digest"] }, "config.uploadKeySha256"],
   ])("refuses a malformed config (%#)", (raw, where) => {
     expect(() => parseRuntimeConfig(raw)).toThrow(ConfigError);
     expect(() => parseRuntimeConfig(raw)).toThrow(where);

@@ -15,6 +15,16 @@ export interface RuntimeConfig {
     readonly endpoint?: string;
     readonly authFlow: AuthFlow;
   };
+  /**
+   * Origins image uploads may go to (the inbox bucket's). Absent: any S3 bucket of `region`
+   * (virtual-hosted, https), which the page's CSP `connect-src` narrows to the inbox bucket.
+   */
+  readonly uploadOrigins?: readonly string[];
+  /**
+   * SHA-256 (base64url) of the DER SubjectPublicKeyInfo of each key image uploads may be encrypted to.
+   * Absent: any key the upload ticket names is taken.
+   */
+  readonly uploadKeySha256?: readonly string[];
 }
 
 /** The runtime config is missing or malformed; the app cannot start. */
@@ -42,6 +52,26 @@ export function parseRuntimeConfig(raw: unknown): RuntimeConfig {
   if (endpoint !== undefined && (typeof endpoint !== "string" || !/^https?:\/\/[^/]+/.test(endpoint))) {
     throw new ConfigError("config.cognito.endpoint must be an http(s) URL");
   }
+  const uploadOrigins = raw.uploadOrigins;
+  if (
+    uploadOrigins !== undefined &&
+    !(
+      Array.isArray(uploadOrigins) &&
+      uploadOrigins.every((o) => typeof o === "string" && /^https?:\/\/[^/]+$/.test(o))
+    )
+  ) {
+    throw new ConfigError("config.uploadOrigins must be a list of http(s) origins");
+  }
+  const uploadKeySha256 = raw.uploadKeySha256;
+  if (
+    uploadKeySha256 !== undefined &&
+    !(
+      Array.isArray(uploadKeySha256) &&
+      uploadKeySha256.every((k) => typeof k === "string" && /^[\w-]{43}$/.test(k))
+    )
+  ) {
+    throw new ConfigError("config.uploadKeySha256 must be a list of base64url SHA-256 digests");
+  }
   return {
     region: str(raw, "region", "config"),
     stage: str(raw, "stage", "config"),
@@ -51,8 +81,60 @@ export function parseRuntimeConfig(raw: unknown): RuntimeConfig {
       ...(typeof endpoint === "string" ? { endpoint } : {}),
       authFlow: authFlow as AuthFlow,
     },
+    ...(uploadOrigins ? { uploadOrigins: uploadOrigins as string[] } : {}),
+    ...(uploadKeySha256 ? { uploadKeySha256: uploadKeySha256 as string[] } : {}),
   };
 }
+
+/**
+ * Whether an image upload may be sent to `url`: one of `uploadOrigins`, or else an https S3 bucket
+ * of the region. Never the app's own origin, where CloudFront (and anyone operating it) would get it.
+ *
+ * @example
+ * uploadUrlAllowed({ region: "eu-west-1" }, new URL("https://inbox.s3.eu-west-1.amazonaws.com/k")); // true
+ */
+export function uploadUrlAllowed(
+  config: Pick<RuntimeConfig, "region" | "uploadOrigins"> | undefined,
+  url: URL,
+): boolean {
+  if (!config) return false;
+  if (config.uploadOrigins) return config.uploadOrigins.some((o) => new URL(o).origin === url.origin);
+  const s3Host = `.s3.${config.region}.amazonaws.com`;
+  return (
+    url.protocol === "https:" &&
+    url.port === "" &&
+    url.hostname.endsWith(s3Host) &&
+    /^[a-z0-9][a-z0-9.-]*$/.test(url.hostname.slice(0, -s3Host.length))
+  );
+}
+
+/**
+ * Whether an image may be encrypted to the PEM public key an upload ticket names: its SHA-256 is one
+ * of `uploadKeySha256`, or no key is pinned.
+ *
+ * @example
+ * await uploadKeyAllowed({ uploadKeySha256: ["…"] }, ticket.publicKey.pem);
+ */
+export async function uploadKeyAllowed(
+  config: Pick<RuntimeConfig, "uploadKeySha256"> | undefined,
+  pem: string,
+): Promise<boolean> {
+  if (!config) return false;
+  if (!config.uploadKeySha256) return true;
+  const match = /^-----BEGIN PUBLIC KEY-----([A-Za-z0-9+/=\s]+)-----END PUBLIC KEY-----\s*$/.exec(pem.trim());
+  if (!match?.[1]) return false;
+  const der = Uint8Array.from(atob(match[1].replace(/\s+/g, "")), (c) => c.charCodeAt(0));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", der));
+  const b64url = btoa(String.fromCharCode(...digest))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+  return config.uploadKeySha256.includes(b64url);
+}
+
+let loaded: RuntimeConfig | undefined;
+/** The runtime config `loadRuntimeConfig` loaded for this page, if it has. */
+export const currentRuntimeConfig = (): RuntimeConfig | undefined => loaded;
 
 /** The Amplify configuration for a runtime config: e-mail sign-in, the local endpoint when given. */
 export function amplifyConfig(config: RuntimeConfig): ResourcesConfig {
@@ -73,5 +155,6 @@ export function amplifyConfig(config: RuntimeConfig): ResourcesConfig {
 export async function loadRuntimeConfig(fetchImpl: typeof fetch = fetch): Promise<RuntimeConfig> {
   const res = await fetchImpl("/config.json", { cache: "no-store", credentials: "same-origin" });
   if (!res.ok) throw new ConfigError(`could not load /config.json (HTTP ${res.status})`);
-  return parseRuntimeConfig(await res.json());
+  loaded = parseRuntimeConfig(await res.json());
+  return loaded;
 }

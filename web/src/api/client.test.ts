@@ -11,6 +11,7 @@ import {
   SealedAnswerError,
   SessionExpiredError,
   SessionKeysLostError,
+  SessionNotBoundError,
 } from "./errors.ts";
 import { createSessionKeyring } from "./session-keys.ts";
 
@@ -92,12 +93,74 @@ describe("API client", { timeout: 30_000 }, () => {
 
   it("turns a 401 into a sign-out", async () => {
     const onUnauthorized = vi.fn();
-    const { call } = client(() => json(401, { error: "Unauthorized", message: "no", requestId: "r" }), {
-      onUnauthorized,
-    });
+    let refused = false;
+    const { call } = client(
+      (s) =>
+        refused
+          ? json(401, { error: "Unauthorized", message: "no", requestId: "r" })
+          : sealedResponse(s.init.headers, { items: [] }),
+      { onUnauthorized },
+    );
+    await call({ method: "GET", path: "/api/records" }); // the session is bound to this browser's keys
+    refused = true;
     const err = await call({ method: "GET", path: "/api/records" }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SessionExpiredError);
     expect(err).not.toBeInstanceOf(SessionKeysLostError);
+    expect(err).not.toBeInstanceOf(SessionNotBoundError);
+    expect(onUnauthorized).toHaveBeenCalledExactlyOnceWith("expired");
+  });
+
+  it("says the browser could not be linked when a new sign-in's first requests get 401", async () => {
+    // Another party bound the session to its own key first: every request of this browser gets 401.
+    let refused = true;
+    const { fetch } = fakeFetch((s) =>
+      refused
+        ? json(401, { error: "Unauthorized", message: "no", requestId: "r" })
+        : sealedResponse(s.init.headers, { items: [] }),
+    );
+    const onUnauthorized = vi.fn();
+    const ring = createSessionKeyring({ store: memoryKeyStore() });
+    ring.signingIn();
+    const fresh = accessTokenFor("ada", "fresh-session");
+    const call = createApiClient({
+      accessToken: async () => fresh,
+      keys: ring,
+      fetch,
+      baseUrl,
+      onUnauthorized,
+    });
+    const err = await call({ method: "GET", path: "/api/records" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SessionNotBoundError);
+    expect(err).toBeInstanceOf(SessionExpiredError); // every caller that signs out on 401 still does
+    expect((err as Error).message).toMatch(/could not be linked to your sign-in.*intercepted/s);
+    expect(onUnauthorized).toHaveBeenCalledExactlyOnceWith("notBound");
+    // Once an answer came, a later 401 is an ended session again.
+    refused = false;
+    await call({ method: "GET", path: "/api/records" });
+    refused = true;
+    onUnauthorized.mockClear();
+    await expect(call({ method: "GET", path: "/api/records" })).rejects.not.toBeInstanceOf(
+      SessionNotBoundError,
+    );
+    expect(onUnauthorized).toHaveBeenCalledExactlyOnceWith("expired");
+  });
+
+  it("takes keys stored by an earlier page as bound: a 401 after a reload is an ended session", async () => {
+    const shared = memoryKeyStore();
+    const first = createSessionKeyring({ store: shared });
+    first.signingIn();
+    const reloadToken = accessTokenFor("ada", "reload-session");
+    await first.forToken(reloadToken);
+    const onUnauthorized = vi.fn();
+    const { fetch } = fakeFetch(() => json(401, { error: "Unauthorized", message: "no", requestId: "r" }));
+    const call = createApiClient({
+      accessToken: async () => reloadToken,
+      keys: createSessionKeyring({ store: shared }),
+      fetch,
+      baseUrl,
+      onUnauthorized,
+    });
+    await expect(call({ method: "GET", path: "/api/records" })).rejects.toBeInstanceOf(SessionExpiredError);
     expect(onUnauthorized).toHaveBeenCalledExactlyOnceWith("expired");
   });
 

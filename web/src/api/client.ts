@@ -6,13 +6,17 @@ import {
   SealedAnswerError,
   SessionExpiredError,
   SessionKeysLostError,
+  SessionNotBoundError,
 } from "./errors.ts";
 import { makeProof } from "./proof.ts";
 import { fromBase64, openSealed, preloadOpener } from "./sealed.ts";
 import { type SessionKeyring, type SessionKeys, sessionOf } from "./session-keys.ts";
 
-/** Why the API refused the session: it ended, or this browser lost the session's keys. */
-export type UnauthorizedReason = "expired" | "keysLost";
+/**
+ * Why the API refused the session: it ended, this browser lost the session's keys, or the API never
+ * accepted this browser's keys for a new session (it bound the session to another key first).
+ */
+export type UnauthorizedReason = "expired" | "keysLost" | "notBound";
 
 export interface ApiClientOptions {
   /** The Cognito access token of the signed-in user, or undefined when there is none. */
@@ -58,9 +62,20 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   const base = options.baseUrl ?? "";
   const refuse = (keys: SessionKeys | undefined): never => {
-    const lost = keys?.remade === true;
-    options.onUnauthorized?.(lost ? "keysLost" : "expired");
-    throw lost ? new SessionKeysLostError() : new SessionExpiredError();
+    const reason: UnauthorizedReason =
+      keys === undefined
+        ? "expired"
+        : keys.remade
+          ? "keysLost"
+          : options.keys.isBound(keys)
+            ? "expired"
+            : "notBound";
+    options.onUnauthorized?.(reason);
+    throw reason === "keysLost"
+      ? new SessionKeysLostError()
+      : reason === "notBound"
+        ? new SessionNotBoundError()
+        : new SessionExpiredError();
   };
   return async <T>(request: ApiRequest): Promise<ApiResponse<T>> => {
     const token = await options.accessToken();
@@ -103,11 +118,10 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       return refuse(keys);
     }
     if (!res.ok) throw await toApiError(res);
-    return {
-      status: res.status,
-      body: (await openAnswer(res, keys, proof.jti, request.fileTypes)) as T,
-      etag: res.headers.get("etag") ?? undefined,
-    };
+    const body = (await openAnswer(res, keys, proof.jti, request.fileTypes)) as T;
+    // An answer sealed for this proof: the function accepted it, so the session is bound to these keys.
+    options.keys.answered(keys);
+    return { status: res.status, body, etag: res.headers.get("etag") ?? undefined };
   };
 }
 

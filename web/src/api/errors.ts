@@ -60,6 +60,20 @@ export class SessionKeysLostError extends SessionExpiredError {
 }
 
 /**
+ * The API refused the first request(s) of a new sign-in: it bound the session to another key first.
+ * A server-side race cannot cause this; a party on the path that saw the first request's token can.
+ */
+export class SessionNotBoundError extends SessionExpiredError {
+  override readonly name = "SessionNotBoundError";
+  constructor() {
+    super();
+    this.message =
+      "This browser could not be linked to your sign-in. Please sign in again. If this keeps happening, " +
+      "your connection may be intercepted — contact support.";
+  }
+}
+
+/**
  * A successful answer that could not be opened: not sealed, sealed to another key, or for another
  * request. Nothing of it is shown, and the message gives nothing of it away.
  */

@@ -1,6 +1,7 @@
-import { generateKeyPairSync } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import { uploadCiphertextLength, uploadEncryptionContext } from "@veil/storage/upload-web";
 import { describe, expect, it, vi } from "vitest";
+import { uploadKeyAllowed, uploadUrlAllowed } from "../config.ts";
 import { accessTokenFor, memoryKeyStore, sealedResponse } from "../testing/sealed-answers.ts";
 import { type ApiClient, type ApiRequest, createApiClient } from "./client.ts";
 import { ApiError, SealedAnswerError } from "./errors.ts";
@@ -19,7 +20,24 @@ const key = { pem, providerId: "veil-local-fle", keyName: "veil-local-fle-key-1"
 const keys = createSessionKeyring({ store: memoryKeyStore() });
 keys.signingIn();
 
-function fakeApi(size: number) {
+// The inbox bucket and the upload key of the runtime config: the one place and key an image may go to.
+const spkiSha256 = (k: typeof publicKey) =>
+  createHash("sha256")
+    .update(k.export({ type: "spki", format: "der" }))
+    .digest("base64url");
+const config = {
+  region: "eu-west-1",
+  uploadOrigins: ["https://s3.example"],
+  uploadKeySha256: [spkiSha256(publicKey)],
+};
+const allowed = (url: URL) => uploadUrlAllowed(config, url);
+const keyAllowed = (p: string) => uploadKeyAllowed(config, p);
+
+function fakeApi(
+  size: number,
+  uploadUrl = "https://s3.example/inbox/x?X-Amz-Signature=abc",
+  publicKey: typeof key = key,
+) {
   const calls: ApiRequest[] = [];
   const context = uploadEncryptionContext("img-1");
   const call = (async (request: ApiRequest) => {
@@ -29,9 +47,9 @@ function fakeApi(size: number) {
       etag: undefined,
       body: {
         imageId: "img-1",
-        uploadUrl: "https://s3.example/inbox/x?X-Amz-Signature=abc",
+        uploadUrl,
         uploadHeaders: {},
-        publicKey: key,
+        publicKey,
         encryption: {
           frameLength: 1024,
           encryptionContext: context,
@@ -55,6 +73,8 @@ describe("image uploads from the browser", { timeout: 30_000 }, () => {
     let put: { url: string; body: Uint8Array } | undefined;
     const api = imagesApi({
       call,
+      uploadUrlAllowed: allowed,
+      uploadKeyAllowed: keyAllowed,
       fetch: async (url, init) => {
         put = { url: String(url), body: new Uint8Array(init?.body as Uint8Array) };
         return new Response(null, { status: 200 });
@@ -76,12 +96,63 @@ describe("image uploads from the browser", { timeout: 30_000 }, () => {
     expect(Buffer.from(put?.body ?? []).includes(Buffer.alloc(64, 7))).toBe(false);
   });
 
+  it("refuses a ticket whose upload URL is not the inbox's before encrypting or sending a byte", async () => {
+    const file = new Blob([new Uint8Array(100).fill(7)], { type: "image/png" });
+    for (const uploadUrl of [
+      "https://veil.example/api/capture?X-Amz-Signature=abc", // the app's own origin: CloudFront's
+      "https://s3.example.evil.test/x",
+      "http://s3.example/x",
+      "not a url",
+    ]) {
+      const { call } = fakeApi(file.size, uploadUrl);
+      const put = vi.fn(async () => new Response(null, { status: 200 }));
+      const steps: string[] = [];
+      const api = imagesApi({ call, uploadUrlAllowed: allowed, uploadKeyAllowed: keyAllowed, fetch: put });
+      await expect(api.upload("r", file, (s) => steps.push(s))).rejects.toMatchObject({
+        code: "UploadTicketRefused",
+      });
+      expect(steps).toEqual([]);
+      expect(put).not.toHaveBeenCalled();
+    }
+  });
+
+  it("refuses a ticket naming another public key before encrypting or sending a byte", async () => {
+    const file = new Blob([new Uint8Array(100).fill(7)], { type: "image/png" });
+    const other = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey;
+    const forged = { ...key, pem: other.export({ type: "spki", format: "pem" }).toString() };
+    for (const publicKey of [forged, { ...key, pem: "not a key" }]) {
+      const { call } = fakeApi(file.size, undefined, publicKey);
+      const put = vi.fn(async () => new Response(null, { status: 200 }));
+      const steps: string[] = [];
+      const api = imagesApi({ call, uploadUrlAllowed: allowed, uploadKeyAllowed: keyAllowed, fetch: put });
+      await expect(api.upload("r", file, (s) => steps.push(s))).rejects.toMatchObject({
+        code: "UploadTicketRefused",
+      });
+      expect(steps).toEqual([]);
+      expect(put).not.toHaveBeenCalled();
+    }
+    expect(await uploadKeyAllowed(config, pem)).toBe(true);
+    expect(await uploadKeyAllowed({}, forged.pem)).toBe(true); // nothing pinned
+    expect(await uploadKeyAllowed(undefined, pem)).toBe(false); // no config loaded
+  });
+
+  it("allows, without configured origins, only https S3 buckets of the region", () => {
+    const aws = { region: "eu-west-1" };
+    const ok = (u: string) => uploadUrlAllowed(aws, new URL(u));
+    expect(ok("https://veil-inbox-1.s3.eu-west-1.amazonaws.com/k?X-Amz-Signature=a")).toBe(true);
+    expect(ok("https://veil-inbox-1.s3.us-east-1.amazonaws.com/k")).toBe(false);
+    expect(ok("http://veil-inbox-1.s3.eu-west-1.amazonaws.com/k")).toBe(false);
+    expect(ok("https://veil.example/k")).toBe(false);
+    expect(ok("https://s3.eu-west-1.amazonaws.com.evil.test/k")).toBe(false);
+    expect(uploadUrlAllowed(undefined, new URL("https://s3.example/x"))).toBe(false);
+  });
+
   it("refuses other types, empty and oversized files before sending anything", async () => {
     expect(checkFile({ type: "image/gif", size: 10 })).toMatch(/JPEG, PNG, WebP or PDF/);
     expect(checkFile({ type: "image/jpeg", size: 0 })).toMatch(/empty/);
     expect(checkFile({ type: "application/pdf", size: 26 * 1024 * 1024 })).toMatch(/25 MB/);
     const { call, calls } = fakeApi(1);
-    const api = imagesApi({ call });
+    const api = imagesApi({ call, uploadUrlAllowed: allowed, uploadKeyAllowed: keyAllowed });
     await expect(api.upload("r", new Blob(["x"], { type: "text/html" }))).rejects.toBeInstanceOf(ApiError);
     expect(calls).toEqual([]);
   });
@@ -99,7 +170,9 @@ describe("image uploads from the browser", { timeout: 30_000 }, () => {
           },
         ),
     });
-    await expect(imagesApi({ call }).download("r", "i")).rejects.toMatchObject({
+    await expect(
+      imagesApi({ call, uploadUrlAllowed: allowed, uploadKeyAllowed: keyAllowed }).download("r", "i"),
+    ).rejects.toMatchObject({
       status: 502,
       code: "ImageIntegrityError",
     });
@@ -123,7 +196,10 @@ describe("image downloads", { timeout: 30_000 }, () => {
         });
       },
     });
-    const blob = await imagesApi({ call }).download("rec 1", "img-1");
+    const blob = await imagesApi({ call, uploadUrlAllowed: allowed, uploadKeyAllowed: keyAllowed }).download(
+      "rec 1",
+      "img-1",
+    );
     expect(paths).toEqual(["https://veil.example/api/records/rec%201/images/img-1"]);
     expect(blob.type).toBe("image/jpeg");
     expect(new Uint8Array(await blob.arrayBuffer())).toEqual(image);
@@ -137,6 +213,8 @@ describe("image downloads", { timeout: 30_000 }, () => {
       fetch: async (_, init) =>
         sealedResponse(init?.headers, new Uint8Array([60, 115]), { streamed: true, type: "text/html" }),
     });
-    await expect(imagesApi({ call }).download("r", "i")).rejects.toBeInstanceOf(SealedAnswerError);
+    await expect(
+      imagesApi({ call, uploadUrlAllowed: allowed, uploadKeyAllowed: keyAllowed }).download("r", "i"),
+    ).rejects.toBeInstanceOf(SealedAnswerError);
   });
 });

@@ -61,6 +61,14 @@ export interface ImagesApiOptions {
   readonly call: ApiClient;
   /** For the upload to S3 (the presigned URL), the one request that does not go to the API. */
   readonly fetch?: typeof fetch;
+  /**
+   * Whether the ticket's upload URL may receive the image. A sealed answer is confidential, not
+   * authentic: a party on the API path holding the proof's `sek` could forge a ticket that sends the
+   * image elsewhere, so the page checks where it goes before encrypting a byte.
+   */
+  readonly uploadUrlAllowed: (url: URL) => boolean;
+  /** Whether the image may be encrypted to the ticket's public key (PEM), checked the same way. */
+  readonly uploadKeyAllowed: (pem: string) => Promise<boolean>;
 }
 
 /** The images API, typed. */
@@ -86,6 +94,25 @@ export function imagesApi(options: ImagesApiOptions) {
       const form = new URLSearchParams({ contentType: file.type, size: String(file.size) });
       const ticket = (await options.call<UploadTicket>({ method: "POST", path: imagesPath(recordId), form }))
         .body;
+      let target: URL | undefined;
+      try {
+        target = new URL(ticket.uploadUrl);
+      } catch {
+        target = undefined;
+      }
+      if (
+        !target ||
+        !options.uploadUrlAllowed(target) ||
+        typeof ticket.publicKey?.pem !== "string" ||
+        !(await options.uploadKeyAllowed(ticket.publicKey.pem))
+      ) {
+        throw new ApiError(
+          502,
+          "UploadTicketRefused",
+          "The upload could not be verified. Please try again.",
+          undefined,
+        );
+      }
       onStep("encrypting");
       const body = await encryptUpload(new Uint8Array(await file.arrayBuffer()), {
         publicKey: ticket.publicKey,
@@ -96,7 +123,7 @@ export function imagesApi(options: ImagesApiOptions) {
       let res: Response;
       try {
         // The URL is signed for exactly this length; the browser sets content-length itself.
-        res = await doFetch(ticket.uploadUrl, {
+        res = await doFetch(target.href, {
           method: "PUT",
           body,
           cache: "no-store",

@@ -63,6 +63,13 @@ export interface SessionKeyring {
   signingIn(): void;
   /** Deletes every key pair of this browser (at sign-out); the sessions used so far get none again. */
   forget(): Promise<void>;
+  /** The API answered a request signed with `keys`: the session is bound to them. */
+  answered(keys: SessionKeys): void;
+  /**
+   * Whether the API is known to have bound the session to `keys`: it answered one of their requests,
+   * or they were stored by an earlier page (a session whose first request failed was signed out).
+   */
+  isBound(keys: SessionKeys): boolean;
 }
 
 /** The key store in IndexedDB (its own database), opened on first use. */
@@ -146,6 +153,8 @@ export function createSessionKeyring(options: SessionKeyringOptions = {}): Sessi
   const loading = new Map<string, Promise<SessionKeys>>();
   // Sessions signed out of: a request still under way for one must not make and store keys again.
   const ended = new Set<string>();
+  // Sessions the API has bound to this browser's keys (the first proof it sees binds the session).
+  const bound = new Set<string>();
   let signInSeen = false;
   // Made while the sign-in's round trips are under way, for the session it starts.
   let pending: ReturnType<typeof generateKeyPairs> | undefined;
@@ -154,7 +163,10 @@ export function createSessionKeyring(options: SessionKeyringOptions = {}): Sessi
     // A store that cannot be read (storage blocked) is a store without keys: the session then lasts
     // as long as this page.
     const stored = await store.get(user).catch(() => undefined);
-    if (stored && stored.session === session) return describeKeys(user, stored, false);
+    if (stored && stored.session === session) {
+      bound.add(`${user}\n${session}`);
+      return describeKeys(user, stored, false);
+    }
     const pairs = pending ?? generateKeyPairs();
     pending = undefined;
     const fresh: StoredKeys = { session, ...(await pairs) };
@@ -187,8 +199,16 @@ export function createSessionKeyring(options: SessionKeyringOptions = {}): Sessi
     async forget() {
       for (const id of loading.keys()) ended.add(id);
       loading.clear();
+      bound.clear();
       pending = undefined;
       await store.clear();
+    },
+    answered(keys) {
+      const id = `${keys.user}\n${keys.session}`;
+      if (loading.has(id)) bound.add(id);
+    },
+    isBound(keys) {
+      return bound.has(`${keys.user}\n${keys.session}`);
     },
   };
 }

@@ -1,7 +1,7 @@
 import { fetchAuthSession, signOut } from "aws-amplify/auth";
 import { useSyncExternalStore } from "react";
 import { createApiClient, type UnauthorizedReason } from "../api/client.ts";
-import { SessionExpiredError, SessionKeysLostError } from "../api/errors.ts";
+import { SessionExpiredError, SessionKeysLostError, SessionNotBoundError } from "../api/errors.ts";
 import { recordsApi } from "../api/records.ts";
 import { createSessionKeyring } from "../api/session-keys.ts";
 
@@ -60,6 +60,7 @@ async function accessToken(): Promise<string | undefined> {
 const unauthorizedText: Record<UnauthorizedReason, string> = {
   expired: new SessionExpiredError().message,
   keysLost: new SessionKeysLostError().message,
+  notBound: new SessionNotBoundError().message,
 };
 
 /** Every API call of the signed-in user goes through this client. A 401 signs the user out. */

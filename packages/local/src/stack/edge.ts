@@ -3,6 +3,7 @@
  * with the edge role) and CloudFront, which serves the web app, applies field-level encryption and
  * adds the API key of the moment to every origin request.
  */
+import { createHash, createPublicKey } from "node:crypto";
 import { headers, securityHeaders } from "@veil/core";
 import { encryptFleForm } from "@veil/crypto";
 import { createOriginRequestHandler } from "@veil/edge";
@@ -25,6 +26,8 @@ export interface EdgeArgs {
   readonly cognito: Pick<LocalCognito, "endpoint" | "userPoolId" | "clientId">;
   /** Origins the web app may connect to besides its own (Cognito, S3). */
   readonly connectSrc: string[];
+  /** Origins the web app may upload images to (the inbox bucket's), for `/config.json`. */
+  readonly uploadOrigins: string[];
   readonly accessLog: (entry: Record<string, unknown>) => void;
   /** Test switches. */
   readonly fleOff?: boolean;
@@ -73,8 +76,16 @@ export async function startEdge(teardown: Teardown, a: EdgeArgs): Promise<LocalC
         endpoint: a.cognito.endpoint,
         authFlow: "USER_PASSWORD_AUTH",
       },
+      uploadOrigins: a.uploadOrigins,
+      uploadKeySha256: [spkiSha256(ids.fle.publicKeyPem)],
     }),
   });
   teardown.add(() => cloudfront.stop());
   return cloudfront;
 }
+
+/** The SHA-256 (base64url) of a PEM public key's DER SubjectPublicKeyInfo: the web app pins it. */
+const spkiSha256 = (pem: string) =>
+  createHash("sha256")
+    .update(createPublicKey(pem).export({ type: "spki", format: "der" }))
+    .digest("base64url");

@@ -186,6 +186,7 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
       ...(webRoot ? { webRoot } : {}),
       cognito,
       connectSrc: [cognito.endpoint, images.s3.info.endpoint],
+      uploadOrigins: [new URL(images.s3.info.endpoint).origin],
       accessLog: teardown.logTo("cloudfront"),
       fleOff: testing.fleOff,
       securityHeadersOff: testing.securityHeadersOff,
