@@ -244,6 +244,12 @@ export default $config({
         // Presigned upload PUTs only; images come back through the API.
         $interpolate`https://${storage.inbox.name}.s3.${ctx.homeRegion}.amazonaws.com`,
       ],
+      runtimeConfig: {
+        userPoolId: auth.userPool.id,
+        userPoolClientId: auth.client.id,
+        inboxBucket: storage.inbox.name,
+        uploadPublicKeyPem: fle.publicKey.encodedKey,
+      },
     });
 
     const rotationTarget = new sst.Linkable("RotationTarget", {

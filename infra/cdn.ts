@@ -11,7 +11,7 @@ import { apiPrefix, bodyGuardFunctionCode, headers, securityHeaders } from "@vei
 import { liveApiKeyValue } from "./api-origin-key.ts";
 import type { Ctx } from "./context.ts";
 import { denyInsecureTransport, policyJson } from "./context.ts";
-import { uploadWeb } from "./site.ts";
+import { type RuntimeConfigInputs, uploadWeb, writeRuntimeConfig } from "./site.ts";
 import { hardenCommon } from "./storage.ts";
 import { createWebAcl } from "./waf.ts";
 
@@ -42,6 +42,8 @@ export interface CdnArgs {
   readonly hostedZone?: string;
   /** Folder of the built web app (uploaded when present). */
   readonly webDist?: string;
+  /** What `/config.json` tells the web app (site.ts). */
+  readonly runtimeConfig: RuntimeConfigInputs;
 }
 
 /** Creates the certificate, WAF, headers policy, web bucket, distribution, DNS and Shield protection. */
@@ -256,6 +258,7 @@ export function createCdn(ctx: Ctx, args: CdnArgs): Cdn {
   }
 
   uploadWeb(ctx, webBucket, args.webDist ?? join(process.cwd(), "web", "dist"));
+  writeRuntimeConfig(ctx, webBucket, args.runtimeConfig);
   return { distribution, webBucket, webAcl: waf, url: `https://${domain}` };
 }
 

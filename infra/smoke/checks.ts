@@ -69,6 +69,30 @@ export function judgeSiteHeaders(o: Observed): Verdict {
 }
 
 /**
+ * The app's runtime config as deployed: JSON, not cached, naming a Cognito pool and client with SRP
+ * sign-in, the upload origins and a pinned upload key — without it the app cannot start or upload.
+ */
+export function judgeRuntimeConfig(o: Observed): Verdict {
+  const name = "site /config.json";
+  if (o.status !== 200) return { name, ok: false, detail: `answered ${o.status}` };
+  const c = json(o.body) as {
+    cognito?: { userPoolId?: unknown; userPoolClientId?: unknown; authFlow?: unknown };
+    uploadOrigins?: unknown;
+    uploadKeySha256?: unknown;
+  } | null;
+  const problems: string[] = [];
+  if (!/^[a-z]{2}-[a-z]+-\d_[A-Za-z0-9]+$/.test(String(c?.cognito?.userPoolId))) problems.push("userPoolId");
+  if (typeof c?.cognito?.userPoolClientId !== "string") problems.push("userPoolClientId");
+  if (c?.cognito?.authFlow !== "USER_SRP_AUTH") problems.push("authFlow");
+  if (!Array.isArray(c?.uploadOrigins) || c.uploadOrigins.length === 0) problems.push("uploadOrigins");
+  if (!Array.isArray(c?.uploadKeySha256) || c.uploadKeySha256.length === 0) problems.push("uploadKeySha256");
+  if (!/no-cache|no-store/.test(o.headers["cache-control"] ?? "")) problems.push("cache-control");
+  return problems.length === 0
+    ? { name, ok: true, detail: "pool, client, SRP, upload origins and pinned key; not cached" }
+    : { name, ok: false, detail: `wrong or missing: ${problems.join(", ")}` };
+}
+
+/**
  * Through CloudFront without a user: the edge must sign, API Gateway must accept the signature and the
  * API key, and the handler itself must refuse the missing identity (401 with its own error body).
  */

@@ -13,6 +13,15 @@ const goodHeaders = {
   "referrer-policy": "no-referrer",
 };
 
+const goodConfig = {
+  region: "eu-central-2",
+  stage: "dev",
+  cognito: { userPoolId: "eu-central-2_AbC123", userPoolClientId: "client", authFlow: "USER_SRP_AUTH" },
+  uploadOrigins: ["https://veil-dev-inbox-1.s3.eu-central-2.amazonaws.com"],
+  uploadKeySha256: ["pin"],
+};
+const configHeaders = { "cache-control": "no-cache", "content-type": "application/json" };
+
 type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
 type Route = (url: string, init: Parameters<Fetch>[1]) => Reply;
 
@@ -47,6 +56,7 @@ const healthy: Route = (url, init) => {
   if (url.startsWith(target.apiBase))
     return { status: 403, body: { message: "Missing Authentication Token" } };
   if (url === `${target.url}/`) return { status: 200, headers: goodHeaders, body: "<html>" };
+  if (url === `${target.url}/config.json`) return { status: 200, headers: configHeaders, body: goodConfig };
   // The edge's body guard: only a POST of exactly the form type gets through.
   if (init?.method === "POST" && init.headers?.["content-type"] !== "application/x-www-form-urlencoded")
     return { status: 415, body: { error: "UnsupportedMediaType", message: "form", requestId: "cf" } };
@@ -72,6 +82,7 @@ describe("runSmoke", () => {
       ["API direct, no key, no signature", true],
       ["API direct, key header but no signature", true],
       ["site security headers", true],
+      ["site /config.json", true],
       ["CloudFront → edge signer → API Gateway → handler", true],
       ["edge body guard: a form with a charset is refused before the API", true],
       ["proof of possession: a valid token without a proof gets 401", true],
@@ -161,6 +172,29 @@ describe("runSmoke", () => {
     const h = fakeFetch(healthy);
     const all = await runSmoke({ fetch: h.fetch, apiFetch: h.apiFetch, target, token: "t", runId: "run1" });
     expect(JSON.stringify(all)).not.toContain("Smoke Test run1");
+  });
+
+  it("fails when /config.json is missing, cached, or names no pool, SRP flow or pinned upload key", async () => {
+    for (const reply of [
+      { status: 404 },
+      { status: 200, headers: {}, body: goodConfig },
+      { status: 200, headers: configHeaders, body: { ...goodConfig, uploadKeySha256: [] } },
+      {
+        status: 200,
+        headers: configHeaders,
+        body: { ...goodConfig, cognito: { ...goodConfig.cognito, authFlow: "USER_PASSWORD_AUTH" } },
+      },
+    ]) {
+      const f = fakeFetch((url, init) => (url === `${target.url}/config.json` ? reply : healthy(url, init)));
+      const verdicts = await runSmoke({
+        fetch: f.fetch,
+        apiFetch: f.apiFetch,
+        target,
+        token: "t",
+        runId: "r",
+      });
+      expect(verdicts.find((v) => v.name === "site /config.json")?.ok).toBe(false);
+    }
   });
 
   it("fails the proof check when a token alone (no proof) is accepted", async () => {

@@ -9,6 +9,7 @@ import {
   judgeFleCreate,
   judgeFleRead,
   judgeProofRequired,
+  judgeRuntimeConfig,
   judgeSignedChain,
   judgeSiteHeaders,
   type Observed,
@@ -71,6 +72,7 @@ export async function runSmoke(o: SmokeOptions): Promise<Verdict[]> {
     ),
   );
   verdicts.push(judgeSiteHeaders(await observe(fetch, `${target.url}/`)));
+  verdicts.push(judgeRuntimeConfig(await observe(fetch, `${target.url}/config.json`)));
   verdicts.push(judgeSignedChain(await observe(fetch, `${target.url}/api/records`)));
   verdicts.push(
     judgeBodyGuard(

@@ -3,7 +3,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { apiKeyPlaceholder, type ListedApiKey, liveApiKeyValue } from "../api-origin-key.ts";
 import { managedPolicies } from "../cdn.ts";
 import { apiKeyStageTag } from "../rotation.ts";
+import { spkiSha256 } from "../site.ts";
 import { managedRuleGroups } from "../waf.ts";
+import { testFlePublicKeyPem } from "./computed.ts";
 import { type Stack, synthesize, updateInputs } from "./harness.ts";
 import { stackHelpers, T } from "./stack-helpers.ts";
 import { type SharedStack, sharedStack, sharedStages } from "./stages.ts";
@@ -123,6 +125,27 @@ for (const stageName of sharedStages) {
         format: "URLEncoded",
       });
       expect(apiBehavior().fieldLevelEncryptionId).toBeTruthy();
+    });
+
+    it("writes /config.json for the app: its pool and client (SRP), the inbox origin and the pinned upload key", () => {
+      const object = s.get("aws:s3/bucketObjectv2:BucketObjectv2", "WebRuntimeConfig").inputs;
+      expect(object).toMatchObject({
+        key: "config.json",
+        contentType: "application/json",
+        cacheControl: "no-cache",
+      });
+      const config = JSON.parse(object.content);
+      const pool = s.ofType("aws:cognito/userPool:UserPool")[0]!;
+      const client = s.ofType("aws:cognito/userPoolClient:UserPoolClient")[0]!;
+      expect(config).toEqual({
+        region: "eu-central-2",
+        stage: stageName,
+        cognito: { userPoolId: pool.id, userPoolClientId: client.id, authFlow: "USER_SRP_AUTH" },
+        uploadOrigins: [
+          expect.stringMatching(/^https:\/\/veil-[a-z0-9-]+-inbox-[^.]+\.s3\.eu-central-2\.amazonaws\.com$/),
+        ],
+        uploadKeySha256: [spkiSha256(testFlePublicKeyPem)],
+      });
     });
 
     it("forwards every viewer header but Host to the API (the DPoP proof, and the viewer host the guard sets)", () => {

@@ -1,8 +1,14 @@
+import { generateKeyPairSync } from "node:crypto";
 /**
  * The outputs the Pulumi mocks give each resource type, as AWS would compute them (ARNs, names,
  * domains), so that policies naming them resolve and can be simulated. Add a type here when a policy
  * names one of its resources.
  */
+/** The FLE bootstrap's public key in the mocks: a real RSA key, as the web app pins its fingerprint. */
+export const testFlePublicKeyPem = generateKeyPairSync("rsa", { modulusLength: 2048 })
+  .publicKey.export({ type: "spki", format: "pem" })
+  .toString();
+
 /** Outputs AWS would compute for a resource, so later inputs (ARNs in policies) resolve. */
 export function computed(
   type: string,
@@ -60,7 +66,7 @@ export function computed(
     case "aws:lambda/invocation:Invocation":
       return {
         result: JSON.stringify({
-          publicKeyPem: "-----BEGIN PUBLIC KEY-----\nTEST\n-----END PUBLIC KEY-----\n",
+          publicKeyPem: testFlePublicKeyPem,
           keyName: "test",
         }),
       };
