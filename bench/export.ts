@@ -19,6 +19,7 @@ import { jpegFixture } from "../packages/storage/src/testing/images.ts";
 import { buildArchive } from "../web/src/export/archive.ts";
 import { collectExport } from "../web/src/export/collect.ts";
 import type { ExportPage } from "../web/src/export/model.ts";
+import { benchStageSettings } from "./_local-stack.ts";
 import { median, round } from "./timing.ts";
 import type { BenchModule } from "./types.ts";
 
@@ -38,6 +39,7 @@ const bench: BenchModule = {
       ports: ephemeralPorts,
       databaseUrl: pg.connectionString,
       webRoot: stateDir,
+      stageSettings: benchStageSettings,
     }).catch(async (err: unknown) => {
       await pg.stop();
       rmSync(stateDir, { recursive: true, force: true });
