@@ -32,7 +32,8 @@ export const knownMisses: Readonly<Record<string, string>> = {
   handler_bundle_kb:
     "The records handler carries the AWS Encryption SDK as published: its decrypt path imports the " +
     "signature code (bn.js, asn1.js) even for unsigned messages, and asn1.js pins an older bn.js, so two " +
-    "copies ship (about 90 KB of the bundle), plus the SDK's stream pipeline (readable-stream, about 40 KB). " +
+    "copies ship (about 90 KB of the bundle), plus the SDK's stream pipeline (readable-stream, about 40 KB); " +
+    "proof verification (jose) and sealing answers (the raw RSA keyring) add about 36 KB. " +
     "Replacing or patching those modules at bundle time is what Veil does not do (docs/adr/0001). The " +
     "cold start, which the size stands for, meets its goal against the peer (`handler_init_vs_peer`).",
   list_page_names_vs_metadata:
