@@ -5,7 +5,6 @@ import { managedPolicies } from "../cdn.ts";
 import { apiKeyStageTag } from "../rotation.ts";
 import { spkiSha256 } from "../site.ts";
 import { managedRuleGroups } from "../waf.ts";
-import { testFlePublicKeyPem } from "./computed.ts";
 import { type Stack, synthesize, updateInputs } from "./harness.ts";
 import { stackHelpers, T } from "./stack-helpers.ts";
 import { type SharedStack, sharedStack, sharedStages } from "./stages.ts";
@@ -135,6 +134,8 @@ for (const stageName of sharedStages) {
         cacheControl: "no-cache",
       });
       const config = JSON.parse(object.content);
+      // The key CloudFront encrypts with, as the FLE bootstrap returned it.
+      const flePublicKeyPem = s.get("aws:cloudfront/publicKey:PublicKey", "FlePublicKey").inputs.encodedKey;
       const pool = s.ofType("aws:cognito/userPool:UserPool")[0]!;
       const client = s.ofType("aws:cognito/userPoolClient:UserPoolClient")[0]!;
       expect(config).toEqual({
@@ -144,7 +145,7 @@ for (const stageName of sharedStages) {
         uploadOrigins: [
           expect.stringMatching(/^https:\/\/veil-[a-z0-9-]+-inbox-[^.]+\.s3\.eu-central-2\.amazonaws\.com$/),
         ],
-        uploadKeySha256: [spkiSha256(testFlePublicKeyPem)],
+        uploadKeySha256: [spkiSha256(flePublicKeyPem)],
       });
     });
 

@@ -1,11 +1,12 @@
-import { generateKeyPairSync } from "node:crypto";
 /**
  * The outputs the Pulumi mocks give each resource type, as AWS would compute them (ARNs, names,
  * domains), so that policies naming them resolve and can be simulated. Add a type here when a policy
  * names one of its resources.
  */
+import { generateKeyPairSync } from "node:crypto";
+
 /** The FLE bootstrap's public key in the mocks: a real RSA key, as the web app pins its fingerprint. */
-export const testFlePublicKeyPem = generateKeyPairSync("rsa", { modulusLength: 2048 })
+const testFlePublicKeyPem = generateKeyPairSync("rsa", { modulusLength: 2048 })
   .publicKey.export({ type: "spki", format: "pem" })
   .toString();
 
