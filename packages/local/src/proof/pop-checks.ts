@@ -122,9 +122,8 @@ export async function readSealedCanaries(p: ProofStack): Promise<string[]> {
   const imageCanary = `CanaryPixels${c.tag}`;
   // What the hops carry from here on (recordings are not cleared: the suite's leak scan reads them all).
   const since = {
-    viewer: p.viewerWire.recorded("answer").length,
-    request: p.wire.recorded("request").length,
-    answer: p.wire.recorded("answer").length,
+    viewer: p.viewerWire.mark(),
+    wire: p.wire.mark(),
   };
   const sent: Response[] = [];
   const call = async (what: string, send: () => Promise<Response>) => {
@@ -175,9 +174,9 @@ export async function readSealedCanaries(p: ProofStack): Promise<string[]> {
       problems.push(`a ${wire.status} answer crossed unsealed`);
   }
   const hops = {
-    "answers at CloudFront": p.viewerWire.recorded("answer").subarray(since.viewer),
-    "requests past CloudFront": p.wire.recorded("request").subarray(since.request),
-    "answers past CloudFront": p.wire.recorded("answer").subarray(since.answer),
+    "answers at CloudFront": p.viewerWire.recorded("answer", since.viewer),
+    "requests past CloudFront": p.wire.recorded("request", since.wire),
+    "answers past CloudFront": p.wire.recorded("answer", since.wire),
   };
   const canaries = { ...canaryFields(c), image: imageCanary };
   for (const [field, value] of Object.entries(canaries))

@@ -96,10 +96,7 @@ describe("answers cross CloudFront and the gateway only sealed", () => {
 
   it("the capture sees clear text where there is some: the viewer's form reaches CloudFront in clear", async () => {
     const c = makeCanaries();
-    const since = {
-      request: p.viewerWire.recorded("request").length,
-      answer: p.viewerWire.recorded("answer").length,
-    };
+    const since = p.viewerWire.mark();
     const res = await p.api("/api/records", {
       method: "POST",
       token: user.token,
@@ -108,9 +105,9 @@ describe("answers cross CloudFront and the gateway only sealed", () => {
     });
     await res.arrayBuffer();
     expect(res.status).toBe(201);
-    const requests = p.viewerWire.recorded("request").subarray(since.request);
+    const requests = p.viewerWire.recorded("request", since);
     expect(containsAny(requests, canaryNeedles(c.fullName))).toBe(true);
-    const answers = p.viewerWire.recorded("answer").subarray(since.answer);
+    const answers = p.viewerWire.recorded("answer", since);
     expect(containsAny(answers, canaryNeedles(c.fullName))).toBe(false);
   });
 

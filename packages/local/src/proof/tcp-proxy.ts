@@ -26,14 +26,20 @@ export interface TcpProxyOptions {
   readonly record?: boolean;
 }
 
+/** A point in a proxy's recording (`TcpProxy.mark`). */
+export type RecordingMark = { readonly chunk: number };
+
 export interface TcpProxy {
   readonly port: number;
   setFault(fault: ProxyFault): void;
   /**
    * Everything recorded since start or the last `clearRecording` (empty unless `record`), connection
    * by connection: both ways, or only client → server (`"request"`) or server → client (`"answer"`).
+   * With `since` (a `mark()`), only what passed after that mark.
    */
-  recorded(direction?: "request" | "answer"): Buffer;
+  recorded(direction?: "request" | "answer", since?: RecordingMark): Buffer;
+  /** A point in the recording, for `recorded(direction, since)`: bytes are grouped by connection, so a length is not one. */
+  mark(): RecordingMark;
   clearRecording(): void;
   /** Connections cut or refused by a fault so far. */
   readonly faultsInjected: number;
@@ -115,13 +121,15 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
     },
     // Grouped by connection (in order within each), so a value split across two chunks of one
     // connection is found whole even when other connections' chunks came in between.
-    recorded: (direction) =>
+    recorded: (direction, since) =>
       Buffer.concat(
         chunks
+          .slice(since?.chunk ?? 0)
           .filter((c) => direction === undefined || c.request === (direction === "request"))
           .sort((a, b) => a.connection - b.connection)
           .map((c) => c.data),
       ),
+    mark: () => ({ chunk: chunks.length }),
     clearRecording: () => {
       chunks.length = 0;
     },
