@@ -6,7 +6,7 @@
  */
 import { createCipheriv, generateKeyPairSync, type JsonWebKey, randomBytes } from "node:crypto";
 import { createProofVerifier } from "../functions/src/shared/proof.ts";
-import { compactJwe, createTestProver } from "../functions/src/shared/proof-testing.ts";
+import { compactJwe, createTestProver } from "../functions/src/shared/testing.ts";
 import { sealAnswer } from "../packages/crypto/src/index.ts";
 import type { Queryable } from "../packages/db/src/index.ts";
 import { round, timeCases } from "./timing.ts";

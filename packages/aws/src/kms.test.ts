@@ -5,7 +5,7 @@
  */
 import { DecryptCommand, KMSClient } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { APP, DEVELOPER, fixture, POLICY } from "../../local/src/kms/test-support.ts";
+import { APP, DEVELOPER, fixture, POLICY } from "../../local/src/kms/testing.ts";
 import { AwsCredentialsError, AwsServiceError } from "./errors.ts";
 import { createKmsClient, type KmsClientOptions } from "./kms.ts";
 

@@ -6,7 +6,7 @@ import * as idempotency from "./idempotency.ts";
 import * as imageDeletions from "./image-deletions.ts";
 import * as images from "./images.ts";
 import * as records from "./records.ts";
-import { newOwner, openTestDb, type TestDb } from "./test-support.ts";
+import { newOwner, openTestDb, type TestDb } from "./testing/support.ts";
 import { withTransaction } from "./transaction.ts";
 
 describe("account erasure", { timeout: 60_000 }, () => {

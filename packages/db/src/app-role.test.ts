@@ -15,7 +15,7 @@ import { migrations } from "./migrations.ts";
 import { createPool } from "./pool.ts";
 import * as proofs from "./proofs.ts";
 import * as records from "./records.ts";
-import { newOwner, openTestDb, type TestDb } from "./test-support.ts";
+import { newOwner, openTestDb, type TestDb } from "./testing/support.ts";
 import { withTransaction } from "./transaction.ts";
 
 /** Throw-away server only; a fixed value keeps parallel runs on one shared cluster from fighting. */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as audit from "./audit.ts";
 import { newRecordId } from "./records.ts";
-import { newOwner, openTestDb, type TestDb } from "./test-support.ts";
+import { newOwner, openTestDb, type TestDb } from "./testing/support.ts";
 
 describe("audit", { timeout: 60_000 }, () => {
   let db: TestDb;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IdempotencyConflictError, IdempotencyInProgressError } from "./errors.ts";
 import * as idempotency from "./idempotency.ts";
 import * as records from "./records.ts";
-import { newOwner, openTestDb, type TestDb } from "./test-support.ts";
+import { newOwner, openTestDb, type TestDb } from "./testing/support.ts";
 import { withTransaction } from "./transaction.ts";
 
 describe("idempotency", { timeout: 60_000 }, () => {

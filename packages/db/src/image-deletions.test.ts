@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as imageDeletions from "./image-deletions.ts";
 import * as images from "./images.ts";
 import * as records from "./records.ts";
-import { newOwner, openTestDb, type TestDb } from "./test-support.ts";
+import { newOwner, openTestDb, type TestDb } from "./testing/support.ts";
 import { withTransaction } from "./transaction.ts";
 
 describe("image object deletions", { timeout: 60_000 }, () => {

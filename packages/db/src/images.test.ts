@@ -4,7 +4,7 @@ import * as audit from "./audit.ts";
 import { ConflictError, NotFoundError, QueryError } from "./errors.ts";
 import * as images from "./images.ts";
 import * as records from "./records.ts";
-import { newOwner, openTestDb, type TestDb } from "./test-support.ts";
+import { newOwner, openTestDb, type TestDb } from "./testing/support.ts";
 
 describe("images", { timeout: 60_000 }, () => {
   let db: TestDb;

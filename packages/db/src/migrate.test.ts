@@ -4,7 +4,7 @@ import { MigrationError } from "./errors.ts";
 import { migrate } from "./migrate.ts";
 import { migrations } from "./migrations.ts";
 import { createPool } from "./pool.ts";
-import { openTestDb, type TestDb } from "./test-support.ts";
+import { openTestDb, type TestDb } from "./testing/support.ts";
 
 const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, "");
 

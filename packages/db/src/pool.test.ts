@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DatabaseUnavailableError } from "./errors.ts";
 import { createPool } from "./pool.ts";
 import { rdsTokenProvider, tokenExpiry } from "./rds-token.ts";
-import { openTestDb, type TestDb } from "./test-support.ts";
 import { passwordLoginRole } from "./testing/postgres.ts";
+import { openTestDb, type TestDb } from "./testing/support.ts";
 import { withTransaction } from "./transaction.ts";
 
 const target = { host: "db.example.internal", port: 5432, user: "veil_app", region: "eu-central-2" };

@@ -7,7 +7,7 @@ import {
   VersionConflictError,
 } from "./errors.ts";
 import * as records from "./records.ts";
-import { newOwner, openTestDb, type TestDb } from "./test-support.ts";
+import { newOwner, openTestDb, type TestDb } from "./testing/support.ts";
 
 const bytes = (...b: number[]) => Buffer.from(b);
 

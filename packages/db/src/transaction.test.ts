@@ -4,7 +4,7 @@ import { DbError, NotFoundError } from "./errors.ts";
 import * as idempotency from "./idempotency.ts";
 import { createPool } from "./pool.ts";
 import * as records from "./records.ts";
-import { newOwner, openTestDb, type TestDb } from "./test-support.ts";
+import { newOwner, openTestDb, type TestDb } from "./testing/support.ts";
 import { withTransaction } from "./transaction.ts";
 
 describe("withTransaction", { timeout: 60_000 }, () => {

@@ -2,7 +2,7 @@ import { buildClient, CommitmentPolicy, getClient, KmsKeyringNode } from "@aws-c
 import { KMS, RotateKeyOnDemandCommand } from "@aws-sdk/client-kms";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { LocalKms } from "./server.ts";
-import { ADMIN, APP, client, DEVELOPER, fixture, POLICY } from "./test-support.ts";
+import { ADMIN, APP, client, DEVELOPER, fixture, POLICY } from "./testing.ts";
 
 type Fixture = Awaited<ReturnType<typeof fixture>>;
 const { encrypt, decrypt } = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);

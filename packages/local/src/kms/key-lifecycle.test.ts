@@ -16,7 +16,7 @@ import {
   ScheduleKeyDeletionCommand,
 } from "@aws-sdk/client-kms";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ADMIN, APP, client, failure, fixture, POLICY } from "./test-support.ts";
+import { ADMIN, APP, client, failure, fixture, POLICY } from "./testing.ts";
 
 type Fixture = Awaited<ReturnType<typeof fixture>>;
 const DAY = 24 * 60 * 60 * 1000;

@@ -1,7 +1,7 @@
 /** The local KMS protocol edges: SigV4 authentication, call statistics and injected faults. */
 import { DecryptCommand, EncryptCommand, GenerateDataKeyCommand, ListKeysCommand } from "@aws-sdk/client-kms";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ADMIN, APP, client, DEVELOPER, failure, fixture, POLICY } from "./test-support.ts";
+import { ADMIN, APP, client, DEVELOPER, failure, fixture, POLICY } from "./testing.ts";
 
 type Fixture = Awaited<ReturnType<typeof fixture>>;
 const text = (s: string) => new TextEncoder().encode(s);

@@ -20,7 +20,7 @@ import {
 } from "@aws-sdk/client-kms";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { keyPolicy } from "./key-policy.ts";
-import { ADMIN, APP, client, DEVELOPER, failure, fixture, POLICY } from "./test-support.ts";
+import { ADMIN, APP, client, DEVELOPER, failure, fixture, POLICY } from "./testing.ts";
 
 type Fixture = Awaited<ReturnType<typeof fixture>>;
 const text = (s: string) => new TextEncoder().encode(s);

@@ -11,7 +11,7 @@ import { createEnvelopeCrypto, kmsContextKeys, messageContextKeys } from "@veil/
 import { imageEnvelopeContext, imageKey } from "@veil/storage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseRecoverArgs } from "../cli/recover.ts";
-import { APP, client, DEVELOPER, fixture, POLICY } from "../kms/test-support.ts";
+import { APP, client, DEVELOPER, fixture, POLICY } from "../kms/testing.ts";
 import { storedImageKey } from "./sources.ts";
 import {
   imageContext,

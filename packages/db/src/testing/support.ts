@@ -1,9 +1,9 @@
 /** Shared set-up of the db tests: one real PostgreSQL per test file, migrated. Not exported. */
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
-import { migrate } from "./migrate.ts";
-import { createPool } from "./pool.ts";
-import { startTestPostgres, type TestPostgres } from "./testing/postgres.ts";
+import { migrate } from "../migrate.ts";
+import { createPool } from "../pool.ts";
+import { startTestPostgres, type TestPostgres } from "./postgres.ts";
 
 export interface TestDb {
   server: TestPostgres;
