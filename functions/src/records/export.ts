@@ -11,7 +11,7 @@ import type { APIGatewayProxyResult } from "aws-lambda";
 import { HttpError } from "../shared/errors.ts";
 import { json } from "../shared/http.ts";
 import { intParam, singleParam } from "../shared/query.ts";
-import type { RouteInput } from "./routes.ts";
+import { metadata, type RouteInput } from "./routes.ts";
 
 /** An image as the export lists it: what the archive needs to fetch and name it. */
 function exportedImage(image: ImageRow) {
@@ -79,11 +79,7 @@ export async function exportRecords({
     const all = byRecord.get(row.id) ?? [];
     const omitted = all.length - exportImagesPerRecord;
     return {
-      id: row.id,
-      category: row.category,
-      createdAt: row.createdAt.toISOString(),
-      updatedAt: row.updatedAt.toISOString(),
-      version: row.version,
+      ...metadata(row),
       ...fields[i],
       images: all.slice(0, exportImagesPerRecord),
       ...(omitted > 0 ? { imagesOmitted: omitted } : {}),
