@@ -120,6 +120,10 @@ describe("the export archive", () => {
     expect(input.records[0]).not.toHaveProperty("imagesOmitted");
     expect(input.files.map((f) => f.imageId)).toEqual(["i1", "i2"]);
     await expect(collectExport({ page, download })).rejects.toThrow("left images out");
+    // A shorter list than the page announced (the image list is bounded too): no incomplete archive.
+    await expect(
+      collectExport({ page, download, images: async () => [ready("i1")], now: () => at }),
+    ).rejects.toThrow("could not list all images");
   });
 
   it("fails the whole export when one image cannot be fetched", async () => {

@@ -30,6 +30,10 @@ async function complete(record: ExportedRecord, sources: CollectSources): Promis
   if (!sources.images) throw new Error("The export left images out and cannot list them");
   const { imagesOmitted: _, ...rest } = record;
   const all = await sources.images(record.id);
+  // The image list is itself bounded: an archive missing images must fail, never look complete.
+  if (all.length < record.images.length + record.imagesOmitted) {
+    throw new Error("The export could not list all images of a record");
+  }
   const images = all.map(({ id, status, contentType, size, reason, createdAt }) => ({
     id,
     status,
